@@ -1,0 +1,98 @@
+import Foundation
+import IncidentCore
+import TerminalCore
+
+/// The panes of the main screen, in Tab order.
+public enum Pane: Int, Sendable, CaseIterable, Equatable {
+    case servers, hits, checklist
+
+    public var title: String {
+        switch self {
+        case .servers: "Servers"
+        case .hits: "Indicator hits"
+        case .checklist: "Remediation checklist"
+        }
+    }
+}
+
+/// Everything the console shows, as plain values. Changed only by ``update(_:_:)``.
+public struct AppState: Sendable {
+    public var caseName: String
+    public var playbook: Playbook
+    /// The latest case snapshot from the scanner; nil until the first scan pass ends.
+    public var snapshot: CaseSnapshot?
+    public var size: Size
+    public var focus: Pane = .servers
+    public var serverIndex = 0
+    public var hitIndex = 0
+    public var stepIndex = 0
+    public var showDetail = false
+    public var showHelp = false
+    public var readOnly: Bool
+    /// Hit ids present after the first scan pass; hits not in it are "new since opening".
+    public var baselineHitIDs: Set<String>?
+    /// A one-line message for the status bar (cleared by the next key).
+    public var message: String?
+    /// Set to request a full repaint (Ctrl-L); the runtime clears it.
+    public var needsFullRedraw = false
+    var _indicatorTitles: [String: String] = [:]
+
+    public init(caseName: String, playbook: Playbook, size: Size, readOnly: Bool = false) {
+        self.caseName = caseName
+        self.playbook = playbook
+        self.size = size
+        self.readOnly = readOnly
+    }
+
+    // MARK: - Derived views of the snapshot
+
+    /// Server summaries in display order (most serious verdict first, then by name).
+    public var servers: [ServerSummary] {
+        (snapshot?.summaries ?? []).sorted {
+            $0.verdict != $1.verdict ? $0.verdict > $1.verdict : $0.name.localizedStandardCompare($1.name) == .orderedAscending
+        }
+    }
+
+    public var selectedServer: ServerSummary? {
+        let s = servers
+        return s.indices.contains(serverIndex) ? s[serverIndex] : nil
+    }
+
+    /// Hits of the selected server, most severe and newest first.
+    public var hitsOfSelectedServer: [Hit] {
+        guard let server = selectedServer?.name.lowercased(), let snapshot else { return [] }
+        return snapshot.hits.filter { $0.server.lowercased() == server }.sorted(by: Hit.displayOrder)
+    }
+
+    public var selectedHit: Hit? {
+        let h = hitsOfSelectedServer
+        return h.indices.contains(hitIndex) ? h[hitIndex] : nil
+    }
+
+    public var selectedStep: PlaybookStep? {
+        playbook.steps.indices.contains(stepIndex) ? playbook.steps[stepIndex] : nil
+    }
+
+    /// Number of hits found since the console opened.
+    public var newHits: Int {
+        guard let baseline = baselineHitIDs, let hits = snapshot?.hits else { return 0 }
+        return hits.reduce(0) { $0 + (baseline.contains($1.id) ? 0 : 1) }
+    }
+
+    /// Rows in the focused list.
+    func count(of pane: Pane) -> Int {
+        switch pane {
+        case .servers: servers.count
+        case .hits: hitsOfSelectedServer.count
+        case .checklist: playbook.steps.count
+        }
+    }
+}
+
+extension AppState {
+    /// Indicator titles by id, for the detail view.
+    public var indicatorTitles: [String: String] {
+        get { _indicatorTitles }
+        set { _indicatorTitles = newValue }
+    }
+}

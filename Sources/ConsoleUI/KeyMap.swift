@@ -1,0 +1,51 @@
+import TerminalCore
+
+/// What a key does in the console.
+public enum Command: String, Sendable, CaseIterable, Equatable {
+    case moveDown, moveUp, pageDown, pageUp, top, bottom
+    case nextPane, previousPane
+    case toggleDetail, advanceStep, toggleHelp, closeOverlay, redraw, quit
+}
+
+/// One key binding: the keys, the command, and the words shown in help and the README.
+public struct KeyBinding: Sendable, Equatable {
+    public var keys: [Key]
+    /// How the keys are written in help (`j / ↓`).
+    public var keyLabel: String
+    public var command: Command
+    public var help: String
+    /// True when the command writes to the case (not bound in read-only review).
+    public var writes: Bool
+}
+
+/// The console's key table: the single source for dispatch, the `?` help screen and the README.
+public enum KeyMap {
+    public static let bindings: [KeyBinding] = [
+        KeyBinding(keys: [.character("j"), .down], keyLabel: "j / ↓", command: .moveDown, help: "next row", writes: false),
+        KeyBinding(keys: [.character("k"), .up], keyLabel: "k / ↑", command: .moveUp, help: "previous row", writes: false),
+        KeyBinding(keys: [.pageDown, .ctrl("f")], keyLabel: "PgDn", command: .pageDown, help: "one page down", writes: false),
+        KeyBinding(keys: [.pageUp, .ctrl("b")], keyLabel: "PgUp", command: .pageUp, help: "one page up", writes: false),
+        KeyBinding(keys: [.character("g"), .home], keyLabel: "g / Home", command: .top, help: "first row", writes: false),
+        KeyBinding(keys: [.character("G"), .end], keyLabel: "G / End", command: .bottom, help: "last row", writes: false),
+        KeyBinding(keys: [.tab, .right, .character("l")], keyLabel: "Tab", command: .nextPane, help: "next pane (servers → hits → checklist)", writes: false),
+        KeyBinding(keys: [.backTab, .left, .character("h")], keyLabel: "Shift-Tab", command: .previousPane, help: "previous pane", writes: false),
+        KeyBinding(keys: [.enter], keyLabel: "Enter", command: .toggleDetail, help: "open or close the detail view (whole evidence line, step guidance)", writes: false),
+        KeyBinding(keys: [.character(" ")], keyLabel: "Space", command: .advanceStep, help: "advance the selected step: todo → in-progress → done → todo", writes: true),
+        KeyBinding(keys: [.character("?")], keyLabel: "?", command: .toggleHelp, help: "show or hide this help", writes: false),
+        KeyBinding(keys: [.escape], keyLabel: "Esc", command: .closeOverlay, help: "close help or detail", writes: false),
+        KeyBinding(keys: [.ctrl("l")], keyLabel: "Ctrl-L", command: .redraw, help: "redraw the screen", writes: false),
+        KeyBinding(keys: [.character("q")], keyLabel: "q", command: .quit, help: "quit (closes an open view first)", writes: false),
+    ]
+
+    /// The command bound to a key, if any; write commands are unbound in read-only mode.
+    public static func command(for key: Key, readOnly: Bool = false) -> Command? {
+        bindings.first { $0.keys.contains(key) && !(readOnly && $0.writes) }?.command
+    }
+
+    /// The key table as Markdown, as the README shows it.
+    public static func markdownTable() -> String {
+        var lines = ["| key | action |", "|---|---|"]
+        for b in bindings { lines.append("| `\(b.keyLabel)` | \(b.help) |") }
+        return lines.joined(separator: "\n")
+    }
+}

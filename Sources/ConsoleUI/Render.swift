@@ -1,0 +1,444 @@
+import Foundation
+import IncidentCore
+import TerminalCore
+
+/// The smallest screen the console lays out (columns × rows).
+public let minimumSize = Size(cols: 60, rows: 16)
+
+/// Draws the whole screen for a state into a new grid. Pure: the same state gives the same grid.
+/// - Parameters:
+///   - now: used only for the status bar's clock-free text (kept for future relative times).
+public func render(_ state: AppState, ascii: Bool = false) -> CellGrid {
+    var grid = CellGrid(size: state.size, ascii: ascii)
+    let size = state.size
+    guard size.cols > 0, size.rows > 0 else { return grid }
+    if size.cols < minimumSize.cols || size.rows < minimumSize.rows {
+        let message = "terminal too small: have \(size.cols)×\(size.rows), need \(minimumSize.cols)×\(minimumSize.rows)"
+        let lines = wrap(message, width: size.cols)
+        for (i, line) in lines.enumerated() where i < size.rows {
+            grid.put(line, x: 0, y: i, role: .statusAlert)
+        }
+        return grid
+    }
+    let body = Rect(x: 0, y: 0, width: size.cols, height: size.rows - 1)
+    let leftWidth = min(max(34, size.cols * 2 / 5), 48)
+    let serversHeight = max(6, body.height * 2 / 5)
+    let serversRect = Rect(x: 0, y: 0, width: leftWidth, height: serversHeight)
+    let checklistRect = Rect(x: 0, y: serversHeight, width: leftWidth, height: body.height - serversHeight)
+    let rightWidth = size.cols - leftWidth
+    let hitsHeight = max(6, body.height / 2)
+    let hitsRect = Rect(x: leftWidth, y: 0, width: rightWidth, height: hitsHeight)
+    let detailRect = Rect(x: leftWidth, y: hitsHeight, width: rightWidth, height: body.height - hitsHeight)
+
+    drawServers(state, into: &grid, serversRect)
+    drawHits(state, into: &grid, hitsRect)
+    drawChecklist(state, into: &grid, checklistRect)
+    drawDetail(state, into: &grid, detailRect, title: "Detail")
+    if state.showDetail {
+        drawDetail(state, into: &grid, Rect(x: 2, y: 1, width: size.cols - 4, height: size.rows - 3), title: "Detail (Enter or Esc to close)", overlay: true)
+    }
+    if state.showHelp { drawHelp(state, into: &grid, body) }
+    drawStatus(state, into: &grid, y: size.rows - 1)
+    return grid
+}
+
+// MARK: - Frames
+
+private func drawFrame(_ grid: inout CellGrid, _ r: Rect, title: String, focused: Bool) {
+    guard r.width >= 2, r.height >= 2 else { return }
+    let role: Role = focused ? .borderFocused : .border
+    grid.fill(r, role: .normal)
+    for x in (r.x + 1)..<(r.maxX - 1) {
+        grid.put("─", x: x, y: r.y, role: role)
+        grid.put("─", x: x, y: r.maxY - 1, role: role)
+    }
+    for y in (r.y + 1)..<(r.maxY - 1) {
+        grid.put("│", x: r.x, y: y, role: role)
+        grid.put("│", x: r.maxX - 1, y: y, role: role)
+    }
+    grid.put("┌", x: r.x, y: r.y, role: role)
+    grid.put("┐", x: r.maxX - 1, y: r.y, role: role)
+    grid.put("└", x: r.x, y: r.maxY - 1, role: role)
+    grid.put("┘", x: r.maxX - 1, y: r.maxY - 1, role: role)
+    let label = " " + title + (focused ? " ●" : "") + " "
+    grid.put(label, x: r.x + 2, y: r.y, maxWidth: r.width - 4, role: focused ? .titleFocused : .title)
+}
+
+/// First visible row so that `selected` stays inside `visible` rows.
+private func scrollOffset(selected: Int, count: Int, visible: Int) -> Int {
+    guard visible > 0, count > visible else { return 0 }
+    return min(max(0, selected - visible / 2), count - visible)
+}
+
+private func selectionRole(_ state: AppState, _ pane: Pane) -> Role {
+    state.focus == pane && !state.showHelp && !state.showDetail ? .selection : .selectionInactive
+}
+
+// MARK: - Servers
+
+func verdictRole(_ v: Verdict) -> Role {
+    switch v {
+    case .compromised: .verdictCompromised
+    case .exploited: .verdictExploited
+    case .probed: .verdictProbed
+    case .noFindings: .verdictNoFindings
+    case .notAssessed: .verdictNotAssessed
+    }
+}
+
+func severityRole(_ s: Severity) -> Role {
+    switch s {
+    case .critical: .severityCritical
+    case .high: .severityHigh
+    case .medium: .severityMedium
+    case .low: .severityLow
+    case .info: .severityInfo
+    }
+}
+
+private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
+    let servers = state.servers
+    drawFrame(&grid, r, title: "\(Pane.servers.title) (\(servers.count))", focused: state.focus == .servers)
+    let inner = r.inset(1)
+    guard inner.height > 1, inner.width > 10 else { return }
+    let verdictW = 12, hitsW = 5, stepsW = 6
+    let nameW = max(4, inner.width - verdictW - hitsW - stepsW - 3)
+    let header = TextWidth.pad("Server", to: nameW) + " " + TextWidth.pad("Verdict", to: verdictW) + " " + leftPad("Hits", hitsW) + " " + leftPad("Steps", stepsW)
+    grid.put(header, x: inner.x, y: inner.y, maxWidth: inner.width, role: .header)
+    let visible = inner.height - 1
+    if state.snapshot == nil {
+        grid.put("scanning evidence…", x: inner.x, y: inner.y + 1, maxWidth: inner.width, role: .muted)
+        return
+    }
+    if servers.isEmpty {
+        let lines = wrap("No servers yet. Put evidence under <case>/evidence/<server-name>/ and it is picked up within seconds.", width: inner.width)
+        for (i, l) in lines.prefix(visible).enumerated() { grid.put(l, x: inner.x, y: inner.y + 1 + i, role: .muted) }
+        return
+    }
+    let top = scrollOffset(selected: state.serverIndex, count: servers.count, visible: visible)
+    for row in 0..<visible {
+        let i = top + row
+        guard i < servers.count else { break }
+        let s = servers[i]
+        let y = inner.y + 1 + row
+        let selected = i == state.serverIndex
+        if selected { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), role: selectionRole(state, .servers)) }
+        let base: Role = selected ? selectionRole(state, .servers) : .normal
+        var x = inner.x
+        x += grid.putUntrusted(TextWidth.truncate(s.name, to: nameW), x: x, y: y, maxWidth: nameW, role: base)
+        x = inner.x + nameW + 1
+        grid.put(TextWidth.pad(s.verdict.rawValue, to: verdictW), x: x, y: y, role: selected ? base : verdictRole(s.verdict))
+        x += verdictW + 1
+        grid.put(leftPad("\(s.hits)", hitsW), x: x, y: y, role: base)
+        x += hitsW + 1
+        grid.put(leftPad("\(s.stepsDone)/\(s.stepsApplicable)", stepsW), x: x, y: y, maxWidth: stepsW, role: base)
+    }
+}
+
+// MARK: - Hits
+
+private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
+    let hits = state.hitsOfSelectedServer
+    let serverName = state.selectedServer?.name ?? "-"
+    drawFrame(&grid, r, title: "\(Pane.hits.title): \(Sanitizer.sanitize(serverName, ascii: grid.ascii)) (\(hits.count))", focused: state.focus == .hits)
+    let inner = r.inset(1)
+    guard inner.height > 1, inner.width > 10 else { return }
+    let showStage = inner.width >= 64
+    let header = "Sev  Time (UTC)  Rule    " + (showStage ? "Stage          " : "") + "Value"
+    grid.put(header, x: inner.x, y: inner.y, maxWidth: inner.width, role: .header)
+    let visible = inner.height - 1
+    guard let summary = state.selectedServer else {
+        if state.snapshot != nil { grid.put("no server selected", x: inner.x, y: inner.y + 1, maxWidth: inner.width, role: .muted) }
+        return
+    }
+    if hits.isEmpty {
+        let text: String
+        switch summary.verdict {
+        case .notAssessed:
+            text = summary.evidenceFiles == 0
+                ? "No evidence for this server: not assessed."
+                : "No evidence file of this server was in a known format: not assessed."
+        default:
+            text = "No indicator hits in \(summary.checkedFiles) checked evidence file(s)."
+        }
+        for (i, l) in wrap(text, width: inner.width).prefix(visible).enumerated() {
+            grid.put(l, x: inner.x, y: inner.y + 1 + i, role: .muted)
+        }
+        return
+    }
+    let top = scrollOffset(selected: state.hitIndex, count: hits.count, visible: visible)
+    let triage = state.snapshot?.caseFile
+    for row in 0..<visible {
+        let i = top + row
+        guard i < hits.count else { break }
+        let hit = hits[i]
+        let y = inner.y + 1 + row
+        let selected = i == state.hitIndex
+        let base: Role = selected ? selectionRole(state, .hits) : .normal
+        if selected { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), role: base) }
+        let fp = triage?.triageDecision(for: hit.id)?.decision == .falsePositive
+        var x = inner.x
+        grid.put(severityLabel(hit.severity), x: x, y: y, role: selected ? base : (fp ? .muted : severityRole(hit.severity)))
+        x += 5
+        grid.put(hit.time.map(shortTime) ?? "-", x: x, y: y, maxWidth: 11, role: base)
+        x += 12
+        grid.put(hit.indicator, x: x, y: y, maxWidth: 7, role: base)
+        x += 8
+        if showStage {
+            grid.put(hit.stage.rawValue, x: x, y: y, maxWidth: 14, role: base)
+            x += 15
+        }
+        let remaining = inner.maxX - x
+        if remaining > 0 {
+            grid.putUntrusted(hit.value, x: x, y: y, maxWidth: remaining, role: base)
+        }
+    }
+}
+
+func severityLabel(_ s: Severity) -> String {
+    switch s {
+    case .critical: "CRIT"
+    case .high: "HIGH"
+    case .medium: "MED"
+    case .low: "LOW"
+    case .info: "INFO"
+    }
+}
+
+private func shortTime(_ d: Date) -> String {
+    let iso = Timestamps.iso8601(d) // 2021-03-03T06:49:42.162Z
+    let chars = Array(iso)
+    guard chars.count >= 16 else { return iso }
+    return String(chars[5..<10]) + " " + String(chars[11..<16])
+}
+
+// MARK: - Checklist
+
+func stepGlyph(_ s: StepState) -> String {
+    switch s {
+    case .todo: "[ ]"
+    case .inProgress: "[~]"
+    case .done: "[x]"
+    case .blocked: "[!]"
+    case .notApplicable: "[-]"
+    }
+}
+
+func stepRole(_ s: StepState) -> Role {
+    switch s {
+    case .todo: .stepTodo
+    case .inProgress: .stepInProgress
+    case .done: .stepDone
+    case .blocked: .stepBlocked
+    case .notApplicable: .stepNotApplicable
+    }
+}
+
+private func drawChecklist(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
+    let server = state.selectedServer
+    let progress = server.map { " \($0.stepsDone)/\($0.stepsApplicable)" } ?? ""
+    drawFrame(&grid, r, title: "Checklist\(progress)", focused: state.focus == .checklist)
+    let inner = r.inset(1)
+    guard inner.height > 0, inner.width > 8 else { return }
+    guard let server, let caseFile = state.snapshot?.caseFile else {
+        grid.put("select a server", x: inner.x, y: inner.y, maxWidth: inner.width, role: .muted)
+        return
+    }
+    let steps = state.playbook.steps
+    let top = scrollOffset(selected: state.stepIndex, count: steps.count, visible: inner.height)
+    for row in 0..<inner.height {
+        let i = top + row
+        guard i < steps.count else { break }
+        let step = steps[i]
+        let y = inner.y + row
+        let applies = step.applies(verdict: server.verdict)
+        let st = caseFile.stepState(server: server.name, step: step.id)
+        let selected = i == state.stepIndex
+        let base: Role = selected ? selectionRole(state, .checklist) : .normal
+        if selected { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), role: base) }
+        let glyph = applies ? stepGlyph(st) : " - "
+        grid.put(glyph, x: inner.x, y: y, role: selected ? base : (applies ? stepRole(st) : .muted))
+        let label = String(format: "%2d %@", i + 1, step.title)
+        grid.put(label, x: inner.x + 4, y: y, maxWidth: inner.width - 4, role: selected ? base : (applies ? .normal : .muted))
+    }
+}
+
+// MARK: - Detail
+
+private func drawDetail(_ state: AppState, into grid: inout CellGrid, _ r: Rect, title: String, overlay: Bool = false) {
+    drawFrame(&grid, r, title: title, focused: overlay)
+    let inner = r.inset(1)
+    guard inner.height > 0, inner.width > 8 else { return }
+    var lines: [(String, Role, Bool)] = [] // text, role, untrusted
+    let width = inner.width
+    func add(_ text: String, _ role: Role = .normal, untrusted: Bool = false) {
+        for l in wrap(untrusted ? Sanitizer.sanitize(text, ascii: grid.ascii) : text, width: width) { lines.append((l, role, untrusted)) }
+    }
+    if state.focus == .checklist, let step = state.selectedStep {
+        let server = state.selectedServer
+        add(step.title, .header)
+        if let server, let cf = state.snapshot?.caseFile {
+            let st = cf.stepState(server: server.name, step: step.id)
+            var who = ""
+            if let e = cf.checklists[server.name]?[step.id] { who = " by \(e.by) at \(Timestamps.iso8601(e.at))" }
+            add("State: \(step.applies(verdict: server.verdict) ? st.rawValue : "does not apply (\(step.appliesWhen.rawValue) only)")\(who)", .muted)
+        }
+        add(step.guidance)
+        if !step.commands.isEmpty {
+            add("Commands:", .header)
+            for c in step.commands { add("  " + c) }
+        }
+        add("Done when: " + step.doneWhen, .muted)
+    } else if let hit = state.selectedHit {
+        let indicator = state.indicatorTitles[hit.indicator] ?? hit.indicator
+        add("\(severityLabel(hit.severity)) \(hit.indicator) \(indicator)", severityRole(hit.severity))
+        add("\(hit.stage.rawValue) · \(hit.cve ?? "-") · \(hit.time.map(Timestamps.iso8601) ?? "no time")", .muted)
+        add("Evidence: \(hit.evidence):\(hit.line)", .normal, untrusted: true)
+        if let ip = hit.clientIP { add("Client: \(ip)", .normal, untrusted: true) }
+        if let t = state.snapshot?.caseFile.triageDecision(for: hit.id) {
+            add("Triage: \(t.decision.rawValue) by \(t.by)\(t.note.isEmpty ? "" : ": " + t.note)", .muted, untrusted: true)
+        }
+        add("\(hit.field) = \(hit.value)", .normal, untrusted: true)
+        add("Line \(hit.line):", .header)
+        add(hit.rawLine, .normal, untrusted: true)
+    } else if let server = state.selectedServer {
+        add("\(server.name): \(server.verdict.rawValue)", verdictRole(server.verdict), untrusted: true)
+        add("\(server.evidenceFiles) evidence file(s), \(server.checkedFiles) read as a known format.", .muted)
+        for status in (state.snapshot?.statuses ?? []) where status.server.lowercased() == server.name.lowercased() {
+            let fmt = status.format?.label ?? "not checked"
+            add("• \(status.path) [\(fmt)] \(status.warnings.joined(separator: "; "))", status.checked ? .normal : .severityMedium, untrusted: true)
+        }
+    } else {
+        add("Nothing selected.", .muted)
+    }
+    for (i, line) in lines.prefix(inner.height).enumerated() {
+        if line.2 {
+            // Already sanitised; escapes show in the escaped role.
+            grid.putUntrusted(line.0, x: inner.x, y: inner.y + i, maxWidth: width, role: line.1)
+            recolorEscapes(&grid, x: inner.x, y: inner.y + i, width: width)
+        } else {
+            grid.put(line.0, x: inner.x, y: inner.y + i, maxWidth: width, role: line.1)
+        }
+    }
+    if lines.count > inner.height, inner.height > 0 {
+        grid.put("…", x: inner.maxX - 1, y: inner.maxY - 1, role: .muted)
+    }
+}
+
+/// Gives Control Pictures and `<U+…>`/`<9B>` escapes produced by the sanitiser the escaped role.
+private func recolorEscapes(_ grid: inout CellGrid, x: Int, y: Int, width: Int) {
+    var col = x
+    while col < min(grid.size.cols, x + width) {
+        let ch = grid[col, y].ch
+        if let v = ch.unicodeScalars.first?.value, (0x2400...0x2421).contains(v) {
+            grid[col, y].role = .escaped
+        }
+        if ch == "<" {
+            var end = col + 1
+            var token = ""
+            while end < min(grid.size.cols, col + 10), grid[end, y].ch != ">" { token.append(grid[end, y].ch); end += 1 }
+            if end < grid.size.cols, grid[end, y].ch == ">", token.hasPrefix("U+") || (token.count == 2 && UInt8(token, radix: 16) != nil) {
+                for c in col...end { grid[c, y].role = .escaped }
+                col = end
+            }
+        }
+        col += 1
+    }
+}
+
+// MARK: - Help and status
+
+private func drawHelp(_ state: AppState, into grid: inout CellGrid, _ body: Rect) {
+    let bindings = KeyMap.bindings.filter { !(state.readOnly && $0.writes) }
+    let width = min(body.width - 4, 76)
+    let height = min(body.height - 2, bindings.count + 4)
+    let r = Rect(x: (body.width - width) / 2, y: 1, width: width, height: height)
+    drawFrame(&grid, r, title: "Keys (? or Esc to close)", focused: true)
+    let inner = r.inset(1)
+    for (i, b) in bindings.prefix(max(0, inner.height - 1)).enumerated() {
+        grid.put(TextWidth.pad(b.keyLabel, to: 11), x: inner.x + 1, y: inner.y + i, role: .statusKey)
+        grid.put(b.help, x: inner.x + 13, y: inner.y + i, maxWidth: inner.width - 14, role: .help)
+    }
+    if inner.height > 0 {
+        let note = state.readOnly ? "read-only review: keys that write are not bound" : "every change is saved to case.json at once"
+        grid.put(note, x: inner.x + 1, y: inner.maxY - 1, maxWidth: inner.width - 2, role: .muted)
+    }
+}
+
+private func drawStatus(_ state: AppState, into grid: inout CellGrid, y: Int) {
+    grid.fill(Rect(x: 0, y: y, width: state.size.cols, height: 1), role: .statusBar)
+    var parts: [String] = [Sanitizer.sanitize(state.caseName, ascii: grid.ascii)]
+    if let snap = state.snapshot, let last = snap.lastScan {
+        let iso = Timestamps.iso8601(last)
+        let t = Array(iso)
+        parts.append("rescan \(t.count >= 19 ? String(t[11..<19]) : iso)Z")
+    } else {
+        parts.append("scanning…")
+    }
+    parts.append("\(state.newHits) new")
+    if let snap = state.snapshot {
+        let done = snap.summaries.reduce(0) { $0 + $1.stepsDone }
+        let all = snap.summaries.reduce(0) { $0 + $1.stepsApplicable }
+        parts.append("steps \(done)/\(all)")
+    }
+    if state.readOnly { parts.append("READ-ONLY") }
+    let left = " " + parts.joined(separator: " │ ") + " "
+    var x = grid.put(left, x: 0, y: y, role: .statusBar)
+    if let alert = state.snapshot?.saveError {
+        x += grid.put(" SAVE FAILED: \(alert) ", x: x, y: y, role: .statusAlert)
+    } else if let message = state.message {
+        x += grid.put(" " + message + " ", x: x, y: y, role: .statusAlert)
+    }
+    for hints in ["Tab pane  j/k move  Enter detail  Space step  ? help  q quit", "? help  q quit", "?"] {
+        let hw = TextWidth.width(of: hints)
+        if state.size.cols - x > hw + 1 {
+            grid.put(hints, x: state.size.cols - hw - 1, y: y, role: .statusKey)
+            break
+        }
+    }
+}
+
+// MARK: - Text helpers
+
+/// Splits text into lines of at most `width` columns, breaking at spaces where it can.
+func wrap(_ text: String, width: Int) -> [String] {
+    guard width > 0 else { return [] }
+    var lines: [String] = []
+    var current = ""
+    var currentWidth = 0
+    var lastSpaceIndex: String.Index? = nil
+    for ch in text {
+        if ch == "\n" {
+            lines.append(current)
+            current = ""
+            currentWidth = 0
+            lastSpaceIndex = nil
+            continue
+        }
+        let w = TextWidth.width(of: ch)
+        if currentWidth + w > width {
+            if let space = lastSpaceIndex, space > current.startIndex {
+                let head = String(current[..<space])
+                let tail = String(current[current.index(after: space)...])
+                lines.append(head)
+                current = tail
+                currentWidth = TextWidth.width(of: tail)
+            } else {
+                lines.append(current)
+                current = ""
+                currentWidth = 0
+            }
+            lastSpaceIndex = nil
+        }
+        if ch == " " { lastSpaceIndex = current.endIndex }
+        current.append(ch)
+        currentWidth += w
+    }
+    if !current.isEmpty || lines.isEmpty { lines.append(current) }
+    return lines
+}
+
+private func leftPad(_ s: String, _ width: Int) -> String {
+    let w = TextWidth.width(of: s)
+    return w >= width ? s : String(repeating: " ", count: width - w) + s
+}

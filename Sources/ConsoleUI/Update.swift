@@ -1,0 +1,109 @@
+import Foundation
+import IncidentCore
+import TerminalCore
+
+/// What happened: a key, a resize, or a new snapshot from the scanner.
+public enum Action: Sendable {
+    case key(Key)
+    case resized(Size)
+    case snapshot(CaseSnapshot)
+}
+
+/// What the runtime must do after an update.
+public enum Effect: Sendable, Equatable {
+    /// Apply an edit to the case (saved by the case session).
+    case perform(CaseEdit)
+    case quit
+}
+
+/// The only place the console state changes.
+/// - Returns: effects for the runtime to carry out.
+public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
+    switch action {
+    case let .resized(size):
+        state.size = size
+        return []
+    case let .snapshot(snapshot):
+        let previousServer = state.selectedServer?.name
+        let previousHit = state.selectedHit?.id
+        state.snapshot = snapshot
+        if state.baselineHitIDs == nil { state.baselineHitIDs = Set(snapshot.hits.map(\.id)) }
+        // Keep the same server and hit selected while the lists change under them.
+        if let previousServer, let i = state.servers.firstIndex(where: { $0.name == previousServer }) { state.serverIndex = i }
+        if let previousHit, let i = state.hitsOfSelectedServer.firstIndex(where: { $0.id == previousHit }) { state.hitIndex = i }
+        clampSelections(&state)
+        return []
+    case let .key(key):
+        state.message = nil
+        guard let command = KeyMap.command(for: key, readOnly: state.readOnly) else {
+            if KeyMap.command(for: key, readOnly: false) != nil { state.message = "read-only review: this key is not available" }
+            return []
+        }
+        return run(command, &state)
+    }
+}
+
+private func run(_ command: Command, _ state: inout AppState) -> [Effect] {
+    if state.showHelp {
+        switch command {
+        case .toggleHelp, .closeOverlay, .quit: state.showHelp = false
+        default: break
+        }
+        return []
+    }
+    switch command {
+    case .quit:
+        if state.showDetail { state.showDetail = false; return [] }
+        return [.quit]
+    case .closeOverlay: state.showDetail = false
+    case .toggleHelp: state.showHelp = true
+    case .toggleDetail: state.showDetail.toggle()
+    case .redraw: state.needsFullRedraw = true
+    case .nextPane:
+        state.focus = Pane(rawValue: (state.focus.rawValue + 1) % Pane.allCases.count)!
+    case .previousPane:
+        state.focus = Pane(rawValue: (state.focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count)!
+    case .moveDown: move(&state, by: 1)
+    case .moveUp: move(&state, by: -1)
+    case .pageDown: move(&state, by: max(1, state.size.rows / 2 - 3))
+    case .pageUp: move(&state, by: -max(1, state.size.rows / 2 - 3))
+    case .top: move(&state, by: -Int.max / 2)
+    case .bottom: move(&state, by: Int.max / 2)
+    case .advanceStep:
+        guard let server = state.selectedServer else {
+            state.message = "no server selected"
+            return []
+        }
+        guard let step = state.selectedStep else { return [] }
+        if state.focus != .checklist {
+            state.message = "Space works in the checklist pane (Tab to it)"
+            return []
+        }
+        if !step.applies(verdict: server.verdict) {
+            state.message = "\(step.title): only for compromised servers"
+            return []
+        }
+        return [.perform(.advanceStep(server: server.name, step: step.id))]
+    }
+    return []
+}
+
+private func move(_ state: inout AppState, by delta: Int) {
+    let n = state.count(of: state.focus)
+    guard n > 0 else { return }
+    func clamp(_ v: Int) -> Int { min(max(0, v), n - 1) }
+    switch state.focus {
+    case .servers:
+        let before = state.serverIndex
+        state.serverIndex = clamp(state.serverIndex &+ delta)
+        if before != state.serverIndex { state.hitIndex = 0 }
+    case .hits: state.hitIndex = clamp(state.hitIndex &+ delta)
+    case .checklist: state.stepIndex = clamp(state.stepIndex &+ delta)
+    }
+}
+
+private func clampSelections(_ state: inout AppState) {
+    state.serverIndex = min(state.serverIndex, max(0, state.servers.count - 1))
+    state.hitIndex = min(state.hitIndex, max(0, state.hitsOfSelectedServer.count - 1))
+    state.stepIndex = min(state.stepIndex, max(0, state.playbook.steps.count - 1))
+}

@@ -1,0 +1,136 @@
+import Foundation
+
+/// The evidence formats the scanner recognises by content.
+public enum EvidenceFormat: String, Codable, Sendable, CaseIterable {
+    /// Exchange HttpProxy CSV logs (`Logging\HttpProxy\<Protocol>\HttpProxy_*.LOG`).
+    case httpProxy = "exchange-httpproxy"
+    /// Exchange ECP server logs (`Logging\ECP\Server\*.LOG`, `#Log-type: ECP Server Log`).
+    case ecpServer = "exchange-ecp-server"
+    /// Exchange OAB generator logs (`Logging\OABGeneratorLog\`).
+    case oabGenerator = "exchange-oab-generator"
+    /// IIS W3C extended logs (`u_exYYMMDD.log`).
+    case iisW3C = "iis-w3c"
+    /// File inventories: `Get-ChildItem -Recurse | Get-FileHash | Export-Csv` (`Algorithm`, `Hash`, `Path`).
+    case fileInventory = "file-inventory"
+
+    /// Short label for the console.
+    public var label: String {
+        switch self {
+        case .httpProxy: "HttpProxy"
+        case .ecpServer: "ECP server"
+        case .oabGenerator: "OAB generator"
+        case .iisW3C: "IIS W3C"
+        case .fileInventory: "file inventory"
+        }
+    }
+}
+
+/// One indicator of compromise or attack, as stored in an indicator pack.
+///
+/// JSON shape: `{"id", "title", "description", "severity", "stage", "cve", "formats": [format],
+/// "field": display field, "all": [condition], "sources": [URL], "falsePositives"}`.
+/// Every condition in `all` must hold for a record to hit.
+public struct Indicator: Codable, Sendable, Equatable, Identifiable {
+    /// Stable id, e.g. `PL-001` (catalog ids of `proxylogon.md` §6 where one exists).
+    public var id: String
+    /// One line for the hit list.
+    public var title: String
+    /// What a hit means and what to check next.
+    public var description: String
+    public var severity: Severity
+    public var stage: Stage
+    /// CVE id (`CVE-2021-26855`) or campaign label (`ProxyShell`, `HAFNIUM`).
+    public var cve: String?
+    /// Formats whose records this indicator is evaluated on.
+    public var formats: [EvidenceFormat]
+    /// The logical field reported as the hit's field and value (see ``LogRecord``).
+    public var field: String
+    /// Conditions that must all hold.
+    public var all: [Condition]
+    /// URLs of the public sources this indicator's facts come from.
+    public var sources: [String]
+    /// Known benign look-alikes, for the analyst.
+    public var falsePositives: String?
+}
+
+/// One test on one field of a record. All comparisons are case-insensitive.
+///
+/// JSON shape: `{"field": name, "<op>": value}` with exactly one operator key:
+/// `like` / `notLike` (PowerShell wildcard: `*` any run, `?` one character), `likeAny` /
+/// `notLikeAny` (array), `equals` / `notEquals`, `contains` / `notContains`, `containsAny`
+/// (array), `startsWith`, `endsWith`, `endsWithAny` (array), `inList` / `notInList` (name of a
+/// list in the pack), `userAgentInList` (list name; `+`, commas and repeated spaces are folded so
+/// IIS and HttpProxy spellings compare equal), `regex` (ICU syntax), `empty` (true/false),
+/// `predicate` (a named check written in code: `ecpScriptInUrl`, `oabPathOutsideClientAccess`).
+public struct Condition: Codable, Sendable, Equatable {
+    public enum Operator: String, Codable, Sendable, CaseIterable {
+        case like, notLike, likeAny, notLikeAny, equals, notEquals, contains, notContains, containsAny
+        case startsWith, endsWith, endsWithAny, inList, notInList, userAgentInList, regex, empty, predicate
+    }
+
+    public var field: String
+    public var op: Operator
+    /// The operand: one string, several strings, a list name or a predicate name (lowercased
+    /// when the comparison is textual).
+    public var values: [String]
+    /// For `empty`: whether the field must be empty (true) or non-empty (false).
+    public var flag: Bool
+
+    public init(field: String, op: Operator, values: [String] = [], flag: Bool = true) {
+        self.field = field
+        self.op = op
+        self.values = values
+        self.flag = flag
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        field = try c.decode(String.self, forKey: Key(stringValue: "field"))
+        let opKeys = c.allKeys.filter { $0.stringValue != "field" }
+        guard opKeys.count == 1, let key = opKeys.first, let op = Operator(rawValue: key.stringValue) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath,
+                debugDescription: "a condition needs \"field\" and exactly one operator of: \(Operator.allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        self.op = op
+        self.flag = true
+        switch op {
+        case .likeAny, .notLikeAny, .containsAny, .endsWithAny:
+            values = try c.decode([String].self, forKey: key)
+        case .empty:
+            flag = try c.decode(Bool.self, forKey: key)
+            values = []
+        default:
+            values = [try c.decode(String.self, forKey: key)]
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(field, forKey: Key(stringValue: "field"))
+        let key = Key(stringValue: op.rawValue)
+        switch op {
+        case .likeAny, .notLikeAny, .containsAny, .endsWithAny: try c.encode(values, forKey: key)
+        case .empty: try c.encode(flag, forKey: key)
+        default: try c.encode(values.first ?? "", forKey: key)
+        }
+    }
+}
+
+/// A named set of indicators with the value lists they refer to.
+///
+/// JSON shape: `{"name", "version", "description", "lists": {name: [value]}, "indicators": [Indicator]}`.
+public struct IndicatorPack: Codable, Sendable, Equatable {
+    public var name: String
+    public var version: String
+    public var description: String?
+    /// Value lists (hashes, IP addresses, paths, user agents) referenced by `inList` conditions.
+    public var lists: [String: [String]]
+    public var indicators: [Indicator]
+}

@@ -1,0 +1,207 @@
+import Foundation
+
+/// Errors raised when an indicator pack cannot be used.
+public enum IndicatorPackError: Error, CustomStringConvertible, Equatable {
+    /// The pack's JSON is malformed: file, 1-based line and column, and the parser's message.
+    case malformed(file: String, line: Int, column: Int, message: String)
+    /// An indicator refers to a list the pack does not define.
+    case unknownList(indicator: String, list: String)
+    /// An indicator names a predicate this build does not implement.
+    case unknownPredicate(indicator: String, predicate: String)
+    /// A `regex` condition does not compile.
+    case badRegex(indicator: String, pattern: String)
+    /// Two indicators share an id.
+    case duplicateID(String)
+
+    public var description: String {
+        switch self {
+        case let .malformed(file, line, column, message): "\(file):\(line):\(column): \(message)"
+        case let .unknownList(indicator, list): "indicator \(indicator): unknown list \"\(list)\""
+        case let .unknownPredicate(indicator, predicate): "indicator \(indicator): unknown predicate \"\(predicate)\""
+        case let .badRegex(indicator, pattern): "indicator \(indicator): regex does not compile: \(pattern)"
+        case let .duplicateID(id): "duplicate indicator id \(id)"
+        }
+    }
+}
+
+/// An indicator pack compiled for matching: lists become sets, patterns are lowercased once,
+/// regexes are compiled once. Immutable and safe to share across threads.
+public struct RuleEngine: Sendable {
+    public let pack: IndicatorPack
+    private let compiled: [EvidenceFormat: [CompiledIndicator]]
+
+    /// Compiles a pack.
+    /// - Throws: ``IndicatorPackError`` for unknown lists or predicates, bad regexes, duplicate ids.
+    public init(pack: IndicatorPack) throws {
+        self.pack = pack
+        var seen = Set<String>()
+        var lists: [String: Set<String>] = [:]
+        for (name, values) in pack.lists { lists[name] = Set(values.map { $0.lowercased() }) }
+        var byFormat: [EvidenceFormat: [CompiledIndicator]] = [:]
+        for indicator in pack.indicators {
+            guard seen.insert(indicator.id).inserted else { throw IndicatorPackError.duplicateID(indicator.id) }
+            let conditions = try indicator.all.map { try CompiledCondition($0, indicator: indicator.id, lists: lists) }
+            let c = CompiledIndicator(indicator: indicator, conditions: conditions)
+            for format in indicator.formats { byFormat[format, default: []].append(c) }
+        }
+        self.compiled = byFormat
+    }
+
+    /// The built-in pack shipped in the package (`Sources/IncidentCore/Resources/indicators.json`).
+    public static func builtIn() throws -> RuleEngine {
+        try RuleEngine(pack: BuiltInData.indicatorPack())
+    }
+
+    /// Indicators that apply to a format.
+    public func indicators(for format: EvidenceFormat) -> [Indicator] {
+        compiled[format, default: []].map(\.indicator)
+    }
+
+    /// Every indicator of `format` that the record satisfies.
+    public func match(_ record: LogRecord, format: EvidenceFormat) -> [Indicator] {
+        guard let candidates = compiled[format] else { return [] }
+        var lowered: [String: String] = [:]
+        func lower(_ field: String) -> String? {
+            if let v = lowered[field] { return v }
+            guard let v = record.value(field) else { return nil }
+            let l = v.lowercased()
+            lowered[field] = l
+            return l
+        }
+        var out: [Indicator] = []
+        for candidate in candidates where candidate.conditions.allSatisfy({ $0.holds(lower($0.field)) }) {
+            out.append(candidate.indicator)
+        }
+        return out
+    }
+}
+
+private struct CompiledIndicator: Sendable {
+    let indicator: Indicator
+    let conditions: [CompiledCondition]
+}
+
+/// `NSRegularExpression` is immutable after creation and documented thread-safe.
+private struct SendableRegex: @unchecked Sendable {
+    let regex: NSRegularExpression
+}
+
+private struct CompiledCondition: Sendable {
+    enum Test: Sendable {
+        case like([WildcardPattern], negate: Bool)
+        case equals(String, negate: Bool)
+        case contains([String], negate: Bool)
+        case startsWith(String)
+        case endsWith([String])
+        case inSet(Set<String>, negate: Bool)
+        case userAgentIn(Set<String>)
+        case regex(SendableRegex)
+        case empty(Bool)
+        case predicate(@Sendable (String) -> Bool)
+    }
+
+    let field: String
+    let test: Test
+
+    init(_ c: Condition, indicator: String, lists: [String: Set<String>]) throws {
+        field = c.field.lowercased()
+        let values = c.values.map { $0.lowercased() }
+        let first = values.first ?? ""
+        switch c.op {
+        case .like: test = .like([WildcardPattern(first)], negate: false)
+        case .notLike: test = .like([WildcardPattern(first)], negate: true)
+        case .likeAny: test = .like(values.map(WildcardPattern.init), negate: false)
+        case .notLikeAny: test = .like(values.map(WildcardPattern.init), negate: true)
+        case .equals: test = .equals(first, negate: false)
+        case .notEquals: test = .equals(first, negate: true)
+        case .contains: test = .contains([first], negate: false)
+        case .notContains: test = .contains([first], negate: true)
+        case .containsAny: test = .contains(values, negate: false)
+        case .startsWith: test = .startsWith(first)
+        case .endsWith: test = .endsWith([first])
+        case .endsWithAny: test = .endsWith(values)
+        case .inList, .notInList, .userAgentInList:
+            guard let set = lists[c.values.first ?? ""] else {
+                throw IndicatorPackError.unknownList(indicator: indicator, list: c.values.first ?? "")
+            }
+            switch c.op {
+            case .userAgentInList: test = .userAgentIn(Set(set.map(UserAgent.normalize)))
+            case .notInList: test = .inSet(set, negate: true)
+            default: test = .inSet(set, negate: false)
+            }
+        case .regex:
+            guard let re = try? NSRegularExpression(pattern: c.values.first ?? "", options: [.caseInsensitive]) else {
+                throw IndicatorPackError.badRegex(indicator: indicator, pattern: c.values.first ?? "")
+            }
+            test = .regex(SendableRegex(regex: re))
+        case .empty: test = .empty(c.flag)
+        case .predicate:
+            guard let p = Predicates.named[first] else {
+                throw IndicatorPackError.unknownPredicate(indicator: indicator, predicate: c.values.first ?? "")
+            }
+            test = .predicate(p)
+        }
+    }
+
+    /// Regexes look at no more than this many UTF-16 units of a value, so a 10 MB line stays cheap.
+    static let regexWindow = 65_536
+
+    /// Whether the condition holds for the (lowercased) field value; an absent field fails every
+    /// positive test and passes negative ones only for `notLike`/`notEquals`/`notContains`/`notInList`.
+    func holds(_ value: String?) -> Bool {
+        switch test {
+        case let .empty(wantEmpty):
+            let isEmpty = value.map { $0.isEmpty || $0 == "-" } ?? true
+            return isEmpty == wantEmpty
+        default: break
+        }
+        guard let value else {
+            switch test {
+            case .like(_, true), .equals(_, true), .contains(_, true), .inSet(_, true): return true
+            default: return false
+            }
+        }
+        switch test {
+        case let .like(patterns, negate):
+            let any = patterns.contains { $0.matches(value) }
+            return negate ? !any : any
+        case let .equals(s, negate): return (value == s) != negate
+        case let .contains(needles, negate):
+            let any = needles.contains { value.contains($0) }
+            return negate ? !any : any
+        case let .startsWith(s): return value.hasPrefix(s)
+        case let .endsWith(suffixes): return suffixes.contains { value.hasSuffix($0) }
+        case let .inSet(set, negate): return set.contains(value) != negate
+        case let .userAgentIn(set): return set.contains(UserAgent.normalize(value))
+        case let .regex(r):
+            let ns = value as NSString
+            let range = NSRange(location: 0, length: min(ns.length, Self.regexWindow))
+            return r.regex.firstMatch(in: value, options: [], range: range) != nil
+        case let .predicate(p): return p(value)
+        case .empty: return false
+        }
+    }
+}
+
+/// User-agent spelling differences between IIS (`+` for spaces) and HttpProxy (commas written
+/// as two spaces) (`../shared/knowledge/proxylogon.md` §1.0).
+public enum UserAgent {
+    /// Lowercased, `+` and commas turned into spaces, runs of spaces folded to one, trimmed.
+    public static func normalize(_ ua: String) -> String {
+        var out = ""
+        out.reserveCapacity(ua.utf8.count)
+        var lastSpace = false
+        for ch in ua.lowercased() {
+            let c: Character = (ch == "+" || ch == ",") ? " " : ch
+            if c == " " {
+                if !lastSpace && !out.isEmpty { out.append(" ") }
+                lastSpace = true
+            } else {
+                out.append(c)
+                lastSpace = false
+            }
+        }
+        if out.hasSuffix(" ") { out.removeLast() }
+        return out
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+
+/// The whole case as stored in `<case folder>/case.json`.
+///
+/// Shape (JSON, keys as written): `schemaVersion` (integer, currently 1), `caseId` (string),
+/// `name`, `created` (ISO-8601 UTC), `settings`, `servers`, `evidence`, `triage`, `checklists`
+/// (server name → step id → state), `audit` (append-only). Dates are ISO-8601 in UTC.
+public struct CaseFile: Codable, Sendable, Equatable {
+    /// The schema version this build writes and reads.
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion: Int
+    public var caseId: String
+    public var name: String
+    public var created: Date
+    public var settings: CaseSettings
+    public var servers: [Server]
+    public var evidence: [EvidenceRecord]
+    public var triage: [TriageDecision]
+    /// Checklist state per server: server name → step id → entry.
+    public var checklists: [String: [String: ChecklistEntry]]
+    /// Append-only audit trail, oldest first.
+    public var audit: [AuditEntry]
+
+    public init(
+        caseId: String = UUID().uuidString.lowercased(),
+        name: String,
+        created: Date = Date(),
+        settings: CaseSettings = CaseSettings(),
+        servers: [Server] = [],
+        evidence: [EvidenceRecord] = [],
+        triage: [TriageDecision] = [],
+        checklists: [String: [String: ChecklistEntry]] = [:],
+        audit: [AuditEntry] = []
+    ) {
+        self.schemaVersion = Self.currentSchemaVersion
+        self.caseId = caseId
+        self.name = name
+        self.created = created
+        self.settings = settings
+        self.servers = servers
+        self.evidence = evidence
+        self.triage = triage
+        self.checklists = checklists
+        self.audit = audit
+    }
+
+    /// The server with this name (names compare case-insensitively, as Windows does).
+    public func server(named name: String) -> Server? {
+        servers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+    }
+
+    /// The index of the server with this name, compared case-insensitively.
+    public func serverIndex(named name: String) -> Int? {
+        servers.firstIndex { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+    }
+
+    /// The latest triage decision for a hit id, if any.
+    public func triageDecision(for hitId: String) -> TriageDecision? {
+        triage.last { $0.hitId == hitId }
+    }
+
+    /// The state of a checklist step on a server (`todo` when never touched).
+    public func stepState(server: String, step: String) -> StepState {
+        checklists[server]?[step]?.state ?? .todo
+    }
+}
+
+/// Case-wide settings.
+public struct CaseSettings: Codable, Sendable, Equatable {
+    /// Seconds between background rescans of the evidence folder (default 2).
+    public var rescanIntervalSeconds: Double
+    /// Start of the exposure window; logs should reach back this far (default 2021-01-01 UTC,
+    /// CISA AA21-062A: "from at least January 1, 2021", https://us-cert.cisa.gov/ncas/alerts/aa21-062a).
+    public var exposureWindowStart: Date
+
+    public init(rescanIntervalSeconds: Double = 2, exposureWindowStart: Date = CaseSettings.defaultExposureStart) {
+        self.rescanIntervalSeconds = rescanIntervalSeconds
+        self.exposureWindowStart = exposureWindowStart
+    }
+
+    /// 2021-01-01T00:00:00Z.
+    public static let defaultExposureStart = Date(timeIntervalSince1970: 1_609_459_200)
+}
+
+/// An Exchange server under investigation.
+public struct Server: Codable, Sendable, Equatable, Identifiable {
+    public var id: String { name }
+    /// Short name, as used for the evidence folder `evidence/<name>/`.
+    public var name: String
+    public var fqdn: String?
+    /// Role as the responder records it, e.g. `Mailbox`, `ClientAccess`, `Edge`.
+    public var role: String?
+    /// Exchange build when known, e.g. `15.1.2176.9`.
+    public var exchangeBuild: String?
+    /// Whether OWA/ECP were reachable from the internet; `nil` when unknown.
+    public var internetFacing: Bool?
+
+    public init(name: String, fqdn: String? = nil, role: String? = nil, exchangeBuild: String? = nil, internetFacing: Bool? = nil) {
+        self.name = name
+        self.fqdn = fqdn
+        self.role = role
+        self.exchangeBuild = exchangeBuild
+        self.internetFacing = internetFacing
+    }
+}
+
+/// One evidence file, as registered at intake (chain of custody).
+public struct EvidenceRecord: Codable, Sendable, Equatable, Identifiable {
+    public var id: String { path }
+    /// Path relative to the case folder, with `/` separators, e.g. `evidence/EXCH01/iis/u_ex210303.log`.
+    public var path: String
+    /// Name of the server the evidence belongs to.
+    public var server: String
+    /// Size in bytes when last hashed.
+    public var sizeBytes: Int64
+    /// Lowercase hex SHA-256 of the file when last hashed.
+    public var sha256: String
+    /// When the file was registered (UTC).
+    public var addedAt: Date
+    /// Who registered it (OS user name).
+    public var addedBy: String
+    /// When the hash was last updated because the file grew (UTC); `nil` if never.
+    public var updatedAt: Date?
+
+    public init(path: String, server: String, sizeBytes: Int64, sha256: String, addedAt: Date, addedBy: String, updatedAt: Date? = nil) {
+        self.path = path
+        self.server = server
+        self.sizeBytes = sizeBytes
+        self.sha256 = sha256
+        self.addedAt = addedAt
+        self.addedBy = addedBy
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A responder's decision about one hit.
+public struct TriageDecision: Codable, Sendable, Equatable {
+    public enum Decision: String, Codable, Sendable, CaseIterable {
+        case confirmed
+        case falsePositive = "false-positive"
+        case needsReview = "needs-review"
+    }
+
+    /// The stable hit id (see ``Hit/id``).
+    public var hitId: String
+    public var decision: Decision
+    public var note: String
+    public var by: String
+    public var at: Date
+
+    public init(hitId: String, decision: Decision, note: String = "", by: String, at: Date) {
+        self.hitId = hitId
+        self.decision = decision
+        self.note = note
+        self.by = by
+        self.at = at
+    }
+}
+
+/// State of one remediation step on one server.
+public enum StepState: String, Codable, Sendable, CaseIterable {
+    case todo
+    case inProgress = "in-progress"
+    case done
+    case blocked
+    case notApplicable = "not-applicable"
+
+    /// The state that `Space` moves to in the console: todo → in-progress → done → todo;
+    /// blocked and not-applicable go back to todo.
+    public var advanced: StepState {
+        switch self {
+        case .todo: .inProgress
+        case .inProgress: .done
+        case .done, .blocked, .notApplicable: .todo
+        }
+    }
+}
+
+/// The recorded state of a checklist step, with who set it and when.
+public struct ChecklistEntry: Codable, Sendable, Equatable {
+    public var state: StepState
+    public var by: String
+    public var at: Date
+    public var note: String?
+
+    public init(state: StepState, by: String, at: Date, note: String? = nil) {
+        self.state = state
+        self.by = by
+        self.at = at
+        self.note = note
+    }
+}
+
+/// One line of the append-only audit trail.
+public struct AuditEntry: Codable, Sendable, Equatable {
+    /// When (UTC).
+    public var at: Date
+    /// Who: the OS user, with ` via <ip>` when the session came over SSH.
+    public var by: String
+    /// What kind of change, e.g. `case.created`, `evidence.added`, `checklist.step`, `triage`.
+    public var action: String
+    /// What changed, e.g. `EXCH01/patch` or an evidence path.
+    public var field: String?
+    public var before: String?
+    public var after: String?
+
+    public init(at: Date, by: String, action: String, field: String? = nil, before: String? = nil, after: String? = nil) {
+        self.at = at
+        self.by = by
+        self.action = action
+        self.field = field
+        self.before = before
+        self.after = after
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Fast parsing of the timestamps Exchange and IIS write, all in UTC.
+public enum Timestamps {
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff…][Z]` or `YYYY-MM-DD HH:MM:SS` (the `T` may be a space).
+    /// Offsets other than `Z` are not expected in these logs and make the result nil.
+    /// - Returns: the instant, read as UTC, or nil when the text is not such a timestamp.
+    public static func parse(_ s: String) -> Date? {
+        let b = Array(s.utf8.prefix(40))
+        guard b.count >= 19 else { return nil }
+        func num(_ from: Int, _ len: Int) -> Int? {
+            var v = 0
+            for i in from..<(from + len) {
+                let c = b[i]
+                guard c >= 0x30 && c <= 0x39 else { return nil }
+                v = v * 10 + Int(c - 0x30)
+            }
+            return v
+        }
+        guard b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54 || b[10] == 0x20, b[13] == 0x3A, b[16] == 0x3A,
+              let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2),
+              let h = num(11, 2), let mi = num(14, 2), let se = num(17, 2),
+              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, se < 61 else { return nil }
+        var fraction = 0.0
+        var i = 19
+        if i < b.count, b[i] == 0x2E {
+            i += 1
+            var scale = 0.1
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
+                fraction += Double(b[i] - 0x30) * scale
+                scale /= 10
+                i += 1
+            }
+        }
+        if i < b.count, b[i] != 0x5A, b[i] != 0x20 { return nil }
+        let days = daysFromCivil(y, mo, d)
+        let seconds = Double(days) * 86_400 + Double(h * 3600 + mi * 60 + se) + fraction
+        return Date(timeIntervalSince1970: seconds)
+    }
+
+    /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
+    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (m + 9) % 12
+        let doy = (153 * mp + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// ISO-8601 with milliseconds in UTC, e.g. `2021-03-03T06:49:42.162Z`.
+    public static func iso8601(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: date)
+    }
+}

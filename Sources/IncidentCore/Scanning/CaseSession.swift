@@ -1,0 +1,193 @@
+import Dispatch
+import Foundation
+
+/// Everything the console shows about a case at one moment, as plain values.
+public struct CaseSnapshot: Sendable {
+    public var caseFile: CaseFile
+    public var hits: [Hit]
+    public var statuses: [FileStatus]
+    public var summaries: [ServerSummary]
+    /// When the last scan pass finished (UTC), nil before the first.
+    public var lastScan: Date?
+    /// Number of scan passes so far.
+    public var scanPasses: Int
+    /// The last save error, if saving failed (the edit is kept in memory and retried).
+    public var saveError: String?
+}
+
+/// A change a responder makes to the case. Edits are applied to the case as it is when they
+/// run, on the session's queue, and each leaves audit entries.
+public enum CaseEdit: Sendable, Equatable {
+    /// Moves a checklist step to its next state (see ``StepState/advanced``).
+    case advanceStep(server: String, step: String)
+    /// Sets a checklist step's state.
+    case setStep(server: String, step: String, state: StepState, note: String?)
+    /// Records a triage decision for a hit.
+    case triage(hitId: String, decision: TriageDecision.Decision, note: String)
+}
+
+/// Owns one open case: its file, its scanner, and the background rescan timer.
+///
+/// All work happens on one private serial Dispatch queue; the UI talks to it with ``perform(_:)``
+/// and receives ``CaseSnapshot`` values through the `onUpdate` callback (called on that queue:
+/// hop to the main thread before touching the terminal). Nothing here waits for the UI.
+public final class CaseSession: @unchecked Sendable {
+    public let store: CaseStore
+    public let playbook: Playbook
+    private let queue = DispatchQueue(label: "incident.case-session")
+    // Everything below is touched only on `queue`.
+    private var caseFile: CaseFile
+    private let scanner: EvidenceScanner
+    private var timer: (any DispatchSourceTimer)?
+    private var lastScan: Date?
+    private var passes = 0
+    private var saveError: String?
+    private var onUpdate: (@Sendable (CaseSnapshot) -> Void)?
+    private let responder: String
+    private let readOnly: Bool
+
+    /// Opens a session on a loaded case.
+    /// - Parameters:
+    ///   - readOnly: when true, nothing is ever written (scans still run in memory).
+    public init(store: CaseStore, caseFile: CaseFile, engine: RuleEngine, playbook: Playbook,
+                responder: String = Responder.current(), readOnly: Bool = false) {
+        self.store = store
+        self.caseFile = caseFile
+        self.scanner = EvidenceScanner(engine: engine)
+        self.playbook = playbook
+        self.responder = responder
+        self.readOnly = readOnly
+    }
+
+    /// Starts background rescans every `interval` seconds (the first one at once).
+    public func start(interval: Double, onUpdate: @escaping @Sendable (CaseSnapshot) -> Void) {
+        queue.async {
+            self.onUpdate = onUpdate
+            let timer = DispatchSource.makeTimerSource(queue: self.queue)
+            timer.schedule(deadline: .now(), repeating: .milliseconds(max(100, Int(interval * 1000))), leeway: .milliseconds(50))
+            timer.setEventHandler { [weak self] in self?.scanPass() }
+            self.timer = timer
+            timer.resume()
+        }
+    }
+
+    /// Stops the rescans and waits for the running pass to end.
+    public func stop() {
+        queue.sync {
+            timer?.cancel()
+            timer = nil
+            onUpdate = nil
+        }
+    }
+
+    /// Runs one scan pass now and returns the snapshot (blocks the caller; for the CLI).
+    public func scanOnce() -> CaseSnapshot {
+        queue.sync {
+            scanPass()
+            return snapshot()
+        }
+    }
+
+    /// Applies an edit to the case and saves it; a snapshot follows through `onUpdate`.
+    public func perform(_ edit: CaseEdit) {
+        queue.async {
+            self.apply(edit, at: Date())
+            self.persist()
+            self.publish()
+        }
+    }
+
+    /// The current snapshot (blocks until the queue is free).
+    public func currentSnapshot() -> CaseSnapshot {
+        queue.sync { snapshot() }
+    }
+
+    // MARK: - On the queue
+
+    private func scanPass() {
+        let changed = scanner.scan(caseFolder: store.folder)
+        passes += 1
+        lastScan = Date()
+        if !changed.isEmpty && register(changed: Set(changed)) { persist() }
+        publish()
+    }
+
+    /// Records new evidence and servers in the case; returns true when the case changed.
+    private func register(changed: Set<String>) -> Bool {
+        var dirty = false
+        let now = Date()
+        for status in scanner.statuses where changed.contains(status.path) {
+            if caseFile.serverIndex(named: status.server) == nil {
+                caseFile.servers.append(Server(name: status.server))
+                caseFile.audit.append(AuditEntry(at: now, by: responder, action: "server.added", field: status.server,
+                                                 after: "created from evidence/\(status.server)/"))
+                dirty = true
+            }
+            if let i = caseFile.evidence.firstIndex(where: { $0.path == status.path }) {
+                let record = caseFile.evidence[i]
+                if record.sha256 != status.sha256 || record.sizeBytes != status.sizeBytes {
+                    let grew = status.sizeBytes > record.sizeBytes
+                    caseFile.audit.append(AuditEntry(at: now, by: responder, action: grew ? "evidence.grew" : "evidence.changed",
+                                                     field: status.path,
+                                                     before: "\(record.sizeBytes) bytes sha256 \(record.sha256)",
+                                                     after: "\(status.sizeBytes) bytes sha256 \(status.sha256)"))
+                    caseFile.evidence[i].sha256 = status.sha256
+                    caseFile.evidence[i].sizeBytes = status.sizeBytes
+                    caseFile.evidence[i].updatedAt = now
+                    dirty = true
+                }
+            } else {
+                caseFile.evidence.append(EvidenceRecord(path: status.path, server: status.server, sizeBytes: status.sizeBytes,
+                                                        sha256: status.sha256, addedAt: now, addedBy: responder))
+                caseFile.audit.append(AuditEntry(at: now, by: responder, action: "evidence.added", field: status.path,
+                                                 after: "\(status.sizeBytes) bytes sha256 \(status.sha256)"))
+                dirty = true
+            }
+        }
+        return dirty
+    }
+
+    private func apply(_ edit: CaseEdit, at now: Date) {
+        switch edit {
+        case let .advanceStep(server, step):
+            let before = caseFile.stepState(server: server, step: step)
+            setStep(server: server, step: step, state: before.advanced, note: nil, at: now)
+        case let .setStep(server, step, state, note):
+            setStep(server: server, step: step, state: state, note: note, at: now)
+        case let .triage(hitId, decision, note):
+            let before = caseFile.triageDecision(for: hitId)?.decision.rawValue
+            caseFile.triage.append(TriageDecision(hitId: hitId, decision: decision, note: note, by: responder, at: now))
+            caseFile.audit.append(AuditEntry(at: now, by: responder, action: "triage", field: hitId, before: before, after: decision.rawValue))
+        }
+    }
+
+    private func setStep(server: String, step: String, state: StepState, note: String?, at now: Date) {
+        let before = caseFile.stepState(server: server, step: step)
+        caseFile.checklists[server, default: [:]][step] = ChecklistEntry(state: state, by: responder, at: now, note: note)
+        caseFile.audit.append(AuditEntry(at: now, by: responder, action: "checklist.step", field: "\(server)/\(step)",
+                                         before: before.rawValue, after: state.rawValue))
+    }
+
+    private func persist() {
+        guard !readOnly else { return }
+        do {
+            try store.save(caseFile)
+            saveError = nil
+        } catch {
+            saveError = "\(error)"
+        }
+    }
+
+    private func snapshot() -> CaseSnapshot {
+        let hits = scanner.hits
+        let statuses = scanner.statuses
+        let summaries = Verdicts.summarize(caseFile: caseFile, statuses: statuses, hits: hits, playbook: playbook)
+        return CaseSnapshot(caseFile: caseFile, hits: hits, statuses: statuses, summaries: summaries,
+                            lastScan: lastScan, scanPasses: passes, saveError: saveError)
+    }
+
+    private func publish() {
+        guard let onUpdate else { return }
+        onUpdate(snapshot())
+    }
+}

@@ -1,0 +1,368 @@
+import Crypto
+import Foundation
+
+/// What the scanner knows about one evidence file after a scan.
+public struct FileStatus: Sendable, Equatable, Codable {
+    /// Path relative to the case folder (`evidence/<server>/…`).
+    public var path: String
+    public var server: String
+    /// The recognised format, or nil when the file was not recognised (and so not checked).
+    public var format: EvidenceFormat?
+    public var encoding: TextEncoding?
+    /// Size in bytes at the last scan.
+    public var sizeBytes: Int64
+    /// Lowercase hex SHA-256 of the whole file at the last scan.
+    public var sha256: String
+    /// File modification time at the last scan (UTC).
+    public var modified: Date
+    /// Complete lines read so far.
+    public var lines: Int
+    /// Records (data lines or rows) that the indicators were evaluated on.
+    public var records: Int
+    /// Earliest and latest event time seen (UTC).
+    public var firstEvent: Date?
+    public var lastEvent: Date?
+    /// Problems with this file (unrecognised format, odd rows, read errors).
+    public var warnings: [String]
+
+    /// True when the indicators were evaluated on this file's content.
+    public var checked: Bool { format != nil }
+}
+
+/// Reads evidence files incrementally and evaluates the indicators on every record.
+///
+/// Not thread-safe: one scanner belongs to one serial queue (``CaseSession`` uses its own).
+/// An unchanged file (same size and modification time) costs one `stat`; a grown file is read
+/// from the end of its last complete line; a file that shrank or whose first bytes changed
+/// (rotated or replaced) is read again from the start. Files are opened read-only and never written.
+public final class EvidenceScanner {
+    public let engine: RuleEngine
+    /// Bytes read per `read` call.
+    public static let chunkSize = 4 * 1024 * 1024
+
+    private var cursors: [String: FileCursor] = [:]
+
+    public init(engine: RuleEngine) {
+        self.engine = engine
+    }
+
+    /// Every hit found so far, in no particular order.
+    public var hits: [Hit] {
+        cursors.values.flatMap { $0.hits + $0.tailHits }
+    }
+
+    /// The status of every file seen so far, sorted by path.
+    public var statuses: [FileStatus] {
+        cursors.values.map(\.status).sorted { $0.path < $1.path }
+    }
+
+    /// Scans a case folder's `evidence/` tree.
+    /// - Parameter caseFolder: the case folder (holding `case.json`).
+    /// - Returns: the paths (relative) of files that were new or changed in this pass.
+    @discardableResult
+    public func scan(caseFolder: URL) -> [String] {
+        let found = EvidenceWalker.files(in: caseFolder)
+        var changed: [String] = []
+        let present = Set(found.map(\.relativePath))
+        for gone in cursors.keys where !present.contains(gone) {
+            cursors[gone]?.markMissing()
+        }
+        for file in found {
+            let cursor = cursors[file.relativePath] ?? FileCursor(path: file.relativePath, server: file.server)
+            cursors[file.relativePath] = cursor
+            if cursor.update(url: file.url, engine: engine) { changed.append(file.relativePath) }
+        }
+        return changed
+    }
+
+    /// Scans one file given by absolute URL under a case folder, attributing it to `server`.
+    /// Used by tests and by `evidence add` of files kept elsewhere.
+    @discardableResult
+    public func scanFile(_ url: URL, relativePath: String, server: String) -> Bool {
+        let cursor = cursors[relativePath] ?? FileCursor(path: relativePath, server: server)
+        cursors[relativePath] = cursor
+        return cursor.update(url: url, engine: engine)
+    }
+}
+
+/// Finds evidence files: any regular file at any depth under `evidence/<server>/`.
+public enum EvidenceWalker {
+    public struct Found: Sendable, Equatable {
+        public var url: URL
+        /// `evidence/<server>/…`, `/`-separated.
+        public var relativePath: String
+        public var server: String
+    }
+
+    /// Evidence files of a case folder, sorted by path. Hidden files (`.name`), symbolic links that
+    /// lead outside the case folder, and anything directly in `evidence/` are skipped.
+    public static func files(in caseFolder: URL) -> [Found] {
+        let fm = FileManager.default
+        let root = caseFolder.appendingPathComponent("evidence", isDirectory: true)
+        let caseReal = caseFolder.resolvingSymlinksInPath().standardizedFileURL.path
+        guard let servers = try? fm.contentsOfDirectory(atPath: root.path) else { return [] }
+        var out: [Found] = []
+        for server in servers.sorted() where !server.hasPrefix(".") {
+            let serverURL = root.appendingPathComponent(server, isDirectory: true)
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: serverURL.path, isDirectory: &isDir), isDir.boolValue else { continue }
+            guard let walker = fm.enumerator(at: serverURL, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey],
+                                             options: [.skipsHiddenFiles]) else { continue }
+            for case let url as URL in walker {
+                let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
+                if values?.isSymbolicLink == true {
+                    let target = url.resolvingSymlinksInPath().standardizedFileURL.path
+                    guard target.hasPrefix(caseReal + "/") else { continue }
+                    var targetIsDir: ObjCBool = false
+                    guard fm.fileExists(atPath: target, isDirectory: &targetIsDir), !targetIsDir.boolValue else { continue }
+                } else if values?.isRegularFile != true {
+                    continue
+                }
+                let relative = relativePath(of: url, under: caseFolder)
+                out.append(Found(url: url, relativePath: relative, server: server))
+            }
+        }
+        return out.sorted { $0.relativePath < $1.relativePath }
+    }
+
+    static func relativePath(of url: URL, under folder: URL) -> String {
+        let base = folder.standardizedFileURL.pathComponents
+        let full = url.standardizedFileURL.pathComponents
+        if full.starts(with: base) { return full.dropFirst(base.count).joined(separator: "/") }
+        return url.lastPathComponent
+    }
+}
+
+/// Incremental read state of one file.
+final class FileCursor {
+    let path: String
+    let server: String
+    var status: FileStatus
+    var parser: (any EvidenceLineParser)?
+    var encoding: TextEncoding = .utf8
+    var headBytes: [UInt8] = []
+    /// Offset just past the last complete line consumed.
+    var offset: Int64 = 0
+    var lineCount = 0
+    var hashedUpTo: Int64 = 0
+    var hasher = SHA256()
+    var hits: [Hit] = []
+    var tailHits: [Hit] = []
+    var lastSize: Int64 = -1
+    var lastModified: Date?
+    var missing = false
+    /// When the previous pass ended inside an over-long line, the rest of it is skipped.
+    var skippingLongLine = false
+    var truncatedLines = 0
+
+    static let headLength = 512
+
+    init(path: String, server: String) {
+        self.path = path
+        self.server = server
+        self.status = FileStatus(path: path, server: server, format: nil, encoding: nil, sizeBytes: 0, sha256: "",
+                                 modified: Date(timeIntervalSince1970: 0), lines: 0, records: 0, warnings: [])
+    }
+
+    func markMissing() {
+        missing = true
+        if !status.warnings.contains("file is gone from the evidence folder") {
+            status.warnings.append("file is gone from the evidence folder")
+        }
+    }
+
+    private func reset() {
+        parser = nil
+        headBytes = []
+        offset = 0
+        lineCount = 0
+        hashedUpTo = 0
+        hasher = SHA256()
+        hits = []
+        tailHits = []
+        skippingLongLine = false
+        truncatedLines = 0
+        status.format = nil
+        status.encoding = nil
+        status.lines = 0
+        status.records = 0
+        status.firstEvent = nil
+        status.lastEvent = nil
+        status.warnings = []
+    }
+
+    /// Brings the cursor up to date with the file. Returns true when anything was read.
+    func update(url: URL, engine: RuleEngine) -> Bool {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else {
+            markMissing()
+            return false
+        }
+        let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
+        let modified = attributes[.modificationDate] as? Date ?? Date(timeIntervalSince1970: 0)
+        if missing { missing = false; status.warnings.removeAll { $0 == "file is gone from the evidence folder" } }
+        if size == lastSize && modified == lastModified { return false }
+
+        guard let handle = FileHandle(forReadingAtPath: url.path) else {
+            status.warnings = ["cannot open for reading"]
+            return false
+        }
+        defer { try? handle.close() }
+
+        // Rotated, truncated or replaced: start again.
+        if size < offset || size < hashedUpTo {
+            reset()
+        } else if !headBytes.isEmpty {
+            let current = (try? handle.read(upToCount: headBytes.count)).map { [UInt8]($0) } ?? []
+            if current != headBytes { reset() }
+        }
+        if headBytes.count < Self.headLength {
+            try? handle.seek(toOffset: 0)
+            headBytes = (try? handle.read(upToCount: Self.headLength)).map { [UInt8]($0) } ?? []
+        }
+
+        if parser == nil { detect(handle: handle) }
+        readFrom(handle: handle, size: size, engine: engine)
+
+        lastSize = size
+        lastModified = modified
+        status.sizeBytes = size
+        status.modified = modified
+        status.lines = lineCount
+        var warnings = parser?.warnings ?? status.warnings.filter { $0.hasSuffix("not checked") }
+        if truncatedLines > 0 { warnings.append("\(truncatedLines) line(s) longer than \(LineSplitter.maxLineBytes / 1_048_576) MiB were cut") }
+        if parser != nil { status.warnings = warnings } else { status.warnings = warnings.isEmpty ? status.warnings : warnings }
+        return true
+    }
+
+    private func detect(handle: FileHandle) {
+        try? handle.seek(toOffset: 0)
+        let head = (try? handle.read(upToCount: 65_536)).map { [UInt8]($0) } ?? []
+        let (enc, bom) = TextEncoding.detect(head[...])
+        encoding = enc
+        let body = Array(head.dropFirst(bom))
+        let lines = body.withUnsafeBufferPointer { LineSplitter.split($0, encoding: enc, atEOF: true).lines }
+        switch FormatDetector.detect(lines.prefix(FormatDetector.linesExamined).map(\.text)) {
+        case let .recognised(format):
+            parser = FormatDetector.parser(for: format)
+            status.format = format
+            status.encoding = enc
+            status.warnings = []
+            if offset == 0 { offset = Int64(bom) }
+        case let .unrecognised(reason):
+            parser = nil
+            status.format = nil
+            status.encoding = enc
+            status.warnings = [reason]
+        }
+    }
+
+    private func readFrom(handle: FileHandle, size: Int64, engine: RuleEngine) {
+        tailHits = []
+        // Parsed files restart at the last complete line; every file's hash resumes where it stopped.
+        var position = parser != nil ? min(offset, hashedUpTo) : hashedUpTo
+        try? handle.seek(toOffset: UInt64(position))
+        var pending: [UInt8] = []
+        var pendingStart = offset
+        while true {
+            let chunk = readChunk(handle)
+            let atEOF = chunk.isEmpty
+            feedHash(chunk, at: position)
+            let chunkEnd = position + Int64(chunk.count)
+            if parser != nil {
+                if chunkEnd > offset {
+                    let from = Int(max(0, offset - position))
+                    pending.append(contentsOf: chunk[from...])
+                }
+                consume(&pending, start: &pendingStart, atEOF: atEOF, engine: engine)
+            }
+            position = chunkEnd
+            if atEOF { break }
+        }
+        status.sha256 = SHA256Hex.hex(hasher.finalize())
+        _ = size
+    }
+
+    private func readChunk(_ handle: FileHandle) -> [UInt8] {
+        guard let data = try? handle.read(upToCount: EvidenceScanner.chunkSize) else { return [] }
+        return [UInt8](data)
+    }
+
+    private func feedHash(_ chunk: [UInt8], at start: Int64) {
+        guard !chunk.isEmpty else { return }
+        let end = start + Int64(chunk.count)
+        guard end > hashedUpTo else { return }
+        let from = Int(max(0, hashedUpTo - start))
+        chunk.withUnsafeBufferPointer { hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: $0[from...]))) }
+        hashedUpTo = end
+    }
+
+    /// Splits `pending` into lines, evaluates them, and leaves the incomplete rest in `pending`.
+    private func consume(_ pending: inout [UInt8], start: inout Int64, atEOF: Bool, engine: RuleEngine) {
+        if skippingLongLine {
+            if let nl = pending.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
+                var cut = nl + 1
+                if pending[nl] == 0x0D, cut < pending.count, pending[cut] == 0x0A { cut += 1 }
+                pending.removeFirst(cut)
+                start += Int64(cut)
+                offset = start
+                lineCount += 1
+                skippingLongLine = false
+            } else {
+                start += Int64(pending.count)
+                offset = start
+                pending.removeAll()
+                return
+            }
+        }
+        let (lines, consumed) = pending.withUnsafeBufferPointer { LineSplitter.split($0, encoding: encoding, atEOF: false) }
+        for line in lines { evaluate(line, final: true, engine: engine) }
+        pending.removeFirst(consumed)
+        start += Int64(consumed)
+        offset = start
+        if pending.count > LineSplitter.maxLineBytes {
+            // One line longer than the limit: read its head, skip the rest.
+            let head = Array(pending.prefix(LineSplitter.maxLineBytes))
+            let text = head.withUnsafeBufferPointer { LineSplitter.split($0, encoding: encoding, atEOF: true).lines.first }
+            if let text { evaluate(TextLine(text: text.text, end: head.count, truncated: true), final: true, engine: engine) }
+            start += Int64(pending.count)
+            offset = start
+            pending.removeAll()
+            skippingLongLine = true
+            return
+        }
+        if atEOF && !pending.isEmpty {
+            // An unterminated last line: evaluate it provisionally, without committing it.
+            let tail = pending.withUnsafeBufferPointer { LineSplitter.split($0, encoding: encoding, atEOF: true).lines }
+            for line in tail { evaluate(line, final: false, engine: engine) }
+        }
+    }
+
+    private func evaluate(_ line: TextLine, final: Bool, engine: RuleEngine) {
+        guard var parser else { return }
+        let number = lineCount + 1
+        if line.truncated { truncatedLines += 1 }
+        var working = parser
+        let record = working.parse(line.text, line: number)
+        if final {
+            parser = working
+            self.parser = parser
+            lineCount += 1
+        }
+        guard let record else { return }
+        if final {
+            status.records += 1
+            if let t = record.time {
+                if status.firstEvent.map({ t < $0 }) ?? true { status.firstEvent = t }
+                if status.lastEvent.map({ t > $0 }) ?? true { status.lastEvent = t }
+            }
+        }
+        let format = working.format
+        for indicator in engine.match(record, format: format) {
+            let value = record.value(indicator.field) ?? ""
+            let hit = Hit(indicator: indicator, server: server, evidence: path, line: number, time: record.time,
+                          field: record.displayName(indicator.field), value: String(value.prefix(65_536)),
+                          clientIP: record.clientIP, rawLine: String(record.raw.prefix(65_536)))
+            if final { hits.append(hit) } else { tailHits.append(hit) }
+        }
+    }
+}

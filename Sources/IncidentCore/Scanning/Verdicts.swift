@@ -1,0 +1,75 @@
+import Foundation
+
+/// A server's standing, computed from its evidence, hits, triage and checklist.
+public struct ServerSummary: Sendable, Equatable {
+    public var name: String
+    public var verdict: Verdict
+    /// Hits that count (not triaged as false positives).
+    public var hits: Int
+    /// Counted hits by severity.
+    public var bySeverity: [Severity: Int]
+    /// Evidence files, and how many of them were read as a known format.
+    public var evidenceFiles: Int
+    public var checkedFiles: Int
+    /// Applicable checklist steps, and how many of them are done or not applicable.
+    public var stepsDone: Int
+    public var stepsApplicable: Int
+}
+
+/// Turns hits into verdicts.
+public enum Verdicts {
+    /// Whether a hit counts toward verdicts: not triaged as a false positive.
+    public static func counts(_ hit: Hit, in caseFile: CaseFile) -> Bool {
+        caseFile.triageDecision(for: hit.id)?.decision != .falsePositive
+    }
+
+    /// The verdict for one server.
+    ///
+    /// `not-assessed` when no evidence file of the server was read as a known format;
+    /// otherwise from the counted hits at `low` or above: a `web-shell` or `post-exploitation`
+    /// hit of `medium` or above → `compromised`; an `exploitation` hit of `medium` or above →
+    /// `exploited`; any other counted hit → `probed`; none → `no-findings`. `info` hits never
+    /// move a verdict.
+    public static func verdict(checkedFiles: Int, hits: [Hit]) -> Verdict {
+        guard checkedFiles > 0 else { return .notAssessed }
+        var verdict = Verdict.noFindings
+        for hit in hits where hit.severity >= .low {
+            let v: Verdict
+            if hit.severity >= .medium {
+                switch hit.stage {
+                case .webShell, .postExploitation: v = .compromised
+                case .exploitation: v = .exploited
+                case .probe, .attempt: v = .probed
+                }
+            } else {
+                v = .probed
+            }
+            if v > verdict { verdict = v }
+        }
+        return verdict
+    }
+
+    /// Summaries for every server of the case, in the case's server order.
+    public static func summarize(caseFile: CaseFile, statuses: [FileStatus], hits: [Hit], playbook: Playbook) -> [ServerSummary] {
+        var hitsByServer: [String: [Hit]] = [:]
+        for hit in hits where counts(hit, in: caseFile) { hitsByServer[hit.server.lowercased(), default: []].append(hit) }
+        var filesByServer: [String: [FileStatus]] = [:]
+        for status in statuses { filesByServer[status.server.lowercased(), default: []].append(status) }
+        return caseFile.servers.map { server in
+            let key = server.name.lowercased()
+            let files = filesByServer[key] ?? []
+            let serverHits = hitsByServer[key] ?? []
+            let checked = files.filter(\.checked).count
+            let verdict = verdict(checkedFiles: checked, hits: serverHits)
+            var bySeverity: [Severity: Int] = [:]
+            for hit in serverHits { bySeverity[hit.severity, default: 0] += 1 }
+            let steps = playbook.applicableSteps(verdict: verdict)
+            let done = steps.filter {
+                let s = caseFile.stepState(server: server.name, step: $0.id)
+                return s == .done || s == .notApplicable
+            }.count
+            return ServerSummary(name: server.name, verdict: verdict, hits: serverHits.count, bySeverity: bySeverity,
+                                 evidenceFiles: files.count, checkedFiles: checked, stepsDone: done, stepsApplicable: steps.count)
+        }
+    }
+}

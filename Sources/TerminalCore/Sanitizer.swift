@@ -1,0 +1,56 @@
+/// Makes untrusted text (user agents, URLs, file names from evidence) safe for a terminal.
+///
+/// Nothing that could move the cursor, change colours or reorder text survives:
+/// - C0 controls and DEL become Control Pictures (`␛` for ESC, `␇` for BEL, `␡` for DEL), or
+///   caret notation (`^[`) in ASCII mode;
+/// - C1 controls (U+0080–U+009F) become `<9B>`-style hex;
+/// - bidi controls and invisible format characters (U+061C, U+200B–U+200F, U+202A–U+202E,
+///   U+2060–U+2069, U+FEFF) become `<U+202E>`-style escapes;
+/// - in ASCII mode every other non-ASCII character becomes `?`.
+public enum Sanitizer {
+    /// One piece of sanitised text: `escaped` marks replacements, so views can colour them.
+    public struct Piece: Equatable, Sendable {
+        public var text: String
+        public var escaped: Bool
+    }
+
+    /// The sanitised text as one string.
+    public static func sanitize(_ s: String, ascii: Bool = false) -> String {
+        pieces(s, ascii: ascii).map(\.text).joined()
+    }
+
+    /// The sanitised text split into plain and escaped pieces.
+    public static func pieces(_ s: String, ascii: Bool = false) -> [Piece] {
+        var out: [Piece] = []
+        var plain = ""
+        func flush() {
+            if !plain.isEmpty { out.append(Piece(text: plain, escaped: false)); plain = "" }
+        }
+        func escape(_ t: String) {
+            flush()
+            if let last = out.last, last.escaped { out[out.count - 1].text += t } else { out.append(Piece(text: t, escaped: true)) }
+        }
+        for scalar in s.unicodeScalars {
+            let v = scalar.value
+            switch v {
+            case 0x00..<0x20:
+                if ascii { escape("^" + String(UnicodeScalar(UInt8(v + 0x40)))) } else { escape(String(UnicodeScalar(0x2400 + v)!)) }
+            case 0x7F:
+                escape(ascii ? "^?" : "\u{2421}")
+            case 0x80...0x9F:
+                escape("<" + hex(v, 2) + ">")
+            case 0x061C, 0x200B...0x200F, 0x202A...0x202E, 0x2060...0x2069, 0xFEFF:
+                escape("<U+" + hex(v, 4) + ">")
+            default:
+                if ascii && v >= 0x80 { escape("?") } else { plain.unicodeScalars.append(scalar) }
+            }
+        }
+        flush()
+        return out
+    }
+
+    private static func hex(_ v: UInt32, _ digits: Int) -> String {
+        let s = String(v, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, digits - s.count)) + s
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import ConsoleUI
+import Foundation
+import IncidentCore
+
+/// Options shared by the commands that open the console.
+struct ConsoleOptions: ParsableArguments {
+    @Option(help: "Theme name: one shipped in Themes/ or in $XDG_CONFIG_HOME/incident/themes.")
+    var theme: String = "default"
+
+    @Flag(help: "No colours, attributes only (also when NO_COLOR is set).")
+    var noColor = false
+
+    @Flag(help: "ASCII borders and text only.")
+    var ascii = false
+
+    @Option(help: "Seconds between background rescans of the evidence folder (default: the case's setting, 2).")
+    var interval: Double?
+
+    @Flag(help: "Review only: nothing is written to the case.")
+    var readOnly = false
+}
+
+struct OpenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "open",
+        abstract: "Open the console on a case.",
+        discussion: """
+        CASE is the case folder or its case.json. Evidence placed anywhere under
+        CASE/evidence/<server-name>/ is picked up, hashed and scanned while the console runs.
+
+        Example:
+          incident open ./case-2021-03 --theme monochrome
+        """
+    )
+
+    @Argument(help: "The case folder, or its case.json.")
+    var casePath: String
+
+    @OptionGroup var options: ConsoleOptions
+
+    func run() throws {
+        try ConsoleLauncher.open(casePath: casePath, options: options)
+    }
+}
+
+struct NewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "new",
+        abstract: "Create an empty case folder.",
+        discussion: """
+        Creates DIR/case.json and DIR/evidence/. Refuses to touch an existing case.
+
+        Example:
+          incident new ./case-2021-03 --name "Contoso Exchange compromise"
+        """
+    )
+
+    @Argument(help: "The folder to create the case in.")
+    var dir: String
+
+    @Option(help: "The case name.")
+    var name: String
+
+    func run() throws {
+        let store = CaseStore(path: dir)
+        var caseFile = CaseFile(name: name)
+        caseFile.audit.append(AuditEntry(at: caseFile.created, by: Responder.current(), action: "case.created", after: name))
+        do {
+            try store.create(caseFile)
+        } catch {
+            fail("\(error)")
+        }
+        print("created case \"\(name)\" in \(store.folder.path)")
+        print("put evidence under \(store.folder.appendingPathComponent("evidence").path)/<server-name>/ and run: incident open \(store.folder.path)")
+    }
+}
+
+/// Loads the engine, playbook and case, or exits with a clear message.
+enum CaseLoader {
+    static func load(_ path: String) -> (CaseStore, CaseFile, RuleEngine, Playbook) {
+        let store = CaseStore(path: path)
+        let caseFile: CaseFile
+        do { caseFile = try store.load() } catch { fail("\(error)") }
+        let engine: RuleEngine
+        let playbook: Playbook
+        do {
+            engine = try RuleEngine.builtIn()
+            playbook = try Playbook.builtIn()
+        } catch {
+            fail("built-in data: \(error)")
+        }
+        return (store, caseFile, engine, playbook)
+    }
+}

@@ -1,0 +1,127 @@
+import ConsoleUI
+import Dispatch
+import Foundation
+import IncidentCore
+import NcursesBackend
+import Synchronization
+import TerminalCore
+
+/// The file descriptor signal handlers write to, to wake the main loop (async-signal-safe).
+nonisolated(unsafe) private var signalWakeFD: Int32 = -1
+nonisolated(unsafe) private var caughtSignal: Int32 = 0
+
+/// Hands snapshots from the case session's queue to the main thread.
+final class SnapshotMailbox: Sendable {
+    private let latest = Mutex<CaseSnapshot?>(nil)
+    let readFD: Int32
+    let writeFD: Int32
+
+    init() {
+        var fds: [Int32] = [0, 0]
+        _ = pipe(&fds)
+        readFD = fds[0]
+        writeFD = fds[1]
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    }
+
+    /// Called on the session queue: keeps only the newest snapshot and wakes the main loop.
+    func post(_ snapshot: CaseSnapshot) {
+        latest.withLock { $0 = snapshot }
+        var b: UInt8 = 1
+        _ = write(writeFD, &b, 1)
+    }
+
+    /// Called on the main thread.
+    func take() -> CaseSnapshot? {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(readFD, &buffer, buffer.count) > 0 {}
+        return latest.withLock { s in
+            defer { s = nil }
+            return s
+        }
+    }
+}
+
+enum ConsoleLauncher {
+    static func open(casePath: String, options: ConsoleOptions) throws {
+        let (store, caseFile, engine, playbook) = CaseLoader.load(casePath)
+        let env = ProcessInfo.processInfo.environment
+        let noColor = options.noColor || !(env["NO_COLOR"] ?? "").isEmpty
+        var theme: Theme
+        do { theme = try ThemeLoader.load(options.theme) } catch {
+            fail("\(error)")
+        }
+        if noColor { theme = theme.withoutColor() }
+        let interval = options.interval ?? caseFile.settings.rescanIntervalSeconds
+        guard interval > 0 else { fail("--interval must be more than 0 seconds") }
+        let code = MainActor.assumeIsolated {
+            runConsole(store: store, caseFile: caseFile, engine: engine, playbook: playbook,
+                       theme: theme, noColor: noColor, ascii: options.ascii, interval: interval, readOnly: options.readOnly)
+        }
+        if code != 0 { Foundation.exit(code) }
+    }
+
+    @MainActor
+    static func runConsole(store: CaseStore, caseFile: CaseFile, engine: RuleEngine, playbook: Playbook,
+                           theme: Theme, noColor: Bool, ascii: Bool, interval: Double, readOnly: Bool) -> Int32 {
+        let terminal: NcursesTerminal
+        do {
+            terminal = try NcursesTerminal(styles: theme.styles, noColor: noColor, forceASCII: ascii)
+        } catch {
+            fail("\(error)")
+        }
+        let mailbox = SnapshotMailbox()
+        signalWakeFD = mailbox.writeFD
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig) { s in
+                caughtSignal = s
+                var b: UInt8 = 2
+                _ = write(signalWakeFD, &b, 1)
+            }
+        }
+        do { try terminal.start() } catch { fail("\(error)") }
+
+        let session = CaseSession(store: store, caseFile: caseFile, engine: engine, playbook: playbook, readOnly: readOnly)
+        var state = AppState(caseName: caseFile.name, playbook: playbook, size: terminal.size, readOnly: readOnly)
+        state.indicatorTitles = Dictionary(engine.pack.indicators.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
+        session.start(interval: interval) { snapshot in mailbox.post(snapshot) }
+
+        var running = true
+        var dirty = true
+        var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: mailbox.readFD, events: Int16(POLLIN), revents: 0)]
+        while running {
+            if dirty {
+                terminal.present(render(state, ascii: terminal.ascii), fullRedraw: state.needsFullRedraw)
+                state.needsFullRedraw = false
+                dirty = false
+            }
+            fds[0].revents = 0
+            fds[1].revents = 0
+            _ = poll(&fds, 2, 1000)
+            if caughtSignal != 0 { break }
+            if let snapshot = mailbox.take() {
+                _ = update(&state, .snapshot(snapshot))
+                dirty = true
+            }
+            for event in terminal.readEvents() {
+                dirty = true
+                let effects: [Effect]
+                switch event {
+                case let .resized(size): effects = update(&state, .resized(size))
+                case let .key(key): effects = update(&state, .key(key))
+                }
+                for effect in effects {
+                    switch effect {
+                    case .quit: running = false
+                    case let .perform(edit): session.perform(edit)
+                    }
+                }
+            }
+        }
+        session.stop()
+        terminal.stop()
+        if caughtSignal != 0 { return 128 + caughtSignal }
+        return 0
+    }
+}

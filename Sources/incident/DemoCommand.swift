@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import IncidentCore
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Copy the bundled demo case into a fresh folder and open it.",
+        discussion: """
+        The demo has three Exchange servers: EXCH01 compromised (ProxyLogon chain, web shell),
+        EXCH02 only probed, EXCH03 with no findings. It mixes files written for the demo with
+        real public files (see NOTICE).
+
+        Examples:
+          incident demo
+          incident demo --dir ./demo-case --no-open
+        """
+    )
+
+    @Option(help: "Where to put the demo case (must not exist yet, or be empty). Default: a new folder under the system temporary folder.")
+    var dir: String?
+
+    @Flag(help: "Only copy the case and print where; do not open the console.")
+    var noOpen = false
+
+    @OptionGroup var options: ConsoleOptions
+
+    func run() throws {
+        let target = try DemoCase.install(into: dir)
+        print("demo case copied to \(target.path)")
+        guard !noOpen else { return }
+        try ConsoleLauncher.open(casePath: target.path, options: options)
+    }
+}
+
+enum DemoCase {
+    /// The bundled demo case folder inside the executable's resources.
+    static var source: URL? {
+        Bundle.module.url(forResource: "DemoCase", withExtension: nil)
+    }
+
+    /// Copies the demo into `dir` (or a new temporary folder) with a fresh case id and date.
+    static func install(into dir: String?) throws -> URL {
+        guard let source else { fail("the demo case is missing from this build") }
+        let fm = FileManager.default
+        let target: URL
+        if let dir {
+            target = URL(fileURLWithPath: dir).standardizedFileURL
+            if fm.fileExists(atPath: target.path) {
+                let contents = (try? fm.contentsOfDirectory(atPath: target.path)) ?? ["?"]
+                if !contents.isEmpty { fail("\(target.path) already exists and is not empty; choose another --dir") }
+                try? fm.removeItem(at: target)
+            }
+        } else {
+            let stamp = String(Int(Date().timeIntervalSince1970))
+            target = fm.temporaryDirectory.appendingPathComponent("incident-demo-\(stamp)-\(UInt16.random(in: 0...UInt16.max))")
+        }
+        do {
+            try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try fm.copyItem(at: source, to: target)
+            try? fm.removeItem(at: target.appendingPathComponent("EVIDENCE.md"))
+            _ = chmod(target.path, 0o700)
+            let store = CaseStore(folder: target)
+            var caseFile = try store.load()
+            caseFile.caseId = UUID().uuidString.lowercased()
+            caseFile.created = Date()
+            caseFile.audit = [AuditEntry(at: caseFile.created, by: Responder.current(), action: "case.created", after: "demo case")]
+            try store.save(caseFile)
+        } catch {
+            fail("cannot create the demo case in \(target.path): \(error)")
+        }
+        return target
+    }
+}

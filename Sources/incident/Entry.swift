@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+
+/// `incident`: the command line. Exit codes: 0 success (and, for `scan`, nothing at or above
+/// `--fail-on`); 1 `scan` found hits at or above `--fail-on`; 2 any error (bad arguments,
+/// unreadable or malformed case file, unusable terminal).
+@main
+struct Incident: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "incident",
+        abstract: "Incident Console: work a ProxyLogon / HAFNIUM Exchange compromise from the terminal.",
+        discussion: """
+        Exit codes: 0 success; 1 `scan` found hits at or above --fail-on; 2 error.
+
+        Examples:
+          incident demo                      open a copy of the bundled demo case
+          incident new ./case-2021-03 --name "Contoso Exchange"
+          incident open ./case-2021-03       evidence goes in ./case-2021-03/evidence/<server>/
+          incident scan ./case-2021-03 --format json
+        """,
+        subcommands: [OpenCommand.self, DemoCommand.self, NewCommand.self, ScanCommand.self]
+    )
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || code == .failure || code.rawValue == 2 {
+                exit(withError: error)
+            }
+            // Usage errors: print ArgumentParser's message but exit 2, as documented.
+            let message = fullMessage(for: error)
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            Foundation.exit(2)
+        }
+    }
+}
+
+/// Prints an error to standard error and exits with code 2.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data(("incident: " + message + "\n").utf8))
+    Foundation.exit(2)
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import IncidentCore
+
+extension Severity: ExpressibleByArgument {}
+
+struct ScanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Scan a case's evidence once, update the case file, and print the findings.",
+        discussion: """
+        Exit codes: 0 when no hit at or above --fail-on (default high) was found; 1 when one was;
+        2 on error. Hits triaged as false positives do not count.
+
+        JSON output: one object with "hits" (each: id, indicator, severity, stage, cve, server,
+        evidence, line, time, field, value), "servers" (name, verdict, hits) and "files"
+        (path, server, format, sha256, warnings).
+
+        Examples:
+          incident scan ./case-2021-03
+          incident scan ./case-2021-03 --format json --fail-on critical
+        """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case json, text
+    }
+
+    @Argument(help: "The case folder, or its case.json.")
+    var casePath: String
+
+    @Option(help: "Output format: json or text.")
+    var format: Format = .text
+
+    @Option(help: "Lowest severity that makes the exit code 1: critical, high, medium, low, info.")
+    var failOn: Severity = .high
+
+    func run() throws {
+        let (store, caseFile, engine, playbook) = CaseLoader.load(casePath)
+        let session = CaseSession(store: store, caseFile: caseFile, engine: engine, playbook: playbook)
+        let snapshot = session.scanOnce()
+        if let error = snapshot.saveError { fail("scan ran but the case could not be saved: \(error)") }
+        let counted = snapshot.hits.filter { Verdicts.counts($0, in: snapshot.caseFile) }.sorted(by: Hit.displayOrder)
+        switch format {
+        case .json: printJSON(snapshot, hits: counted)
+        case .text: printText(snapshot, hits: counted)
+        }
+        if counted.contains(where: { $0.severity >= failOn }) { throw ExitCode(1) }
+    }
+
+    private func printJSON(_ snapshot: CaseSnapshot, hits: [Hit]) {
+        func iso(_ d: Date?) -> Any { d.map(Timestamps.iso8601) ?? NSNull() }
+        let object: [String: Any] = [
+            "case": snapshot.caseFile.name,
+            "caseId": snapshot.caseFile.caseId,
+            "scannedAt": iso(snapshot.lastScan),
+            "hits": hits.map { h -> [String: Any] in
+                ["id": h.id, "indicator": h.indicator, "severity": h.severity.rawValue, "stage": h.stage.rawValue,
+                 "cve": h.cve ?? NSNull(), "server": h.server, "evidence": h.evidence, "line": h.line,
+                 "time": iso(h.time), "field": h.field, "value": h.value, "clientIp": h.clientIP ?? NSNull()]
+            },
+            "servers": snapshot.summaries.map { s -> [String: Any] in
+                ["name": s.name, "verdict": s.verdict.rawValue, "hits": s.hits,
+                 "evidenceFiles": s.evidenceFiles, "checkedFiles": s.checkedFiles,
+                 "stepsDone": s.stepsDone, "stepsApplicable": s.stepsApplicable]
+            },
+            "files": snapshot.statuses.map { f -> [String: Any] in
+                ["path": f.path, "server": f.server, "format": f.format?.rawValue ?? NSNull(), "sizeBytes": f.sizeBytes,
+                 "sha256": f.sha256, "lines": f.lines, "records": f.records, "warnings": f.warnings]
+            },
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+
+    private func printText(_ snapshot: CaseSnapshot, hits: [Hit]) {
+        // Evidence text is attacker-controlled: escape control characters before printing.
+        func safe(_ s: String) -> String { TextSafety.escape(s) }
+        print("case: \(safe(snapshot.caseFile.name))")
+        for s in snapshot.summaries {
+            print("server \(safe(s.name)): \(s.verdict.rawValue), \(s.hits) hit(s), \(s.checkedFiles)/\(s.evidenceFiles) evidence file(s) checked, checklist \(s.stepsDone)/\(s.stepsApplicable)")
+        }
+        for f in snapshot.statuses where !f.warnings.isEmpty {
+            print("warning: \(safe(f.path)): \(safe(f.warnings.joined(separator: "; ")))")
+        }
+        for h in hits {
+            let time = h.time.map(Timestamps.iso8601) ?? "-"
+            print("\(h.severity.rawValue.uppercased()) \(h.indicator) \(safe(h.server)) \(time) \(safe(h.evidence)):\(h.line) \(safe(h.field))=\(safe(String(h.value.prefix(200))))")
+        }
+        print("\(hits.count) hit(s)")
+    }
+}
+
+/// Escaping for plain-text output of untrusted strings (no terminal control reaches stdout).
+enum TextSafety {
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for scalar in s.unicodeScalars {
+            switch scalar.value {
+            case 0x00..<0x20, 0x7F...0x9F, 0x061C, 0x200B...0x200F, 0x202A...0x202E, 0x2060...0x2069, 0xFEFF:
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}
