@@ -29,7 +29,7 @@ public enum KeyMap {
         KeyBinding(keys: [.character("G"), .end], keyLabel: "G / End", command: .bottom, help: "last row", writes: false),
         KeyBinding(keys: [.tab, .right, .character("l")], keyLabel: "Tab", command: .nextPane, help: "next pane (servers → hits → checklist)", writes: false),
         KeyBinding(keys: [.backTab, .left, .character("h")], keyLabel: "Shift-Tab", command: .previousPane, help: "previous pane", writes: false),
-        KeyBinding(keys: [.enter], keyLabel: "Enter", command: .toggleDetail, help: "open or close the detail view (whole evidence line, step guidance)", writes: false),
+        KeyBinding(keys: [.enter], keyLabel: "Enter", command: .toggleDetail, help: "open or close the detail view", writes: false),
         KeyBinding(keys: [.character(" ")], keyLabel: "Space", command: .advanceStep, help: "advance the selected step: todo → in-progress → done → todo", writes: true),
         KeyBinding(keys: [.character("?")], keyLabel: "?", command: .toggleHelp, help: "show or hide this help", writes: false),
         KeyBinding(keys: [.escape], keyLabel: "Esc", command: .closeOverlay, help: "close help or detail", writes: false),

@@ -367,7 +367,7 @@ private func drawHelp(_ state: AppState, into grid: inout CellGrid, _ body: Rect
 
 private func drawStatus(_ state: AppState, into grid: inout CellGrid, y: Int) {
     grid.fill(Rect(x: 0, y: y, width: state.size.cols, height: 1), role: .statusBar)
-    var parts: [String] = [Sanitizer.sanitize(state.caseName, ascii: grid.ascii)]
+    var parts: [String] = []
     if let snap = state.snapshot, let last = snap.lastScan {
         let iso = Timestamps.iso8601(last)
         let t = Array(iso)
@@ -382,19 +382,22 @@ private func drawStatus(_ state: AppState, into grid: inout CellGrid, y: Int) {
         parts.append("steps \(done)/\(all)")
     }
     if state.readOnly { parts.append("READ-ONLY") }
-    let left = " " + parts.joined(separator: " │ ") + " "
-    var x = grid.put(left, x: 0, y: y, role: .statusBar)
+    let cols = state.size.cols
+    let hintChoices = ["Tab pane  j/k move  Enter detail  Space step  ? help  q quit", "? help  q quit"]
+    let rest = " │ " + parts.joined(separator: " │ ") + " "
+    // The case name gives way first, so the scan time, counts and key hints stay visible.
+    let hints = hintChoices.first { TextWidth.width(of: $0) + TextWidth.width(of: rest) + 12 <= cols } ?? hintChoices[1]
+    let nameRoom = max(6, cols - TextWidth.width(of: rest) - TextWidth.width(of: hints) - 3)
+    let name = TextWidth.truncate(Sanitizer.sanitize(state.caseName, ascii: grid.ascii), to: nameRoom)
+    var x = grid.put(" " + name + rest, x: 0, y: y, role: .statusBar)
     if let alert = state.snapshot?.saveError {
         x += grid.put(" SAVE FAILED: \(alert) ", x: x, y: y, role: .statusAlert)
     } else if let message = state.message {
         x += grid.put(" " + message + " ", x: x, y: y, role: .statusAlert)
     }
-    for hints in ["Tab pane  j/k move  Enter detail  Space step  ? help  q quit", "? help  q quit", "?"] {
-        let hw = TextWidth.width(of: hints)
-        if state.size.cols - x > hw + 1 {
-            grid.put(hints, x: state.size.cols - hw - 1, y: y, role: .statusKey)
-            break
-        }
+    let hw = TextWidth.width(of: hints)
+    if cols - x > hw + 1 {
+        grid.put(hints, x: cols - hw - 1, y: y, role: .statusKey)
     }
 }
 
@@ -416,6 +419,14 @@ func wrap(_ text: String, width: Int) -> [String] {
             continue
         }
         let w = TextWidth.width(of: ch)
+        if currentWidth + w > width, ch == " " {
+            // The line is full exactly where a space falls: break there and drop the space.
+            lines.append(current)
+            current = ""
+            currentWidth = 0
+            lastSpaceIndex = nil
+            continue
+        }
         if currentWidth + w > width {
             if let space = lastSpaceIndex, space > current.startIndex {
                 let head = String(current[..<space])

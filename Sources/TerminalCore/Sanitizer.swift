@@ -12,6 +12,10 @@ public enum Sanitizer {
     public struct Piece: Equatable, Sendable {
         public var text: String
         public var escaped: Bool
+        public init(text: String, escaped: Bool) {
+            self.text = text
+            self.escaped = escaped
+        }
     }
 
     /// The sanitised text as one string.

@@ -1,0 +1,115 @@
+import Foundation
+import IncidentCore
+import Testing
+@testable import ConsoleUI
+import TerminalCore
+
+@Suite("Rendered screens")
+struct RenderTests {
+    @Test("demo case at 80×24: servers pane focused")
+    func demo80x24() throws {
+        let state = try demoState()
+        let grid = render(state)
+        assertSnapshot(grid.text(), named: "demo-80x24")
+        assertSnapshot(grid.roles(), named: "demo-80x24-roles")
+        #expect(grid.row(2).contains("EXCH01 compromised"))
+        #expect(grid.row(3).contains("EXCH02 probed"))
+        #expect(grid.row(4).contains("EXCH03 no-findings"))
+        #expect(grid.row(23).hasPrefix(" Demo: Contoso Exchang…"))
+        #expect(grid.row(23).hasSuffix("? help  q quit "))
+        #expect(grid.row(23).contains("rescan 07:20:00Z"))
+    }
+
+    @Test("hits pane of the probed server, most severe first")
+    func probedServerHits() throws {
+        var state = try demoState()
+        _ = press(&state, .character("j"), .tab)
+        let grid = render(state)
+        assertSnapshot(grid.text(), named: "demo-exch02-hits-80x24")
+        let hits = state.hitsOfSelectedServer.map(\.indicator)
+        #expect(hits == ["IIS-059", "IIS-065", "PL-002", "IIS-061", "PL-003"])
+    }
+
+    @Test("checklist walk-through shows the step guidance")
+    func checklistDetail() throws {
+        var state = try demoState(cols: 100, rows: 30)
+        _ = press(&state, .backTab)
+        #expect(state.focus == .checklist)
+        _ = press(&state, .character("j"), .character("j"), .character("j"), .character("j"), .character("j"), .character("j"), .character("j"), .character("j"))
+        let grid = render(state)
+        assertSnapshot(grid.text(), named: "demo-checklist-patch-100x30")
+        #expect(grid.text().contains("Patch to a fixed build"))
+        #expect(grid.text().contains("ExSetup.exe"))
+    }
+
+    @Test("a hostile user agent is shown escaped, never raw")
+    func hostileUserAgent() throws {
+        var state = try demoState(cols: 120, rows: 40)
+        _ = press(&state, .tab)
+        let index = try #require(state.hitsOfSelectedServer.firstIndex { $0.evidence.hasSuffix("u_ex210303.log") && $0.line == 24 && $0.indicator == "IIS-063" })
+        state.hitIndex = index
+        _ = press(&state, .enter)
+        let grid = render(state)
+        let text = grid.text()
+        assertSnapshot(text, named: "hostile-ua-detail-120x40")
+        for scalar in text.unicodeScalars {
+            #expect(!(scalar.value < 0x20 && scalar.value != 0x0A), "raw C0 control U+\(String(scalar.value, radix: 16)) reached the grid")
+            #expect(!(0x7F...0x9F).contains(scalar.value))
+            #expect(!(0x202A...0x202E).contains(scalar.value))
+        }
+        #expect(text.contains("␛[2J"))
+        #expect(text.contains("<U+202E>"))
+        #expect(text.contains("␇"))
+        // The escapes are drawn in their own role.
+        #expect(grid.roles().contains("E"))
+    }
+
+    @Test("too small: says so with both sizes, and recovers", arguments: [(40, 10), (59, 24), (80, 15)])
+    func tooSmall(cols: Int, rows: Int) throws {
+        var state = try demoState(cols: cols, rows: rows)
+        let grid = render(state)
+        #expect(grid.text().replacingOccurrences(of: "\n", with: " ").contains("terminal too small: have \(cols)×\(rows), need 60×16"))
+        _ = update(&state, .resized(Size(cols: 80, rows: 24)))
+        #expect(render(state).row(2).contains("EXCH01"))
+    }
+
+    @Test("too small snapshot at 40×10")
+    func tooSmallSnapshot() throws {
+        let state = try demoState(cols: 40, rows: 10)
+        assertSnapshot(render(state).text(), named: "too-small-40x10")
+    }
+
+    @Test("degenerate sizes never crash", arguments: [(0, 0), (1, 1), (2, 30), (300, 2), (60, 16), (61, 17)])
+    func degenerate(cols: Int, rows: Int) throws {
+        let state = try demoState(cols: cols, rows: rows)
+        let grid = render(state)
+        #expect(grid.size == Size(cols: cols, rows: rows))
+    }
+
+    @Test("help lists every binding from the key map")
+    func help() throws {
+        var state = try demoState(cols: 100, rows: 30)
+        _ = press(&state, .character("?"))
+        let text = render(state).text()
+        assertSnapshot(text, named: "help-100x30")
+        for b in KeyMap.bindings { #expect(text.contains(b.help)) }
+    }
+
+    @Test("ASCII mode draws no character outside ASCII")
+    func asciiMode() throws {
+        var state = try demoState()
+        _ = press(&state, .tab)
+        let grid = render(state, ascii: true)
+        #expect(grid.text().unicodeScalars.allSatisfy { $0.value < 0x80 })
+        #expect(grid.row(0).hasPrefix("+-"))
+    }
+
+    @Test("before the first scan the servers pane says it is scanning, not clean")
+    func beforeFirstScan() throws {
+        _ = utf8Locale
+        let state = AppState(caseName: "x", playbook: try Playbook.builtIn(), size: Size(cols: 80, rows: 24))
+        let text = render(state).text()
+        #expect(text.contains("scanning evidence…"))
+        #expect(!text.contains("no-findings"))
+    }
+}
