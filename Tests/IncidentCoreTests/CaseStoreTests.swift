@@ -112,6 +112,15 @@ struct CaseStoreTests {
         #expect(c.servers[1].internetFacing == true)
     }
 
+    /// A case.json saved by an editor that writes a UTF-8 byte-order mark (Windows Notepad).
+    @Test func byteOrderMarkIsAccepted() throws {
+        let dir = try TempDir("bom")
+        let good = Self.wellFormed.replacingOccurrences(of: "\"yes\"", with: "false")
+        try dir.write("case.json", [0xEF, 0xBB, 0xBF] + Array(good.utf8))
+        let c = try CaseStore(folder: dir.url).load()
+        #expect(c.servers.map(\.name) == ["EXCH01", "EXCH02"])
+    }
+
     @Test func truncatedJSON() throws {
         // Cut right after a comma: the next key never comes.
         let cut = "{\n  \"audit\" : [],\n  \"caseId\" : \"x\",\n"
