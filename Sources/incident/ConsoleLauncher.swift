@@ -70,6 +70,11 @@ enum ConsoleLauncher {
         } catch {
             fail("\(error)")
         }
+        // A parent may have started us with these signals blocked; the console must see them.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGWINCH] { sigaddset(&unblock, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         let mailbox = SnapshotMailbox()
         signalWakeFD = mailbox.writeFD
         for sig in [SIGINT, SIGTERM, SIGHUP] {

@@ -211,9 +211,7 @@ struct DemoCaseTests {
     @Test func autodiscoverStepOfAFullChainIsNotAnAttemptOnlyRow() throws {
         let (snap, _) = try Self.scanDemo()
         let line9 = snap.hits.filter { $0.evidence == "evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2021030306-1.LOG" && $0.line == 9 }
-        withKnownIssue("PL-002 fires on the autodiscover step although PL-001 rows from the same client follow") {
-            #expect(Set(line9.map(\.indicator)) == ["UA-057", "IP-054"])
-        }
+        #expect(Set(line9.map(\.indicator)) == ["UA-057", "IP-054"])
     }
 
     @Test func chainOfEXCH01() throws {

@@ -98,13 +98,11 @@ struct HttpProxyParserTests {
         let control = try #require(parseAll([HttpProxyLog.headerLine] + HttpProxyLog.directives + [attack], format: .httpProxy).last)
         #expect(ids(engine.match(control, format: .httpProxy)) == ["PL-001", "PL-008", "UA-057", "IP-054"])
         let records = parseAll(lines, format: .httpProxy)
-        withKnownIssue("HttpProxyParser takes any row naming DateTime and AnchorMailbox as a new header") {
-            #expect(records.map(\.line) == [7, 8])
-            let last = try #require(records.last)
-            #expect(last.clientIP == "104.140.114.110")
-            #expect(last.value("HttpStatus") == "241")
-            #expect(ids(engine.match(last, format: .httpProxy)) == ["PL-001", "PL-008", "UA-057", "IP-054"])
-        }
+        #expect(records.map(\.line) == [7, 8])
+        let last = try #require(records.last)
+        #expect(last.clientIP == "104.140.114.110")
+        #expect(last.value("HttpStatus") == "241")
+        #expect(ids(engine.match(last, format: .httpProxy)) == ["PL-001", "PL-008", "UA-057", "IP-054"])
     }
 }
 

@@ -74,9 +74,7 @@ struct PredicateTests {
     @Test func closingTagDirectlyFollowedByVirtualDirectory() {
         let input = "set-xvirtualdirectory.urlx<b>x</b>virtualdirectory"
         #expect(!Self.regexMatches(input))
-        withKnownIssue("ecpScriptInURL accepts a closing tag immediately followed by VirtualDirectory; the regex does not") {
-            #expect(Predicates.ecpScriptInURL(input) == Self.regexMatches(input))
-        }
+        #expect(Predicates.ecpScriptInURL(input) == Self.regexMatches(input))
     }
 
     // MARK: oabPathOutsideClientAccess (CVE-2021-26858)

@@ -51,6 +51,10 @@ public struct Indicator: Codable, Sendable, Equatable, Identifiable {
     public var sources: [String]
     /// Known benign look-alikes, for the analyst.
     public var falsePositives: String?
+    /// Indicator ids that, when they hit on the same server from the same client address, make
+    /// this indicator's hit redundant (PL-002's autodiscover attempt when PL-001 shows the chain
+    /// went further).
+    public var suppressedBy: [String]?
 }
 
 /// One test on one field of a record. All comparisons are case-insensitive.

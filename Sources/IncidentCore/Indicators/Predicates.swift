@@ -25,7 +25,7 @@ public enum Predicates {
             if b[i] == UInt8(ascii: "<"), isWord(b[i + 1]),
                let close = find(b, ">", from: i + 2),
                let endTag = findClosingTag(b, from: close + 1),
-               find(b, "virtualdirectory", from: endTag + 1) != nil {
+               find(b, "virtualdirectory", from: endTag + 2) != nil {
                 return true
             }
             i += 1

@@ -40,11 +40,19 @@ public struct HttpProxyParser: EvidenceLineParser {
         if text.isEmpty { return nil }
         let values = CSVLine.fields(text)
         let lowered = values.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        if lowered.contains("datetime") && lowered.contains("anchormailbox") {
-            setHeader(values)
+        if let header {
+            // The bare header may repeat; any other row is data, whatever its values say
+            // (request fields are attacker-controlled and must never rename the columns).
+            if lowered == header.map({ $0.lowercased() }) { return nil }
+        } else {
+            if lowered.contains("datetime") && lowered.contains("anchormailbox") {
+                setHeader(values)
+            } else {
+                rowsBeforeHeader += 1
+            }
             return nil
         }
-        guard let header else { rowsBeforeHeader += 1; return nil }
+        guard let header else { return nil }
         if values.count != header.count { mismatched += 1 }
         var r = LogRecord(line: line, raw: text)
         bind(header, values, into: &r)

@@ -20,7 +20,7 @@ public enum Timestamps {
         guard b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54 || b[10] == 0x20, b[13] == 0x3A, b[16] == 0x3A,
               let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2),
               let h = num(11, 2), let mi = num(14, 2), let se = num(17, 2),
-              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, se < 61 else { return nil }
+              (1...12).contains(mo), d >= 1, d <= daysInMonth(y, mo), h < 24, mi < 60, se < 61 else { return nil }
         var fraction = 0.0
         var i = 19
         if i < b.count, b[i] == 0x2E {
@@ -36,6 +36,14 @@ public enum Timestamps {
         let days = daysFromCivil(y, mo, d)
         let seconds = Double(days) * 86_400 + Double(h * 3600 + mi * 60 + se) + fraction
         return Date(timeIntervalSince1970: seconds)
+    }
+
+    static func daysInMonth(_ y: Int, _ m: Int) -> Int {
+        switch m {
+        case 2: (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).

@@ -46,9 +46,27 @@ public final class EvidenceScanner {
         self.engine = engine
     }
 
-    /// Every hit found so far, in no particular order.
+    /// Every hit found so far, in no particular order, without hits that an indicator's
+    /// `suppressedBy` makes redundant.
     public var hits: [Hit] {
-        cursors.values.flatMap { $0.hits + $0.tailHits }
+        let all = cursors.values.flatMap { $0.hits + $0.tailHits }
+        guard !suppressions.isEmpty else { return all }
+        var present = Set<String>()
+        for hit in all { present.insert(Self.key(hit.server, hit.clientIP, hit.indicator)) }
+        return all.filter { hit in
+            guard let by = suppressions[hit.indicator] else { return true }
+            return !by.contains { present.contains(Self.key(hit.server, hit.clientIP, $0)) }
+        }
+    }
+
+    private lazy var suppressions: [String: [String]] = {
+        var map: [String: [String]] = [:]
+        for i in engine.pack.indicators { if let by = i.suppressedBy, !by.isEmpty { map[i.id] = by } }
+        return map
+    }()
+
+    private static func key(_ server: String, _ ip: String?, _ indicator: String) -> String {
+        server.lowercased() + "\u{1}" + (ip ?? "") + "\u{1}" + indicator
     }
 
     /// The status of every file seen so far, sorted by path.
@@ -208,8 +226,8 @@ final class FileCursor {
         }
         defer { try? handle.close() }
 
-        // Rotated, truncated or replaced: start again.
-        if size < offset || size < hashedUpTo {
+        // Rotated, truncated, replaced or edited in place (same size, new time): start again.
+        if size < offset || size < hashedUpTo || (size == lastSize && lastModified != nil) {
             reset()
         } else if !headBytes.isEmpty {
             let current = (try? handle.read(upToCount: headBytes.count)).map { [UInt8]($0) } ?? []
