@@ -19,8 +19,9 @@ public enum Pane: Int, Sendable, CaseIterable, Equatable {
 public struct AppState: Sendable {
     public var caseName: String
     public var playbook: Playbook
-    /// The latest case snapshot from the scanner; nil until the first scan pass ends.
-    public var snapshot: CaseSnapshot?
+    /// The latest case snapshot from the scanner; nil until the first scan pass ends. Set it
+    /// through ``update(_:_:)`` (`.snapshot`), which also derives the sorted lists.
+    public private(set) var snapshot: CaseSnapshot?
     public var size: Size
     public var focus: Pane = .servers
     public var serverIndex = 0
@@ -46,11 +47,22 @@ public struct AppState: Sendable {
 
     // MARK: - Derived views of the snapshot
 
-    /// Server summaries in display order (most serious verdict first, then by name).
-    public var servers: [ServerSummary] {
-        (snapshot?.summaries ?? []).sorted {
+    /// Server summaries in display order (most serious verdict first, then by name); derived
+    /// once per snapshot.
+    public private(set) var servers: [ServerSummary] = []
+    /// Hits per server (lowercased name), most severe and newest first; derived once per snapshot.
+    private(set) var hitsByServer: [String: [Hit]] = [:]
+
+    /// Installs a snapshot and derives the sorted lists the views read.
+    mutating func setSnapshot(_ snapshot: CaseSnapshot) {
+        self.snapshot = snapshot
+        servers = snapshot.summaries.sorted {
             $0.verdict != $1.verdict ? $0.verdict > $1.verdict : $0.name.localizedStandardCompare($1.name) == .orderedAscending
         }
+        var grouped: [String: [Hit]] = [:]
+        for hit in snapshot.hits { grouped[hit.server.lowercased(), default: []].append(hit) }
+        for key in grouped.keys { grouped[key]?.sort(by: Hit.displayOrder) }
+        hitsByServer = grouped
     }
 
     public var selectedServer: ServerSummary? {
@@ -60,8 +72,8 @@ public struct AppState: Sendable {
 
     /// Hits of the selected server, most severe and newest first.
     public var hitsOfSelectedServer: [Hit] {
-        guard let server = selectedServer?.name.lowercased(), let snapshot else { return [] }
-        return snapshot.hits.filter { $0.server.lowercased() == server }.sorted(by: Hit.displayOrder)
+        guard let server = selectedServer?.name.lowercased() else { return [] }
+        return hitsByServer[server] ?? []
     }
 
     public var selectedHit: Hit? {

@@ -26,7 +26,7 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
     case let .snapshot(snapshot):
         let previousServer = state.selectedServer?.name
         let previousHit = state.selectedHit?.id
-        state.snapshot = snapshot
+        state.setSnapshot(snapshot)
         if state.baselineHitIDs == nil { state.baselineHitIDs = Set(snapshot.hits.map(\.id)) }
         // Keep the same server and hit selected while the lists change under them.
         if let previousServer, let i = state.servers.firstIndex(where: { $0.name == previousServer }) { state.serverIndex = i }
