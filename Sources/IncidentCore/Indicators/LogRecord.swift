@@ -1,12 +1,35 @@
 import Foundation
 
+/// The column layout of one evidence header, shared by every record read under it: display
+/// names, and a case-insensitive index that also carries logical aliases. Immutable.
+public final class FieldSchema: @unchecked Sendable {
+    /// Column names as the header spells them.
+    public let names: [String]
+    let index: [String: Int]
+
+    /// - Parameters:
+    ///   - names: the header's column names, in order (the first of duplicate names wins).
+    ///   - aliases: logical names (`client-ip`) and the column they read (`c-ip`), when present.
+    public init(names: [String], aliases: [(alias: String, column: String)] = []) {
+        self.names = names
+        var index: [String: Int] = [:]
+        for (i, name) in names.enumerated() where index[name.lowercased()] == nil { index[name.lowercased()] = i }
+        for (alias, column) in aliases {
+            if let i = index[column.lowercased()], index[alias] == nil { index[alias] = i }
+        }
+        self.index = index
+    }
+}
+
 /// One parsed evidence line (or inventory row), as the indicator engine sees it.
 ///
-/// Fields are keyed by their lowercased header name (`anchormailbox`, `cs-uri-stem`, `hash`).
-/// Parsers also set logical aliases shared across formats so one indicator can cover several:
-/// `client-ip` (`c-ip`, `ClientIpAddress`), `user-agent` (`cs(User-Agent)`, `UserAgent`),
-/// `url-stem` (`cs-uri-stem`, `UrlStem`), `status` (`sc-status`, `HttpStatus`), `method`
-/// (`cs-method`, `Method`). An alias reports the header's own spelling as the hit's field.
+/// Columns come from the header's ``FieldSchema`` and are looked up case-insensitively
+/// (`anchormailbox`, `cs-uri-stem`, `hash`). Parsers also define logical aliases shared across
+/// formats so one indicator can cover several: `client-ip` (`c-ip`, `ClientIpAddress`),
+/// `user-agent` (`cs(User-Agent)`, `UserAgent`), `url-stem` (`cs-uri-stem`, `UrlStem`), `status`
+/// (`sc-status`, `HttpStatus`), `method` (`cs-method`, `Method`). An alias reports the header's
+/// own spelling as the hit's field. Derived fields (`cs-uri`, `FileName`, `S:CMD`,
+/// `DownloadPath`) are set with ``set(_:_:)``.
 public struct LogRecord: Sendable {
     /// 1-based line number in the evidence file.
     public var line: Int
@@ -14,40 +37,44 @@ public struct LogRecord: Sendable {
     public var time: Date?
     /// The whole line as text (invalid bytes replaced by U+FFFD).
     public var raw: String
-    private(set) var values: [String: String] = [:]
-    private(set) var names: [String: String] = [:]
+    let schema: FieldSchema?
+    let columns: [String]
+    private var extras: [String: String] = [:]
+    private var extraNames: [String: String] = [:]
 
-    public init(line: Int, raw: String, time: Date? = nil) {
+    public init(line: Int, raw: String, time: Date? = nil, schema: FieldSchema? = nil, columns: [String] = []) {
         self.line = line
         self.raw = raw
         self.time = time
+        self.schema = schema
+        self.columns = columns
     }
 
-    /// Sets a field; `name` is kept as the display spelling.
+    /// Sets a derived field; `name` is kept as the display spelling.
     public mutating func set(_ name: String, _ value: String) {
         let key = name.lowercased()
-        values[key] = value
-        names[key] = name
-    }
-
-    /// Makes `alias` read the same value as the existing field `field`, reporting `field`'s spelling.
-    public mutating func alias(_ alias: String, to field: String) {
-        let key = field.lowercased()
-        guard let value = values[key] else { return }
-        values[alias] = value
-        names[alias] = names[key] ?? field
+        extras[key] = value
+        extraNames[key] = name
     }
 
     /// The value of a field or alias (case-insensitive name), or nil when absent.
     public func value(_ name: String) -> String? {
-        values[name.lowercased()] ?? values[name]
+        value(lowercased: name.lowercased())
+    }
+
+    /// The value for an already lowercased name.
+    func value(lowercased key: String) -> String? {
+        if let schema, let i = schema.index[key] { return i < columns.count ? columns[i] : nil }
+        return extras[key]
     }
 
     /// How the field is spelled in the evidence header.
     public func displayName(_ name: String) -> String {
-        names[name.lowercased()] ?? names[name] ?? name
+        let key = name.lowercased()
+        if let schema, let i = schema.index[key] { return schema.names[i] }
+        return extraNames[key] ?? name
     }
 
     /// The client address when the format has one.
-    public var clientIP: String? { value("client-ip") }
+    public var clientIP: String? { value(lowercased: "client-ip") }
 }

@@ -63,7 +63,7 @@ public struct RuleEngine: Sendable {
         var lowered: [String: String] = [:]
         func lower(_ field: String) -> String? {
             if let v = lowered[field] { return v }
-            guard let v = record.value(field) else { return nil }
+            guard let v = record.value(lowercased: field) else { return nil }
             let l = v.lowercased()
             lowered[field] = l
             return l

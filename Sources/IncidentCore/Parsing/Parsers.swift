@@ -18,10 +18,15 @@ public protocol EvidenceLineParser: Sendable {
 /// Format: `../shared/knowledge/proxylogon.md` §1.0.1 and https://learn.microsoft.com/exchange/mail-flow/transport-logs
 public struct HttpProxyParser: EvidenceLineParser {
     public var format: EvidenceFormat { .httpProxy }
-    var header: [String]?
-    var headerKey: String?
+    var schema: FieldSchema?
+    var headerLowered: [String] = []
     var mismatched = 0
     var rowsBeforeHeader = 0
+
+    static let aliases: [(alias: String, column: String)] = [
+        ("client-ip", "ClientIpAddress"), ("user-agent", "UserAgent"), ("url-stem", "UrlStem"),
+        ("status", "HttpStatus"), ("method", "Method"),
+    ]
 
     public init() {}
 
@@ -39,12 +44,8 @@ public struct HttpProxyParser: EvidenceLineParser {
         }
         if text.isEmpty { return nil }
         let values = CSVLine.fields(text)
-        let lowered = values.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        if let header {
-            // The bare header may repeat; any other row is data, whatever its values say
-            // (request fields are attacker-controlled and must never rename the columns).
-            if lowered == header.map({ $0.lowercased() }) { return nil }
-        } else {
+        guard let schema else {
+            let lowered = values.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             if lowered.contains("datetime") && lowered.contains("anchormailbox") {
                 setHeader(values)
             } else {
@@ -52,21 +53,22 @@ public struct HttpProxyParser: EvidenceLineParser {
             }
             return nil
         }
-        guard let header else { return nil }
-        if values.count != header.count { mismatched += 1 }
-        var r = LogRecord(line: line, raw: text)
-        bind(header, values, into: &r)
-        r.time = r.value("DateTime").flatMap(Timestamps.parse)
-        r.alias("client-ip", to: "ClientIpAddress")
-        r.alias("user-agent", to: "UserAgent")
-        r.alias("url-stem", to: "UrlStem")
-        r.alias("status", to: "HttpStatus")
-        r.alias("method", to: "Method")
+        // The bare header may repeat; any other row is data, whatever its values say (request
+        // fields are attacker-controlled and must never rename the columns).
+        if values.count == headerLowered.count, values.first?.trimmingCharacters(in: .whitespaces).lowercased() == headerLowered.first,
+           values.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) == headerLowered {
+            return nil
+        }
+        if values.count != headerLowered.count { mismatched += 1 }
+        var r = LogRecord(line: line, raw: text, schema: schema, columns: values)
+        r.time = r.value(lowercased: "datetime").flatMap(Timestamps.parse)
         return r
     }
 
     mutating func setHeader(_ names: [String]) {
-        header = names.map { $0.trimmingCharacters(in: .whitespaces) }
+        let trimmed = names.map { $0.trimmingCharacters(in: .whitespaces) }
+        schema = FieldSchema(names: trimmed, aliases: Self.aliases)
+        headerLowered = trimmed.map { $0.lowercased() }
     }
 }
 
@@ -75,22 +77,20 @@ public struct HttpProxyParser: EvidenceLineParser {
 /// as a field named `S:KEY`.
 public struct ECPServerParser: EvidenceLineParser {
     public var format: EvidenceFormat { .ecpServer }
-    var header = ["TimeStamp", "ServerName", "EventId", "EventData"]
+    var schema = FieldSchema(names: ["TimeStamp", "ServerName", "EventId", "EventData"])
     public var warnings: [String] { [] }
 
     public init() {}
 
     public mutating func parse(_ text: String, line: Int) -> LogRecord? {
         if text.hasPrefix("#") {
-            if let names = directiveFields(text) { header = names }
+            if let names = directiveFields(text) { schema = FieldSchema(names: names) }
             return nil
         }
         if text.isEmpty { return nil }
-        let values = CSVLine.fields(text)
-        var r = LogRecord(line: line, raw: text)
-        bind(header, values, into: &r)
-        r.time = r.value("TimeStamp").flatMap(Timestamps.parse)
-        if let data = r.value("EventData") {
+        var r = LogRecord(line: line, raw: text, schema: schema, columns: CSVLine.fields(text))
+        r.time = r.value(lowercased: "timestamp").flatMap(Timestamps.parse)
+        if let data = r.value(lowercased: "eventdata") {
             for (key, value) in Self.eventDataPairs(data) where r.value(key) == nil { r.set(key, value) }
         }
         return r
@@ -167,7 +167,12 @@ public struct W3CParser: EvidenceLineParser {
     public static let defaultFields = ["date", "time", "s-ip", "cs-method", "cs-uri-stem", "cs-uri-query", "s-port",
                                        "cs-username", "c-ip", "cs(User-Agent)", "cs(Referer)", "sc-status",
                                        "sc-substatus", "sc-win32-status", "time-taken"]
-    var fields: [String]?
+    var schema: FieldSchema?
+    static let aliases: [(alias: String, column: String)] = [
+        ("client-ip", "c-ip"), ("user-agent", "cs(User-Agent)"), ("url-stem", "cs-uri-stem"),
+        ("status", "sc-status"), ("method", "cs-method"), ("query", "cs-uri-query"),
+    ]
+    static let defaultSchema = FieldSchema(names: defaultFields, aliases: aliases)
     var assumedDefault = 0
     var unreadable = 0
     var mismatched = 0
@@ -185,42 +190,55 @@ public struct W3CParser: EvidenceLineParser {
     public mutating func parse(_ text: String, line: Int) -> LogRecord? {
         if text.hasPrefix("#") {
             if text.lowercased().hasPrefix("#fields:") {
-                fields = text.dropFirst(8).split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+                schema = FieldSchema(names: Self.tokens(text.dropFirst(8)), aliases: Self.aliases)
             }
             return nil
         }
-        let tokens = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        let tokens = Self.tokens(Substring(text))
         if tokens.isEmpty { return nil }
-        var layout: [String]
-        if let fields {
-            layout = fields
-            if tokens.count != fields.count {
+        var layout: FieldSchema
+        if let schema {
+            layout = schema
+            if tokens.count != schema.names.count {
                 if tokens.count == Self.defaultFields.count && Timestamps.parse(tokens[0] + " " + tokens[1]) != nil {
-                    layout = Self.defaultFields
+                    layout = Self.defaultSchema
                 }
                 mismatched += 1
             }
         } else if tokens.count == Self.defaultFields.count, tokens.count > 1, Timestamps.parse(tokens[0] + " " + tokens[1]) != nil {
-            layout = Self.defaultFields
+            layout = Self.defaultSchema
             assumedDefault += 1
         } else {
             unreadable += 1
             return nil
         }
-        var r = LogRecord(line: line, raw: text)
-        bind(layout, tokens, into: &r)
-        if let d = r.value("date"), let t = r.value("time") { r.time = Timestamps.parse(d + " " + t) }
-        if let stem = r.value("cs-uri-stem") {
-            let q = r.value("cs-uri-query") ?? "-"
+        var r = LogRecord(line: line, raw: text, schema: layout, columns: tokens)
+        if let d = r.value(lowercased: "date"), let t = r.value(lowercased: "time") { r.time = Timestamps.parse(d + " " + t) }
+        if let stem = r.value(lowercased: "cs-uri-stem") {
+            let q = r.value(lowercased: "cs-uri-query") ?? "-"
             r.set("cs-uri", q == "-" ? stem : stem + "?" + q)
         }
-        r.alias("client-ip", to: "c-ip")
-        r.alias("user-agent", to: "cs(User-Agent)")
-        r.alias("url-stem", to: "cs-uri-stem")
-        r.alias("status", to: "sc-status")
-        r.alias("method", to: "cs-method")
-        r.alias("query", to: "cs-uri-query")
         return r
+    }
+}
+
+extension W3CParser {
+    /// Splits on spaces and tabs, working on UTF-8 bytes (both separators are ASCII).
+    static func tokens(_ text: Substring) -> [String] {
+        var out: [String] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var i = start
+        while i != utf8.endIndex {
+            let b = utf8[i]
+            if b == 0x20 || b == 0x09 {
+                if start != i { out.append(String(decoding: utf8[start..<i], as: UTF8.self)) }
+                start = utf8.index(after: i)
+            }
+            i = utf8.index(after: i)
+        }
+        if start != utf8.endIndex { out.append(String(decoding: utf8[start..<utf8.endIndex], as: UTF8.self)) }
+        return out
     }
 }
 
@@ -229,7 +247,7 @@ public struct W3CParser: EvidenceLineParser {
 /// columns. Adds `FileName` (the last path component).
 public struct FileInventoryParser: EvidenceLineParser {
     public var format: EvidenceFormat { .fileInventory }
-    var header: [String]?
+    var schema: FieldSchema?
     var nonSHA256 = 0
     public var warnings: [String] {
         nonSHA256 > 0 ? ["\(nonSHA256) row(s) hashed with another algorithm than SHA256 (hash indicators need SHA256)"] : []
@@ -240,29 +258,20 @@ public struct FileInventoryParser: EvidenceLineParser {
     public mutating func parse(_ text: String, line: Int) -> LogRecord? {
         if text.hasPrefix("#") || text.isEmpty { return nil }
         let values = CSVLine.fields(text)
-        if header == nil {
+        guard let schema else {
             let lowered = values.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             if lowered.contains("hash") && lowered.contains("path") {
-                header = values.map { $0.trimmingCharacters(in: .whitespaces) }
+                schema = FieldSchema(names: values.map { $0.trimmingCharacters(in: .whitespaces) })
             }
             return nil
         }
-        guard let header else { return nil }
-        var r = LogRecord(line: line, raw: text)
-        bind(header, values, into: &r)
-        if let algorithm = r.value("Algorithm"), !algorithm.isEmpty, algorithm.uppercased() != "SHA256" { nonSHA256 += 1 }
-        if let path = r.value("Path") {
+        var r = LogRecord(line: line, raw: text, schema: schema, columns: values)
+        if let algorithm = r.value(lowercased: "algorithm"), !algorithm.isEmpty, algorithm.uppercased() != "SHA256" { nonSHA256 += 1 }
+        if let path = r.value(lowercased: "path") {
             let name = path.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? path
             r.set("FileName", name)
         }
         return r
-    }
-}
-
-/// Binds values to header names; the first of duplicate names wins, extra values are ignored.
-func bind(_ header: [String], _ values: [String], into r: inout LogRecord) {
-    for (i, name) in header.enumerated() where i < values.count {
-        if r.value(name) == nil { r.set(name, values[i]) }
     }
 }
 

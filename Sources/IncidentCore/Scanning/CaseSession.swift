@@ -28,21 +28,28 @@ public enum CaseEdit: Sendable, Equatable {
 
 /// Owns one open case: its file, its scanner, and the background rescan timer.
 ///
-/// All work happens on one private serial Dispatch queue; the UI talks to it with ``perform(_:)``
-/// and receives ``CaseSnapshot`` values through the `onUpdate` callback (called on that queue:
-/// hop to the main thread before touching the terminal). Nothing here waits for the UI.
+/// Two private serial Dispatch queues: the state queue owns the case file, applies edits and
+/// saves them at once; the scan queue owns the scanner and the rescan timer. A long scan pass
+/// therefore never delays an edit or its save. The UI talks to the session with ``perform(_:)``
+/// and receives ``CaseSnapshot`` values through the `onUpdate` callback (called on the state
+/// queue: hop to the main thread before touching the terminal). Nothing here waits for the UI.
 public final class CaseSession: @unchecked Sendable {
     public let store: CaseStore
     public let playbook: Playbook
-    private let queue = DispatchQueue(label: "incident.case-session")
-    // Everything below is touched only on `queue`.
+    private let stateQueue = DispatchQueue(label: "incident.case-state")
+    private let scanQueue = DispatchQueue(label: "incident.case-scan")
+    // State queue only.
     private var caseFile: CaseFile
-    private let scanner: EvidenceScanner
-    private var timer: (any DispatchSourceTimer)?
+    private var hits: [Hit] = []
+    private var statuses: [FileStatus] = []
     private var lastScan: Date?
     private var passes = 0
     private var saveError: String?
     private var onUpdate: (@Sendable (CaseSnapshot) -> Void)?
+    // Scan queue only.
+    private let scanner: EvidenceScanner
+    private var timer: (any DispatchSourceTimer)?
+
     private let responder: String
     private let readOnly: Bool
 
@@ -61,9 +68,9 @@ public final class CaseSession: @unchecked Sendable {
 
     /// Starts background rescans every `interval` seconds (the first one at once).
     public func start(interval: Double, onUpdate: @escaping @Sendable (CaseSnapshot) -> Void) {
-        queue.async {
-            self.onUpdate = onUpdate
-            let timer = DispatchSource.makeTimerSource(queue: self.queue)
+        stateQueue.sync { self.onUpdate = onUpdate }
+        scanQueue.async {
+            let timer = DispatchSource.makeTimerSource(queue: self.scanQueue)
             timer.schedule(deadline: .now(), repeating: .milliseconds(max(100, Int(interval * 1000))), leeway: .milliseconds(50))
             timer.setEventHandler { [weak self] in self?.scanPass() }
             self.timer = timer
@@ -71,52 +78,76 @@ public final class CaseSession: @unchecked Sendable {
         }
     }
 
-    /// Stops the rescans and waits for the running pass to end.
+    /// Stops the rescans without waiting for a running pass, and waits until every edit already
+    /// handed to ``perform(_:)`` is applied and saved.
     public func stop() {
-        queue.sync {
-            timer?.cancel()
-            timer = nil
-            onUpdate = nil
+        scanQueue.async {
+            self.timer?.cancel()
+            self.timer = nil
         }
+        stateQueue.sync { onUpdate = nil }
     }
 
     /// Runs one scan pass now and returns the snapshot (blocks the caller; for the CLI).
     public func scanOnce() -> CaseSnapshot {
-        queue.sync {
-            scanPass()
+        let result = scanQueue.sync { runScanner() }
+        return stateQueue.sync {
+            absorb(result)
             return snapshot()
         }
     }
 
-    /// Applies an edit to the case and saves it; a snapshot follows through `onUpdate`.
+    /// Applies an edit to the latest case and saves it at once; a snapshot follows through `onUpdate`.
     public func perform(_ edit: CaseEdit) {
-        queue.async {
+        stateQueue.async {
             self.apply(edit, at: Date())
             self.persist()
             self.publish()
         }
     }
 
-    /// The current snapshot (blocks until the queue is free).
+    /// The current snapshot (blocks until the state queue is free; never waits for a scan).
     public func currentSnapshot() -> CaseSnapshot {
-        queue.sync { snapshot() }
+        stateQueue.sync { snapshot() }
     }
 
-    // MARK: - On the queue
+    // MARK: - Scan queue
+
+    private struct ScanResult: Sendable {
+        var changed: Set<String>
+        var hits: [Hit]
+        var statuses: [FileStatus]
+        var finished: Date
+    }
+
+    private func runScanner() -> ScanResult {
+        let changed = scanner.scan(caseFolder: store.folder)
+        return ScanResult(changed: Set(changed), hits: scanner.hits, statuses: scanner.statuses, finished: Date())
+    }
 
     private func scanPass() {
-        let changed = scanner.scan(caseFolder: store.folder)
+        let result = runScanner()
+        stateQueue.async {
+            self.absorb(result)
+            self.publish()
+        }
+    }
+
+    // MARK: - State queue
+
+    private func absorb(_ result: ScanResult) {
+        hits = result.hits
+        statuses = result.statuses
         passes += 1
-        lastScan = Date()
-        if !changed.isEmpty && register(changed: Set(changed)) { persist() }
-        publish()
+        lastScan = result.finished
+        if !result.changed.isEmpty && register(changed: result.changed) { persist() }
     }
 
     /// Records new evidence and servers in the case; returns true when the case changed.
     private func register(changed: Set<String>) -> Bool {
         var dirty = false
         let now = Date()
-        for status in scanner.statuses where changed.contains(status.path) {
+        for status in statuses where changed.contains(status.path) {
             if caseFile.serverIndex(named: status.server) == nil {
                 caseFile.servers.append(Server(name: status.server))
                 caseFile.audit.append(AuditEntry(at: now, by: responder, action: "server.added", field: status.server,
@@ -179,8 +210,6 @@ public final class CaseSession: @unchecked Sendable {
     }
 
     private func snapshot() -> CaseSnapshot {
-        let hits = scanner.hits
-        let statuses = scanner.statuses
         let summaries = Verdicts.summarize(caseFile: caseFile, statuses: statuses, hits: hits, playbook: playbook)
         return CaseSnapshot(caseFile: caseFile, hits: hits, statuses: statuses, summaries: summaries,
                             lastScan: lastScan, scanPasses: passes, saveError: saveError)
