@@ -62,14 +62,14 @@ public struct Indicator: Codable, Sendable, Equatable, Identifiable {
 /// JSON shape: `{"field": name, "<op>": value}` with exactly one operator key:
 /// `like` / `notLike` (PowerShell wildcard: `*` any run, `?` one character), `likeAny` /
 /// `notLikeAny` (array), `equals` / `notEquals`, `contains` / `notContains`, `containsAny`
-/// (array), `startsWith`, `endsWith`, `endsWithAny` (array), `inList` / `notInList` (name of a
+/// (array), `startsWith`, `startsWithAny` (array), `endsWith`, `endsWithAny` (array), `inList` / `notInList` (name of a
 /// list in the pack), `userAgentInList` (list name; `+`, commas and repeated spaces are folded so
 /// IIS and HttpProxy spellings compare equal), `regex` (ICU syntax), `empty` (true/false),
 /// `predicate` (a named check written in code: `ecpScriptInUrl`, `oabPathOutsideClientAccess`).
 public struct Condition: Codable, Sendable, Equatable {
     public enum Operator: String, Codable, Sendable, CaseIterable {
         case like, notLike, likeAny, notLikeAny, equals, notEquals, contains, notContains, containsAny
-        case startsWith, endsWith, endsWithAny, inList, notInList, userAgentInList, regex, empty, predicate
+        case startsWith, startsWithAny, endsWith, endsWithAny, inList, notInList, userAgentInList, regex, empty, predicate
     }
 
     public var field: String
@@ -105,7 +105,7 @@ public struct Condition: Codable, Sendable, Equatable {
         self.op = op
         self.flag = true
         switch op {
-        case .likeAny, .notLikeAny, .containsAny, .endsWithAny:
+        case .likeAny, .notLikeAny, .containsAny, .startsWithAny, .endsWithAny:
             values = try c.decode([String].self, forKey: key)
         case .empty:
             flag = try c.decode(Bool.self, forKey: key)
@@ -120,7 +120,7 @@ public struct Condition: Codable, Sendable, Equatable {
         try c.encode(field, forKey: Key(stringValue: "field"))
         let key = Key(stringValue: op.rawValue)
         switch op {
-        case .likeAny, .notLikeAny, .containsAny, .endsWithAny: try c.encode(values, forKey: key)
+        case .likeAny, .notLikeAny, .containsAny, .startsWithAny, .endsWithAny: try c.encode(values, forKey: key)
         case .empty: try c.encode(flag, forKey: key)
         default: try c.encode(values.first ?? "", forKey: key)
         }

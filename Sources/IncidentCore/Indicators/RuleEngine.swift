@@ -91,7 +91,7 @@ private struct CompiledCondition: Sendable {
         case like([WildcardPattern], negate: Bool)
         case equals(String, negate: Bool)
         case contains([String], negate: Bool)
-        case startsWith(String)
+        case startsWith([String])
         case endsWith([String])
         case inSet(Set<String>, negate: Bool)
         case userAgentIn(Set<String>)
@@ -117,7 +117,8 @@ private struct CompiledCondition: Sendable {
         case .contains: test = .contains([first], negate: false)
         case .notContains: test = .contains([first], negate: true)
         case .containsAny: test = .contains(values, negate: false)
-        case .startsWith: test = .startsWith(first)
+        case .startsWith: test = .startsWith([first])
+        case .startsWithAny: test = .startsWith(values)
         case .endsWith: test = .endsWith([first])
         case .endsWithAny: test = .endsWith(values)
         case .inList, .notInList, .userAgentInList:
@@ -167,9 +168,9 @@ private struct CompiledCondition: Sendable {
             return negate ? !any : any
         case let .equals(s, negate): return (value == s) != negate
         case let .contains(needles, negate):
-            let any = needles.contains { value.contains($0) }
+            let any = needles.contains { ByteSearch.contains(value, $0) }
             return negate ? !any : any
-        case let .startsWith(s): return value.hasPrefix(s)
+        case let .startsWith(prefixes): return prefixes.contains { value.hasPrefix($0) }
         case let .endsWith(suffixes): return suffixes.contains { value.hasSuffix($0) }
         case let .inSet(set, negate): return set.contains(value) != negate
         case let .userAgentIn(set): return set.contains(UserAgent.normalize(value))
@@ -179,6 +180,30 @@ private struct CompiledCondition: Sendable {
             return r.regex.firstMatch(in: value, options: [], range: range) != nil
         case let .predicate(p): return p(value)
         case .empty: return false
+        }
+    }
+}
+
+/// Substring search on UTF-8 bytes (`memchr` for the first byte, `memcmp` for the rest), much
+/// cheaper than `String.contains` here.
+enum ByteSearch {
+    static func contains(_ haystack: String, _ needle: String) -> Bool {
+        if needle.isEmpty { return true }
+        var h = haystack
+        var n = needle
+        return h.withUTF8 { hb in
+            n.withUTF8 { nb in
+                guard nb.count <= hb.count, let hp = hb.baseAddress, let np = nb.baseAddress else { return false }
+                let last = hb.count - nb.count
+                var i = 0
+                while i <= last {
+                    guard let found = memchr(hp + i, Int32(np[0]), last - i + 1) else { return false }
+                    let at = UnsafeRawPointer(hp).distance(to: UnsafeRawPointer(found))
+                    if memcmp(hp + at, np, nb.count) == 0 { return true }
+                    i = at + 1
+                }
+                return false
+            }
         }
     }
 }
