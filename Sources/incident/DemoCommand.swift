@@ -34,14 +34,29 @@ struct DemoCommand: ParsableCommand {
 }
 
 enum DemoCase {
-    /// The bundled demo case folder inside the executable's resources.
+    /// The bundled demo case folder: SwiftPM puts it in `incident-console_incident.resources`
+    /// beside the executable. Looked up by hand (not `Bundle.module`, which aborts the process
+    /// when the folder is missing, e.g. for a binary copied on its own).
     static var source: URL? {
-        Bundle.module.url(forResource: "DemoCase", withExtension: nil)
+        let bundleName = "incident-console_incident.resources"
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let candidates = [
+            Bundle.main.bundleURL.appendingPathComponent(bundleName),
+            executable.deletingLastPathComponent().appendingPathComponent(bundleName),
+            executable.deletingLastPathComponent().appendingPathComponent("../share/incident/\(bundleName)"),
+        ]
+        for c in candidates {
+            let demo = c.appendingPathComponent("DemoCase")
+            if FileManager.default.fileExists(atPath: demo.appendingPathComponent("case.json").path) { return demo }
+        }
+        return nil
     }
 
     /// Copies the demo into `dir` (or a new temporary folder) with a fresh case id and date.
     static func install(into dir: String?) throws -> URL {
-        guard let source else { fail("the demo case is missing from this build") }
+        guard let source else {
+            fail("the demo case was not found: keep the folder incident-console_incident.resources next to the incident binary (swift build puts it there)")
+        }
         let fm = FileManager.default
         let target: URL
         if let dir {
