@@ -28,6 +28,8 @@ public struct AppState: Sendable {
     public var hitIndex = 0
     public var stepIndex = 0
     public var showDetail = false
+    /// First line shown in the detail view (scrolled with j/k, PgUp/PgDn, g/G while it is open).
+    public var detailScroll = 0
     public var showHelp = false
     public var readOnly: Bool
     /// Hit ids present after the first scan pass; hits not in it are "new since opening".

@@ -311,7 +311,10 @@ private func drawDetail(_ state: AppState, into grid: inout CellGrid, _ r: Rect,
     } else {
         add("Nothing selected.", .muted)
     }
-    for (i, line) in lines.prefix(inner.height).enumerated() {
+    // The overlay scrolls; the small pane always shows the top.
+    let maxScroll = max(0, lines.count - inner.height)
+    let scroll = overlay ? min(state.detailScroll, maxScroll) : 0
+    for (i, line) in lines.dropFirst(scroll).prefix(inner.height).enumerated() {
         if line.2 {
             // Already sanitised; escapes show in the escaped role.
             grid.putUntrusted(line.0, x: inner.x, y: inner.y + i, maxWidth: width, role: line.1)
@@ -320,8 +323,13 @@ private func drawDetail(_ state: AppState, into grid: inout CellGrid, _ r: Rect,
             grid.put(line.0, x: inner.x, y: inner.y + i, maxWidth: width, role: line.1)
         }
     }
-    if lines.count > inner.height, inner.height > 0 {
-        grid.put("…", x: inner.maxX - 1, y: inner.maxY - 1, role: .muted)
+    if scroll + inner.height < lines.count, inner.height > 0 {
+        let more = overlay ? " ↓ \(lines.count - scroll - inner.height) more (j/PgDn) " : "…"
+        grid.put(more, x: inner.maxX - TextWidth.width(of: more), y: inner.maxY, role: .muted)
+    }
+    if scroll > 0 {
+        let up = " ↑ \(scroll) above "
+        grid.put(up, x: inner.maxX - TextWidth.width(of: up), y: inner.y - 1, role: .muted)
     }
 }
 

@@ -51,13 +51,27 @@ private func run(_ command: Command, _ state: inout AppState) -> [Effect] {
         }
         return []
     }
+    if state.showDetail {
+        let page = max(1, state.size.rows - 6)
+        switch command {
+        case .moveDown: state.detailScroll += 1; return []
+        case .moveUp: state.detailScroll = max(0, state.detailScroll - 1); return []
+        case .pageDown: state.detailScroll += page; return []
+        case .pageUp: state.detailScroll = max(0, state.detailScroll - page); return []
+        case .top: state.detailScroll = 0; return []
+        case .bottom: state.detailScroll = Int.max / 2; return []
+        default: break
+        }
+    }
     switch command {
     case .quit:
         if state.showDetail { state.showDetail = false; return [] }
         return [.quit]
     case .closeOverlay: state.showDetail = false
     case .toggleHelp: state.showHelp = true
-    case .toggleDetail: state.showDetail.toggle()
+    case .toggleDetail:
+        state.showDetail.toggle()
+        state.detailScroll = 0
     case .redraw: state.needsFullRedraw = true
     case .nextPane:
         state.focus = Pane(rawValue: (state.focus.rawValue + 1) % Pane.allCases.count)!

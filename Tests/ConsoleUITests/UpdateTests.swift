@@ -131,3 +131,26 @@ struct KeyMapTests {
         }
     }
 }
+
+@Suite("Detail view")
+struct DetailViewTests {
+    @Test("a long evidence line scrolls in the detail view, and the scroll resets on reopen")
+    func scrolling() throws {
+        var state = try demoState(cols: 60, rows: 16)
+        _ = press(&state, .tab)
+        // The headless ProxyShell line needs scrolling at the minimum size.
+        state.hitIndex = try #require(state.hitsOfSelectedServer.firstIndex { $0.indicator == "PS-001" })
+        _ = press(&state, .enter)
+        let top = render(state).text()
+        #expect(top.contains("more (j/PgDn)"))
+        _ = press(&state, .character("j"), .character("j"))
+        #expect(state.detailScroll == 2)
+        #expect(state.hitIndex == (try #require(state.hitsOfSelectedServer.firstIndex { $0.indicator == "PS-001" })), "j scrolled the list under the overlay")
+        let scrolled = render(state).text()
+        #expect(scrolled.contains("↑ 2 above"))
+        _ = press(&state, .character("G"))
+        #expect(!render(state).text().contains("more (j/PgDn)"))
+        _ = press(&state, .enter, .enter)
+        #expect(state.detailScroll == 0)
+    }
+}
