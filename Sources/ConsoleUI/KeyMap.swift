@@ -21,8 +21,8 @@ public struct KeyBinding: Sendable, Equatable {
 /// The console's key table: the single source for dispatch, the `?` help screen and the README.
 public enum KeyMap {
     public static let bindings: [KeyBinding] = [
-        KeyBinding(keys: [.character("j"), .down], keyLabel: "j / ↓", command: .moveDown, help: "next row", writes: false),
-        KeyBinding(keys: [.character("k"), .up], keyLabel: "k / ↑", command: .moveUp, help: "previous row", writes: false),
+        KeyBinding(keys: [.character("j"), .down], keyLabel: "j / ↓", command: .moveDown, help: "next row (in the detail view: scroll down)", writes: false),
+        KeyBinding(keys: [.character("k"), .up], keyLabel: "k / ↑", command: .moveUp, help: "previous row (in the detail view: scroll up)", writes: false),
         KeyBinding(keys: [.pageDown, .ctrl("f")], keyLabel: "PgDn", command: .pageDown, help: "one page down", writes: false),
         KeyBinding(keys: [.pageUp, .ctrl("b")], keyLabel: "PgUp", command: .pageUp, help: "one page up", writes: false),
         KeyBinding(keys: [.character("g"), .home], keyLabel: "g / Home", command: .top, help: "first row", writes: false),
