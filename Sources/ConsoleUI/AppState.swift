@@ -57,10 +57,12 @@ public struct AppState: Sendable {
 
     /// Installs a snapshot and derives the sorted lists the views read.
     mutating func setSnapshot(_ snapshot: CaseSnapshot) {
+        let sameHits = self.snapshot?.hitsVersion == snapshot.hitsVersion && self.snapshot?.scanPasses ?? 0 > 0
         self.snapshot = snapshot
         servers = snapshot.summaries.sorted {
             $0.verdict != $1.verdict ? $0.verdict > $1.verdict : $0.name.localizedStandardCompare($1.name) == .orderedAscending
         }
+        if sameHits { return }
         var grouped: [String: [Hit]] = [:]
         for hit in snapshot.hits { grouped[hit.server.lowercased(), default: []].append(hit) }
         for key in grouped.keys { grouped[key]?.sort(by: Hit.displayOrder) }

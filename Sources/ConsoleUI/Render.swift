@@ -21,7 +21,7 @@ public func render(_ state: AppState, ascii: Bool = false) -> CellGrid {
         return grid
     }
     let body = Rect(x: 0, y: 0, width: size.cols, height: size.rows - 1)
-    let leftWidth = min(max(34, size.cols * 2 / 5), 48)
+    let leftWidth = min(max(37, size.cols * 2 / 5), 48)
     let serversHeight = max(6, body.height * 2 / 5)
     let serversRect = Rect(x: 0, y: 0, width: leftWidth, height: serversHeight)
     let checklistRect = Rect(x: 0, y: serversHeight, width: leftWidth, height: body.height - serversHeight)
@@ -101,7 +101,7 @@ private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect
     drawFrame(&grid, r, title: "\(Pane.servers.title) (\(servers.count))", focused: state.focus == .servers)
     let inner = r.inset(1)
     guard inner.height > 1, inner.width > 10 else { return }
-    let verdictW = 12, hitsW = 5, stepsW = 6
+    let verdictW = 12, hitsW = 4, stepsW = 5
     let nameW = max(4, inner.width - verdictW - hitsW - stepsW - 3)
     let header = TextWidth.pad("Server", to: nameW) + " " + TextWidth.pad("Verdict", to: verdictW) + " " + leftPad("Hits", hitsW) + " " + leftPad("Steps", stepsW)
     grid.put(header, x: inner.x, y: inner.y, maxWidth: inner.width, role: .header)
@@ -127,7 +127,9 @@ private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect
         var x = inner.x
         x += grid.putUntrusted(TextWidth.truncate(s.name, to: nameW), x: x, y: y, maxWidth: nameW, role: base)
         x = inner.x + nameW + 1
-        grid.put(TextWidth.pad(s.verdict.rawValue, to: verdictW), x: x, y: y, role: selected ? base : verdictRole(s.verdict))
+        let scanned = (state.snapshot?.scanPasses ?? 0) > 0
+        let verdictText = scanned ? s.verdict.rawValue : "scanning…"
+        grid.put(TextWidth.pad(verdictText, to: verdictW), x: x, y: y, role: selected ? base : (scanned ? verdictRole(s.verdict) : .muted))
         x += verdictW + 1
         grid.put(leftPad("\(s.hits)", hitsW), x: x, y: y, role: base)
         x += hitsW + 1
@@ -153,8 +155,10 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
     }
     if hits.isEmpty {
         let text: String
-        switch summary.verdict {
-        case .notAssessed:
+        switch (state.snapshot?.scanPasses ?? 0) == 0 ? nil : summary.verdict {
+        case nil:
+            text = "Scanning this server's evidence…"
+        case .notAssessed?:
             text = summary.evidenceFiles == 0
                 ? "No evidence for this server: not assessed."
                 : "No evidence file of this server was in a known format: not assessed."
@@ -289,7 +293,7 @@ private func drawDetail(_ state: AppState, into grid: inout CellGrid, _ r: Rect,
             for c in step.commands { add("  " + c) }
         }
         add("Done when: " + step.doneWhen, .muted)
-    } else if let hit = state.selectedHit {
+    } else if state.focus == .hits, let hit = state.selectedHit {
         let indicator = state.indicatorTitles[hit.indicator] ?? hit.indicator
         add("\(severityLabel(hit.severity)) \(hit.indicator) \(indicator)", severityRole(hit.severity))
         add("\(hit.stage.rawValue) · \(hit.cve ?? "-") · \(hit.time.map(Timestamps.iso8601) ?? "no time")", .muted)
@@ -302,11 +306,18 @@ private func drawDetail(_ state: AppState, into grid: inout CellGrid, _ r: Rect,
         add("Line \(hit.line):", .header)
         add(hit.rawLine, .normal, untrusted: true)
     } else if let server = state.selectedServer {
-        add("\(server.name): \(server.verdict.rawValue)", verdictRole(server.verdict), untrusted: true)
-        add("\(server.evidenceFiles) evidence file(s), \(server.checkedFiles) read as a known format.", .muted)
+        let scanned = (state.snapshot?.scanPasses ?? 0) > 0
+        add("\(server.name): \(scanned ? server.verdict.rawValue : "scanning…")", scanned ? verdictRole(server.verdict) : .muted, untrusted: true)
+        if let info = state.snapshot?.caseFile.server(named: server.name) {
+            let facing = info.internetFacing.map { $0 ? "internet-facing" : "internal" } ?? "exposure unknown"
+            add("\(info.fqdn ?? "FQDN unknown") · \(info.role ?? "role unknown") · build \(info.exchangeBuild ?? "unknown") · \(facing)", .muted, untrusted: true)
+        }
+        let bySeverity = Severity.allCases.reversed().compactMap { sev in server.bySeverity[sev].map { "\($0) \(sev.rawValue)" } }
+        add("\(server.hits) hit(s)\(bySeverity.isEmpty ? "" : ": " + bySeverity.joined(separator: ", ")) · checklist \(server.stepsDone)/\(server.stepsApplicable)")
+        add("\(server.evidenceFiles) evidence file(s), \(server.checkedFiles) read as a known format:", .muted)
         for status in (state.snapshot?.statuses ?? []) where status.server.lowercased() == server.name.lowercased() {
             let fmt = status.format?.label ?? "not checked"
-            add("• \(status.path) [\(fmt)] \(status.warnings.joined(separator: "; "))", status.checked ? .normal : .severityMedium, untrusted: true)
+            add("\(status.path) [\(fmt)] \(status.warnings.joined(separator: "; "))", status.checked ? .normal : .severityMedium, untrusted: true)
         }
     } else {
         add("Nothing selected.", .muted)

@@ -27,7 +27,7 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
         let previousServer = state.selectedServer?.name
         let previousHit = state.selectedHit?.id
         state.setSnapshot(snapshot)
-        if state.baselineHitIDs == nil { state.baselineHitIDs = Set(snapshot.hits.map(\.id)) }
+        if state.baselineHitIDs == nil && snapshot.scanPasses > 0 { state.baselineHitIDs = Set(snapshot.hits.map(\.id)) }
         // Keep the same server and hit selected while the lists change under them.
         if let previousServer, let i = state.servers.firstIndex(where: { $0.name == previousServer }) { state.serverIndex = i }
         if let previousHit, let i = state.hitsOfSelectedServer.firstIndex(where: { $0.id == previousHit }) { state.hitIndex = i }

@@ -101,6 +101,7 @@ struct UpdateTests {
         hit.server = "EXCH02"
         hit.id = "new-hit"
         next.hits.append(hit)
+        next.hitsVersion += 1
         next.summaries = next.summaries.map { s in
             var s = s
             if s.name == "EXCH02" { s.verdict = .compromised; s.hits += 1 }

@@ -144,6 +144,14 @@ final class TmuxSession {
         return false
     }
 
+    /// Polls until one screen row shows both the server name and the verdict.
+    @discardableResult
+    func waitForServer(_ name: String, _ verdict: String, timeout: Double = 15) -> Bool {
+        waitUntil(timeout: timeout) { screen in
+            screen.split(separator: "\n").contains { $0.contains(name + " ") && $0.contains(" " + verdict + " ") }
+        }
+    }
+
     /// Polls until `predicate` holds for the screen.
     @discardableResult
     func waitUntil(timeout: Double = 15, _ predicate: (String) -> Bool) -> Bool {

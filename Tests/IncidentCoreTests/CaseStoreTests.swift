@@ -319,7 +319,11 @@ struct CaseSessionTests {
         try dir.write("evidence/EXCH01/IIS/u.log", ScanFixture.text([ScanFixture.ssrf]))
         let box = SnapshotBox()
         session.start(interval: 0.1) { box.put($0) }
-        #expect(box.semaphore.wait(timeout: .now() + 10) == .success)
+        // The first snapshot comes at once, before any scan; wait for a scanned one.
+        let deadline = Date().addingTimeInterval(10)
+        while (box.last?.scanPasses ?? 0) < 1 && Date() < deadline {
+            _ = box.semaphore.wait(timeout: .now() + 1)
+        }
         session.stop()
         let snap = try #require(box.last)
         #expect(snap.scanPasses >= 1)

@@ -158,6 +158,31 @@ enum RuleCases {
              IISLog.lines("GET", "/autodiscover/autodiscover.json", query: proxyShellQuery, status: "400"), ["PS-002"]),
         .iis("PS-002", false, "same query on autodiscover.xml",
              IISLog.lines("POST", "/autodiscover/autodiscover.xml", query: proxyShellQuery, status: "400"), []),
+        .iis("PS-001", true, "scanner check: @host/owa/ with the Email=autodiscover/autodiscover.json%3F@ marker",
+             IISLog.lines("GET", "/autodiscover/autodiscover.json",
+                          query: "@evil.com/owa/?&Email=autodiscover/autodiscover.json%3F@evil.com&CorrelationID=<empty>;&cafeReqId=1;"),
+             ["PS-001"]),
+        .iis("PS-001", true, "%40-encoded @ reaching PowerShell",
+             IISLog.lines("GET", "/autodiscover/autodiscover.json", query: "%40evil.com/powershell/?X-Rps-CAT=VgEAVAdXaW5kb3dz"),
+             ["PS-001"]),
+        .iis("PNS-001", true, "ProxyNotShell Protocol=…Powershell answered 200",
+             IISLog.lines("GET", "/autodiscover/autodiscover.json",
+                          query: "@evil.com/owa/?&Email=autodiscover/autodiscover.json%3F@evil.com&Protocol=XYZ&FooProtocol=Powershell"),
+             ["PS-001", "PNS-001"]),
+        .iis("PNS-001", true, "ProxyNotShell with %50owershell and no @ prefix",
+             IISLog.lines("GET", "/autodiscover/autodiscover.json",
+                          query: "a..foo.var/owa/&Email=autodiscover/autodiscover.json%3Fa..foo.var&Protocol=XYZ&FooProtocol=%50owershell"),
+             ["PNS-001"]),
+        .iis("PNS-001", false, "Outlook mobile autodiscover.json with a Protocol parameter",
+             IISLog.lines("GET", "/autodiscover/autodiscover.json",
+                          query: "Email=alice%40corp.example&Protocol=ActiveSync&RedirectCount=1"),
+             []),
+        .iis("PNS-002", true, "ProxyNotShell blocked by the URL Rewrite mitigation (403)",
+             IISLog.lines("GET", "/autodiscover/autodiscover.json",
+                          query: "@evil.com/owa/?&Email=autodiscover/autodiscover.json%3F@evil.com&Protocol=XYZ&FooProtocol=Powershell", status: "403"),
+             ["PS-002", "PNS-002"]),
+        .iis("PNS-002", false, "PowerShell named outside autodiscover.json",
+             IISLog.lines("GET", "/powershell/", query: "Protocol=Powershell", status: "401"), []),
         .iis("WEB-001", true, "SQL/XXE injection in the user agent",
              IISLog.lines("GET", "/some_url_from_my_website/", ip: "13.12.11.10", ua: injectionUA), ["WEB-001"]),
         .iis("WEB-001", false, "ordinary user agent", IISLog.lines("GET", "/owa/", ua: IISLog.browserUA), []),
@@ -308,7 +333,7 @@ struct RuleEngineTests {
         #expect(engine.indicators(for: .oabGenerator).map(\.id) == ["PL-015", "PL-016"])
         #expect(Set(engine.indicators(for: .iisW3C).map(\.id)) ==
                 ["IP-054", "IP-055", "UA-057", "IIS-059", "IIS-060", "IIS-061", "IIS-063", "IIS-065", "UA-056", "UA-058",
-                 "PS-001", "PS-002", "WEB-001"])
+                 "PS-001", "PS-002", "PNS-001", "PNS-002", "WEB-001"])
         #expect(engine.indicators(for: .fileInventory).count == 15)
     }
 
@@ -325,7 +350,7 @@ struct IndicatorPackTests {
     @Test func packIsWellFormed() throws {
         let pack = try BuiltInData.indicatorPack()
         #expect(!pack.name.isEmpty && !pack.version.isEmpty)
-        #expect(pack.indicators.count == 40)
+        #expect(pack.indicators.count == 42)
         let idList = pack.indicators.map(\.id)
         #expect(Set(idList).count == idList.count, "duplicate ids")
         for i in pack.indicators {

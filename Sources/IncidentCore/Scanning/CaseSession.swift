@@ -13,6 +13,8 @@ public struct CaseSnapshot: Sendable {
     public var scanPasses: Int
     /// The last save error, if saving failed (the edit is kept in memory and retried).
     public var saveError: String?
+    /// Changes whenever `hits` may have changed, so views can skip re-sorting them.
+    public var hitsVersion: Int
 }
 
 /// A change a responder makes to the case. Edits are applied to the case as it is when they
@@ -42,13 +44,19 @@ public final class CaseSession: @unchecked Sendable {
     private var caseFile: CaseFile
     private var hits: [Hit] = []
     private var statuses: [FileStatus] = []
+    private var hitsVersion = 0
     private var lastScan: Date?
     private var passes = 0
     private var saveError: String?
+    /// Edits not yet saved (replayed on the case as it is on disk at the next save).
+    private var pendingEdits: [(CaseEdit, Date)] = []
+    /// The case file on disk as this session last read or wrote it.
+    private var diskSignature: FileSignature?
     private var onUpdate: (@Sendable (CaseSnapshot) -> Void)?
     // Scan queue only.
     private let scanner: EvidenceScanner
     private var timer: (any DispatchSourceTimer)?
+    private var scannedVersion = -1
 
     private let responder: String
     private let readOnly: Bool
@@ -64,11 +72,16 @@ public final class CaseSession: @unchecked Sendable {
         self.playbook = playbook
         self.responder = responder
         self.readOnly = readOnly
+        self.diskSignature = store.signature()
     }
 
     /// Starts background rescans every `interval` seconds (the first one at once).
     public func start(interval: Double, onUpdate: @escaping @Sendable (CaseSnapshot) -> Void) {
-        stateQueue.sync { self.onUpdate = onUpdate }
+        stateQueue.sync {
+            self.onUpdate = onUpdate
+            // Show the servers of the case at once, marked as not yet scanned.
+            self.publish()
+        }
         scanQueue.async {
             let timer = DispatchSource.makeTimerSource(queue: self.scanQueue)
             timer.schedule(deadline: .now(), repeating: .milliseconds(max(100, Int(interval * 1000))), leeway: .milliseconds(50))
@@ -100,7 +113,9 @@ public final class CaseSession: @unchecked Sendable {
     /// Applies an edit to the latest case and saves it at once; a snapshot follows through `onUpdate`.
     public func perform(_ edit: CaseEdit) {
         stateQueue.async {
-            self.apply(edit, at: Date())
+            let now = Date()
+            self.apply(edit, at: now)
+            self.pendingEdits.append((edit, now))
             self.persist()
             self.publish()
         }
@@ -115,14 +130,20 @@ public final class CaseSession: @unchecked Sendable {
 
     private struct ScanResult: Sendable {
         var changed: Set<String>
-        var hits: [Hit]
-        var statuses: [FileStatus]
+        /// Nil when nothing changed since the previous pass.
+        var hits: [Hit]?
+        var statuses: [FileStatus]?
+        var version: Int
         var finished: Date
     }
 
     private func runScanner() -> ScanResult {
         let changed = scanner.scan(caseFolder: store.folder)
-        return ScanResult(changed: Set(changed), hits: scanner.hits, statuses: scanner.statuses, finished: Date())
+        guard scanner.version != scannedVersion else {
+            return ScanResult(changed: [], hits: nil, statuses: nil, version: scannedVersion, finished: Date())
+        }
+        scannedVersion = scanner.version
+        return ScanResult(changed: Set(changed), hits: scanner.hits, statuses: scanner.statuses, version: scannedVersion, finished: Date())
     }
 
     private func scanPass() {
@@ -136,11 +157,14 @@ public final class CaseSession: @unchecked Sendable {
     // MARK: - State queue
 
     private func absorb(_ result: ScanResult) {
-        hits = result.hits
-        statuses = result.statuses
+        if let newHits = result.hits { hits = newHits; hitsVersion = result.version }
+        if let newStatuses = result.statuses { statuses = newStatuses }
         passes += 1
         lastScan = result.finished
-        if !result.changed.isEmpty && register(changed: result.changed) { persist() }
+        let changedOnDisk = store.signature() != diskSignature
+        if (!result.changed.isEmpty && register(changed: result.changed)) || changedOnDisk || !pendingEdits.isEmpty {
+            persist()
+        }
     }
 
     /// Records new evidence and servers in the case; returns true when the case changed.
@@ -199,11 +223,42 @@ public final class CaseSession: @unchecked Sendable {
                                          before: before.rawValue, after: state.rawValue))
     }
 
+    /// Saves the case under the case lock. When someone else changed `case.json` since this
+    /// session last read or wrote it, their version is loaded first and this session's unsaved
+    /// edits and evidence records are applied on top, so nobody's work is overwritten. A file that
+    /// no longer loads is never written over: the edits stay pending and the error is shown.
     private func persist() {
-        guard !readOnly else { return }
+        if readOnly {
+            // Review mode writes nothing; still follow changes others make.
+            if store.signature() != diskSignature, let disk = try? store.load() {
+                caseFile = disk
+                diskSignature = store.signature()
+            }
+            return
+        }
         do {
-            try store.save(caseFile)
-            saveError = nil
+            try store.withLock {
+                if store.signature() != diskSignature {
+                    var disk: CaseFile
+                    do { disk = try store.load() } catch CaseStoreError.notFound {
+                        disk = caseFile
+                    }
+                    let edits = pendingEdits
+                    caseFile = disk
+                    for (edit, at) in edits { apply(edit, at: at) }
+                    _ = register(changed: Set(statuses.map(\.path)))
+                }
+                try store.save(caseFile)
+                diskSignature = store.signature()
+                pendingEdits.removeAll()
+                saveError = nil
+            }
+        } catch let error as CaseStoreError {
+            if case .malformed = error {
+                saveError = "case.json was changed on disk and no longer loads (\(error)); it is not overwritten and your \(pendingEdits.count) change(s) are kept until it is fixed"
+            } else {
+                saveError = "\(error)"
+            }
         } catch {
             saveError = "\(error)"
         }
@@ -212,7 +267,7 @@ public final class CaseSession: @unchecked Sendable {
     private func snapshot() -> CaseSnapshot {
         let summaries = Verdicts.summarize(caseFile: caseFile, statuses: statuses, hits: hits, playbook: playbook)
         return CaseSnapshot(caseFile: caseFile, hits: hits, statuses: statuses, summaries: summaries,
-                            lastScan: lastScan, scanPasses: passes, saveError: saveError)
+                            lastScan: lastScan, scanPasses: passes, saveError: saveError, hitsVersion: hitsVersion)
     }
 
     private func publish() {

@@ -41,6 +41,8 @@ public final class EvidenceScanner {
     public static let chunkSize = 4 * 1024 * 1024
 
     private var cursors: [String: FileCursor] = [:]
+    /// Bumped whenever any file's hits or status may have changed.
+    public private(set) var version = 0
 
     public init(engine: RuleEngine) {
         self.engine = engine
@@ -83,6 +85,7 @@ public final class EvidenceScanner {
         var changed: [String] = []
         let present = Set(found.map(\.relativePath))
         for gone in cursors.keys where !present.contains(gone) {
+            if cursors[gone]?.missing == false { version += 1 }
             cursors[gone]?.markMissing()
         }
         for file in found {
@@ -90,6 +93,7 @@ public final class EvidenceScanner {
             cursors[file.relativePath] = cursor
             if cursor.update(url: file.url, engine: engine) { changed.append(file.relativePath) }
         }
+        if !changed.isEmpty { version += 1 }
         return changed
     }
 

@@ -102,6 +102,28 @@ public struct CaseStore: Sendable {
         try AtomicFile.write(data + Data("\n".utf8), to: fileURL)
     }
 
+    /// Size and modification time of `case.json`, to notice changes made by someone else.
+    public func signature() -> FileSignature? {
+        var st = stat()
+        guard stat(fileURL.path, &st) == 0 else { return nil }
+        return FileSignature(size: Int64(st.st_size), seconds: Int64(st.st_mtim.tv_sec), nanoseconds: Int64(st.st_mtim.tv_nsec), inode: UInt64(st.st_ino))
+    }
+
+    /// Runs `body` holding an exclusive lock (`flock`) on `<case>/.case.lock`, so that load,
+    /// change and save by several consoles or commands do not interleave.
+    /// - Throws: ``CaseStoreError/io(path:message:)`` when the lock file cannot be opened; errors of `body`.
+    public func withLock<T>(_ body: () throws -> T) throws -> T {
+        let path = folder.appendingPathComponent(".case.lock").path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CaseStoreError.io(path: path, message: "cannot open the lock file: " + String(cString: strerror(errno))) }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno != EINTR { throw CaseStoreError.io(path: path, message: "cannot lock: " + String(cString: strerror(errno))) }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+
     /// Creates a new case folder with an empty `evidence/` and a fresh case file.
     /// - Throws: ``CaseStoreError/alreadyExists(path:)`` when `case.json` is already there.
     public func create(_ caseFile: CaseFile) throws {
@@ -154,6 +176,14 @@ public struct CaseStore: Sendable {
         }
         return 0
     }
+}
+
+/// Identifies one version of a file on disk: size, modification time (ns) and inode.
+public struct FileSignature: Equatable, Sendable {
+    public var size: Int64
+    public var seconds: Int64
+    public var nanoseconds: Int64
+    public var inode: UInt64
 }
 
 /// The JSON settings every case file uses: sorted keys, pretty printing, ISO-8601 UTC dates
