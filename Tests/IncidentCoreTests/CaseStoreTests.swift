@@ -330,3 +330,57 @@ struct CaseSessionTests {
         #expect(Set(snap.hits.map(\.indicator)) == ScanFixture.ssrfIDs)
     }
 }
+
+@Suite("Two sessions on one case")
+struct TwoSessionTests {
+    func session(_ dir: TempDir, _ who: String) throws -> CaseSession {
+        let store = CaseStore(folder: dir.url)
+        if !store.exists {
+            try store.create(CaseFile(name: "shared", created: Date(timeIntervalSince1970: 1_614_934_800), servers: [Server(name: "EXCH01")]))
+        }
+        return CaseSession(store: store, caseFile: try store.load(), engine: try RuleEngine.builtIn(), playbook: try Playbook.builtIn(),
+                           responder: who)
+    }
+
+    @Test func editsFromTwoConsolesAreBothKept() throws {
+        let dir = try TempDir("two")
+        let a = try session(dir, "alice")
+        let b = try session(dir, "bob")
+        a.perform(.advanceStep(server: "EXCH01", step: "inventory"))
+        _ = a.currentSnapshot()
+        b.perform(.advanceStep(server: "EXCH01", step: "patch"))
+        _ = b.currentSnapshot()
+        a.perform(.setStep(server: "EXCH01", step: "msert", state: .blocked, note: "no internet"))
+        _ = a.currentSnapshot()
+        let onDisk = try CaseStore(folder: dir.url).load()
+        #expect(onDisk.stepState(server: "EXCH01", step: "inventory") == .inProgress)
+        #expect(onDisk.stepState(server: "EXCH01", step: "patch") == .inProgress)
+        #expect(onDisk.stepState(server: "EXCH01", step: "msert") == .blocked)
+        let steps = onDisk.audit.filter { $0.action == "checklist.step" }
+        #expect(steps.map(\.by) == ["alice", "bob", "alice"])
+        #expect(steps.map(\.field) == ["EXCH01/inventory", "EXCH01/patch", "EXCH01/msert"])
+    }
+
+    @Test func aBrokenCaseFileOnDiskIsNotOverwrittenAndTheEditIsKept() throws {
+        let dir = try TempDir("broken")
+        let a = try session(dir, "alice")
+        let broken = Data("{\"broken\": ".utf8)
+        try broken.write(to: dir.url.appendingPathComponent("case.json"))
+        a.perform(.advanceStep(server: "EXCH01", step: "inventory"))
+        let snap = a.currentSnapshot()
+        #expect(try Data(contentsOf: dir.url.appendingPathComponent("case.json")) == broken)
+        let error = try #require(snap.saveError)
+        #expect(error.contains("case.json:1:12: unexpected end of file"))
+        #expect(error.contains("1 change(s) are kept"))
+        #expect(snap.caseFile.stepState(server: "EXCH01", step: "inventory") == .inProgress)
+        // Once the file is repaired, the kept edit is saved on top of it.
+        try CaseStore(folder: dir.url).save(CaseFile(name: "repaired", created: Date(timeIntervalSince1970: 1_614_934_800), servers: [Server(name: "EXCH01")]))
+        a.perform(.advanceStep(server: "EXCH01", step: "patch"))
+        let after = a.currentSnapshot()
+        #expect(after.saveError == nil)
+        let onDisk = try CaseStore(folder: dir.url).load()
+        #expect(onDisk.name == "repaired")
+        #expect(onDisk.stepState(server: "EXCH01", step: "inventory") == .inProgress)
+        #expect(onDisk.stepState(server: "EXCH01", step: "patch") == .inProgress)
+    }
+}

@@ -316,7 +316,9 @@ struct EvidenceScannerTests {
         #expect(hit.time == Timestamps.parse("2021-03-03T06:12:04.209Z"))
     }
 
-    @Test func walkerSkipsLooseHiddenAndOutsideLinkedFiles() throws {
+    /// Hidden files are evidence too (attackers hide web shells); loose files and links out of
+    /// the case are skipped, each with a reason the responder sees.
+    @Test func walkerSkipsLooseAndOutsideLinkedFilesWithReasons() throws {
         let root = try TempDir("walk")
         let caseDir = root.url.appendingPathComponent("case")
         try root.write("case/evidence/EXCH01/IIS/u_ex210303.log", ScanFixture.text([ScanFixture.ssrf]))
@@ -337,13 +339,21 @@ struct EvidenceScannerTests {
         try fm.createSymbolicLink(atPath: caseDir.appendingPathComponent("evidence/EXCH01/link-in.log").path,
                                   withDestinationPath: caseDir.appendingPathComponent("notes/inside.log").path)
 
-        let found = EvidenceWalker.files(in: caseDir)
-        #expect(found.map(\.relativePath) == ["evidence/EXCH01/IIS/u_ex210303.log", "evidence/EXCH01/link-in.log"])
-        #expect(found.map(\.server) == ["EXCH01", "EXCH01"])
+        let listing = EvidenceWalker.list(caseDir)
+        #expect(listing.found.map(\.relativePath) == ["evidence/.EXCH09/u.log", "evidence/EXCH01/.git/objects/x.log", "evidence/EXCH01/.hidden.log",
+                                                      "evidence/EXCH01/IIS/u_ex210303.log", "evidence/EXCH01/link-in.log"])
+        #expect(listing.found.map(\.server) == [".EXCH09", "EXCH01", "EXCH01", "EXCH01", "EXCH01"])
+        #expect(listing.skipped.map(\.relativePath) == ["evidence/EXCH01/dir-out", "evidence/EXCH01/link-out.log",
+                                                        "evidence/EXCH01/rel-out.log", "evidence/loose.log"])
+        #expect(listing.skipped.last?.reason == "not in a server folder: evidence goes in evidence/<server-name>/")
+        #expect(listing.skipped.first?.reason.hasSuffix("outside the case folder: not followed") == true)
 
         let scanner = EvidenceScanner(engine: try builtInEngine())
         scanner.scan(caseFolder: caseDir)
-        #expect(Set(scanner.hits.map(\.evidence)) == ["evidence/EXCH01/IIS/u_ex210303.log", "evidence/EXCH01/link-in.log"])
+        #expect(Set(scanner.hits.map(\.evidence)) == ["evidence/.EXCH09/u.log", "evidence/EXCH01/.git/objects/x.log", "evidence/EXCH01/.hidden.log",
+                                                       "evidence/EXCH01/IIS/u_ex210303.log", "evidence/EXCH01/link-in.log"])
+        let skipped = scanner.statuses.filter(\.skipped)
+        #expect(skipped.count == 4 && skipped.allSatisfy { $0.format == nil && $0.warnings.count == 1 })
     }
 
     @Test func serverFolderThatIsALinkOutsideIsNotFollowed() throws {
@@ -353,7 +363,11 @@ struct EvidenceScannerTests {
         try root.write("outside/secret.log", ScanFixture.text([ScanFixture.shell]))
         try FileManager.default.createSymbolicLink(atPath: caseDir.appendingPathComponent("evidence/EXCH02").path,
                                                    withDestinationPath: root.url.appendingPathComponent("outside").path)
-        #expect(EvidenceWalker.files(in: caseDir).map(\.relativePath) == ["evidence/EXCH01/u.log"])
+        let listing = EvidenceWalker.list(caseDir)
+        #expect(listing.found.map(\.relativePath) == ["evidence/EXCH01/u.log"])
+        #expect(listing.skipped.map(\.relativePath) == ["evidence/EXCH02"])
+        #expect(listing.skipped.first?.server == "EXCH02")
+        #expect(listing.skipped.first?.reason.contains("outside the case folder: not followed") == true)
     }
 
     @Test func missingCaseFolderOrEvidenceFolder() throws {

@@ -162,7 +162,10 @@ public final class CaseSession: @unchecked Sendable {
         passes += 1
         lastScan = result.finished
         let changedOnDisk = store.signature() != diskSignature
-        if (!result.changed.isEmpty && register(changed: result.changed)) || changedOnDisk || !pendingEdits.isEmpty {
+        // Skipped entries still name their server, so a server whose only evidence is a link out
+        // of the case shows up (not assessed, with the reason).
+        let paths = result.changed.union(statuses.filter(\.skipped).map(\.path))
+        if (!paths.isEmpty && register(changed: paths)) || changedOnDisk || !pendingEdits.isEmpty {
             persist()
         }
     }
@@ -171,13 +174,14 @@ public final class CaseSession: @unchecked Sendable {
     private func register(changed: Set<String>) -> Bool {
         var dirty = false
         let now = Date()
-        for status in statuses where changed.contains(status.path) {
+        for status in statuses where changed.contains(status.path) && !status.server.isEmpty {
             if caseFile.serverIndex(named: status.server) == nil {
                 caseFile.servers.append(Server(name: status.server))
                 caseFile.audit.append(AuditEntry(at: now, by: responder, action: "server.added", field: status.server,
                                                  after: "created from evidence/\(status.server)/"))
                 dirty = true
             }
+            if status.skipped { continue }
             if let i = caseFile.evidence.firstIndex(where: { $0.path == status.path }) {
                 let record = caseFile.evidence[i]
                 if record.sha256 != status.sha256 || record.sizeBytes != status.sizeBytes {

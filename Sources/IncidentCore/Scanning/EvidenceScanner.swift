@@ -24,6 +24,9 @@ public struct FileStatus: Sendable, Equatable, Codable {
     public var lastEvent: Date?
     /// Problems with this file (unrecognised format, odd rows, read errors).
     public var warnings: [String]
+    /// True for files that were not read at all (see the warning): links out of the case folder,
+    /// files outside any server folder, unreadable folders. They are not registered as evidence.
+    public var skipped: Bool = false
 
     /// True when the indicators were evaluated on this file's content.
     public var checked: Bool { format != nil }
@@ -71,17 +74,29 @@ public final class EvidenceScanner {
         server.lowercased() + "\u{1}" + (ip ?? "") + "\u{1}" + indicator
     }
 
-    /// The status of every file seen so far, sorted by path.
+    /// The status of every file seen so far (and of every entry skipped in the last pass),
+    /// sorted by path.
     public var statuses: [FileStatus] {
-        cursors.values.map(\.status).sorted { $0.path < $1.path }
+        (cursors.values.map(\.status) + skipped).sorted { $0.path < $1.path }
     }
+
+    private var skipped: [FileStatus] = []
 
     /// Scans a case folder's `evidence/` tree.
     /// - Parameter caseFolder: the case folder (holding `case.json`).
     /// - Returns: the paths (relative) of files that were new or changed in this pass.
     @discardableResult
     public func scan(caseFolder: URL) -> [String] {
-        let found = EvidenceWalker.files(in: caseFolder)
+        let listing = EvidenceWalker.list(caseFolder)
+        let found = listing.found
+        let newSkipped = listing.skipped.map { entry in
+            FileStatus(path: entry.relativePath, server: entry.server, format: nil, encoding: nil, sizeBytes: 0, sha256: "",
+                       modified: Date(timeIntervalSince1970: 0), lines: 0, records: 0, warnings: [entry.reason], skipped: true)
+        }
+        if newSkipped != skipped {
+            skipped = newSkipped
+            version += 1
+        }
         var changed: [String] = []
         let present = Set(found.map(\.relativePath))
         for gone in cursors.keys where !present.contains(gone) {
@@ -116,35 +131,80 @@ public enum EvidenceWalker {
         public var server: String
     }
 
-    /// Evidence files of a case folder, sorted by path. Hidden files (`.name`), symbolic links that
-    /// lead outside the case folder, and anything directly in `evidence/` are skipped.
-    public static func files(in caseFolder: URL) -> [Found] {
+    /// Something under `evidence/` that was not read, and why.
+    public struct Skipped: Sendable, Equatable {
+        public var relativePath: String
+        /// The server folder it is in, or "" for entries directly under `evidence/`.
+        public var server: String
+        public var reason: String
+    }
+
+    /// Evidence files of a case folder, sorted by path.
+    public static func files(in caseFolder: URL) -> [Found] { list(caseFolder).found }
+
+    /// Evidence files of a case folder and the entries that were skipped, each sorted by path.
+    /// Symbolic links are followed only when they lead to a file inside the case folder;
+    /// files directly in `evidence/` belong to no server and are skipped; so are folders that
+    /// cannot be read. Every skip comes with a reason for the responder.
+    public static func list(_ caseFolder: URL) -> (found: [Found], skipped: [Skipped]) {
         let fm = FileManager.default
         let root = caseFolder.appendingPathComponent("evidence", isDirectory: true)
         let caseReal = caseFolder.resolvingSymlinksInPath().standardizedFileURL.path
-        guard let servers = try? fm.contentsOfDirectory(atPath: root.path) else { return [] }
+        guard let entries = try? fm.contentsOfDirectory(atPath: root.path) else { return ([], []) }
         var out: [Found] = []
-        for server in servers.sorted() where !server.hasPrefix(".") {
+        var skipped: [Skipped] = []
+        func insideCase(_ url: URL) -> (Bool, String) {
+            let target = url.resolvingSymlinksInPath().standardizedFileURL.path
+            return (target.hasPrefix(caseReal + "/"), target)
+        }
+        for server in entries.sorted() {
             let serverURL = root.appendingPathComponent(server, isDirectory: true)
+            let relative = "evidence/" + server
+            let values = try? serverURL.resourceValues(forKeys: [.isSymbolicLinkKey, .isDirectoryKey, .isRegularFileKey])
+            if values?.isSymbolicLink == true {
+                let (inside, target) = insideCase(serverURL)
+                if !inside {
+                    skipped.append(Skipped(relativePath: relative, server: server,
+                                           reason: "symbolic link to \(target), outside the case folder: not followed; copy the files into the case"))
+                    continue
+                }
+            }
             var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: serverURL.path, isDirectory: &isDir), isDir.boolValue else { continue }
+            guard fm.fileExists(atPath: serverURL.path, isDirectory: &isDir) else {
+                skipped.append(Skipped(relativePath: relative, server: "", reason: "cannot be read (broken link, or a name that is not valid UTF-8)"))
+                continue
+            }
+            guard isDir.boolValue else {
+                skipped.append(Skipped(relativePath: relative, server: "", reason: "not in a server folder: evidence goes in evidence/<server-name>/"))
+                continue
+            }
+            var unreadable: [URL] = []
             guard let walker = fm.enumerator(at: serverURL, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey],
-                                             options: [.skipsHiddenFiles]) else { continue }
+                                             options: [], errorHandler: { url, _ in unreadable.append(url); return true }) else { continue }
             for case let url as URL in walker {
                 let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
+                let rel = relativePath(of: url, under: caseFolder)
                 if values?.isSymbolicLink == true {
-                    let target = url.resolvingSymlinksInPath().standardizedFileURL.path
-                    guard target.hasPrefix(caseReal + "/") else { continue }
+                    let (inside, target) = insideCase(url)
                     var targetIsDir: ObjCBool = false
-                    guard fm.fileExists(atPath: target, isDirectory: &targetIsDir), !targetIsDir.boolValue else { continue }
+                    let exists = fm.fileExists(atPath: target, isDirectory: &targetIsDir)
+                    if !inside {
+                        skipped.append(Skipped(relativePath: rel, server: server,
+                                               reason: "symbolic link to \(target), outside the case folder: not followed"))
+                        continue
+                    }
+                    guard exists, !targetIsDir.boolValue else { continue }
                 } else if values?.isRegularFile != true {
                     continue
                 }
-                let relative = relativePath(of: url, under: caseFolder)
-                out.append(Found(url: url, relativePath: relative, server: server))
+                out.append(Found(url: url, relativePath: rel, server: server))
+            }
+            for url in unreadable {
+                skipped.append(Skipped(relativePath: relativePath(of: url, under: caseFolder), server: server,
+                                       reason: "cannot be read (permissions?): not checked"))
             }
         }
-        return out.sorted { $0.relativePath < $1.relativePath }
+        return (out.sorted { $0.relativePath < $1.relativePath }, skipped.sorted { $0.relativePath < $1.relativePath })
     }
 
     static func relativePath(of url: URL, under folder: URL) -> String {
