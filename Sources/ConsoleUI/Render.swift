@@ -315,6 +315,9 @@ private func drawDetail(_ state: AppState, into grid: inout CellGrid, _ r: Rect,
         let bySeverity = Severity.allCases.reversed().compactMap { sev in server.bySeverity[sev].map { "\($0) \(sev.rawValue)" } }
         add("\(server.hits) hit(s)\(bySeverity.isEmpty ? "" : ": " + bySeverity.joined(separator: ", ")) · checklist \(server.stepsDone)/\(server.stepsApplicable)")
         add("\(server.evidenceFiles) evidence file(s), \(server.checkedFiles) read as a known format:", .muted)
+        for missing in (state.snapshot?.missingEvidence ?? []) where missing.server.lowercased() == server.name.lowercased() {
+            add("\(missing.path) [registered, now missing from the evidence folder]", .severityMedium, untrusted: true)
+        }
         for status in (state.snapshot?.statuses ?? []) where status.server.lowercased() == server.name.lowercased() {
             let fmt = status.format?.label ?? "not checked"
             add("\(status.path) [\(fmt)] \(status.warnings.joined(separator: "; "))", status.checked ? .normal : .severityMedium, untrusted: true)

@@ -94,7 +94,7 @@ private func run(_ command: Command, _ state: inout AppState) -> [Effect] {
             return []
         }
         if !step.applies(verdict: server.verdict) {
-            state.message = "\(step.title): only for compromised servers"
+            state.message = "\(step.title): only for exploited or compromised servers"
             return []
         }
         return [.perform(.advanceStep(server: server.name, step: step.id))]

@@ -4,8 +4,10 @@
 /// - C0 controls and DEL become Control Pictures (`␛` for ESC, `␇` for BEL, `␡` for DEL), or
 ///   caret notation (`^[`) in ASCII mode;
 /// - C1 controls (U+0080–U+009F) become `<9B>`-style hex;
-/// - bidi controls and invisible format characters (U+061C, U+200B–U+200F, U+202A–U+202E,
-///   U+2060–U+2069, U+FEFF) become `<U+202E>`-style escapes;
+/// - bidi controls and every other invisible or format character (Unicode category Cf: U+061C,
+///   U+200B–U+200F, U+202A–U+202E, U+2060–U+2069, U+FEFF, soft hyphen, tag characters …), line
+///   and paragraph separators, variation selectors, the grapheme joiner and the Hangul fillers
+///   become `<U+202E>`-style escapes;
 /// - in ASCII mode every other non-ASCII character becomes `?`.
 public enum Sanitizer {
     /// One piece of sanitised text: `escaped` marks replacements, so views can colour them.
@@ -43,7 +45,7 @@ public enum Sanitizer {
                 escape(ascii ? "^?" : "\u{2421}")
             case 0x80...0x9F:
                 escape("<" + hex(v, 2) + ">")
-            case 0x061C, 0x200B...0x200F, 0x202A...0x202E, 0x2060...0x2069, 0xFEFF:
+            case _ where isInvisible(scalar):
                 escape("<U+" + hex(v, 4) + ">")
             default:
                 if ascii && v >= 0x80 { escape("?") } else { plain.unicodeScalars.append(scalar) }
@@ -51,6 +53,26 @@ public enum Sanitizer {
         }
         flush()
         return out
+    }
+
+    /// True for characters that draw nothing or change how neighbouring text draws: category Cf,
+    /// Zl, Zp, variation selectors, U+034F, and the Hangul fillers.
+    public static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B...0x180F, 0x3164, 0xFFA0, 0xFE00...0xFE0F, 0xE0100...0xE01EF:
+            return true
+        default:
+            switch scalar.properties.generalCategory {
+            case .format, .lineSeparator, .paragraphSeparator: return true
+            default: return false
+            }
+        }
+    }
+
+    /// Whether a scalar must not reach a terminal as it is (controls and invisible characters).
+    public static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        return v < 0x20 || (0x7F...0x9F).contains(v) || isInvisible(scalar)
     }
 
     private static func hex(_ v: UInt32, _ digits: Int) -> String {

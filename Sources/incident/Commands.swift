@@ -62,6 +62,10 @@ struct NewCommand: ParsableCommand {
     @Option(help: "The case name.")
     var name: String
 
+    func validate() throws {
+        if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--name must not be empty") }
+    }
+
     func run() throws {
         let store = CaseStore(path: dir)
         var caseFile = CaseFile(name: name)
@@ -71,8 +75,9 @@ struct NewCommand: ParsableCommand {
         } catch {
             fail("\(error)")
         }
-        print("created case \"\(name)\" in \(store.folder.path)")
-        print("put evidence under \(store.folder.appendingPathComponent("evidence").path)/<server-name>/ and run: incident open \(store.folder.path)")
+        let folder = TextSafety.escape(store.folder.path)
+        print("created case \"\(TextSafety.escape(name))\" in \(folder)")
+        print("put evidence under \(folder)/evidence/<server-name>/ and run: incident open \(folder)")
     }
 }
 

@@ -40,6 +40,7 @@ struct Incident: ParsableCommand {
 
 /// Prints an error to standard error and exits with code 2.
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data(("incident: " + message + "\n").utf8))
+    // Messages can quote the user's files (JSON keys, paths): escape control characters.
+    FileHandle.standardError.write(Data(("incident: " + TextSafety.escape(message) + "\n").utf8))
     Foundation.exit(2)
 }

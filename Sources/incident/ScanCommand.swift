@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IncidentCore
+import TerminalCore
 
 extension Severity: ExpressibleByArgument {}
 
@@ -12,9 +13,11 @@ struct ScanCommand: ParsableCommand {
         Exit codes: 0 when no hit at or above --fail-on (default high) was found; 1 when one was;
         2 on error. Hits triaged as false positives do not count.
 
-        JSON output: one object with "hits" (each: id, indicator, severity, stage, cve, server,
-        evidence, line, time, field, value), "servers" (name, verdict, hits) and "files"
-        (path, server, format, sha256, warnings).
+        JSON output: one object with "case", "caseId", "scannedAt"; "hits" (each: id, indicator,
+        severity, stage, cve, server, evidence, line, time, field, value, clientIp); "servers"
+        (name, verdict, hits, evidenceFiles, checkedFiles, stepsDone, stepsApplicable); "files"
+        (path, server, format, sizeBytes, sha256, lines, records, warnings, skipped); and
+        "missingEvidence" (registered files no longer in the evidence folder).
 
         Examples:
           incident scan ./case-2021-03
@@ -66,7 +69,10 @@ struct ScanCommand: ParsableCommand {
             },
             "files": snapshot.statuses.map { f -> [String: Any] in
                 ["path": f.path, "server": f.server, "format": f.format?.rawValue ?? NSNull(), "sizeBytes": f.sizeBytes,
-                 "sha256": f.sha256, "lines": f.lines, "records": f.records, "warnings": f.warnings]
+                 "sha256": f.sha256, "lines": f.lines, "records": f.records, "warnings": f.warnings, "skipped": f.skipped]
+            },
+            "missingEvidence": snapshot.missingEvidence.map { e -> [String: Any] in
+                ["path": e.path, "server": e.server, "sha256": e.sha256, "sizeBytes": e.sizeBytes]
             },
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
@@ -84,6 +90,9 @@ struct ScanCommand: ParsableCommand {
         for f in snapshot.statuses where !f.warnings.isEmpty {
             print("warning: \(safe(f.path)): \(safe(f.warnings.joined(separator: "; ")))")
         }
+        for e in snapshot.missingEvidence {
+            print("warning: \(safe(e.path)): registered as evidence (\(e.sizeBytes) bytes, sha256 \(e.sha256)) but no longer in the evidence folder")
+        }
         for h in hits {
             let time = h.time.map(Timestamps.iso8601) ?? "-"
             print("\(h.severity.rawValue.uppercased()) \(h.indicator) \(safe(h.server)) \(time) \(safe(h.evidence)):\(h.line) \(safe(h.field))=\(safe(String(h.value.prefix(200))))")
@@ -94,13 +103,13 @@ struct ScanCommand: ParsableCommand {
 
 /// Escaping for plain-text output of untrusted strings (no terminal control reaches stdout).
 enum TextSafety {
+    /// Controls and invisible characters become `\u{1B}`-style escapes; the rest is kept.
     static func escape(_ s: String) -> String {
         var out = ""
         for scalar in s.unicodeScalars {
-            switch scalar.value {
-            case 0x00..<0x20, 0x7F...0x9F, 0x061C, 0x200B...0x200F, 0x202A...0x202E, 0x2060...0x2069, 0xFEFF:
+            if Sanitizer.needsEscape(scalar) {
                 out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-            default:
+            } else {
                 out.unicodeScalars.append(scalar)
             }
         }

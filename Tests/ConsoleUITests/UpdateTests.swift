@@ -56,7 +56,7 @@ struct UpdateTests {
         #expect(state.selectedServer?.name == "EXCH02")
         state.stepIndex = try #require(state.playbook.steps.firstIndex { $0.id == "contain" })
         #expect(press(&state, .character(" ")).isEmpty)
-        #expect(state.message == "Contain the server: only for compromised servers")
+        #expect(state.message == "Contain the server: only for exploited or compromised servers")
     }
 
     @Test("read-only review: keys that write are not bound")

@@ -4,7 +4,9 @@ import Foundation
 public enum Responder {
     /// `user` or `user via 203.0.113.7` (from `SSH_CLIENT`), read from the environment.
     public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let user = environment["USER"] ?? environment["LOGNAME"] ?? "unknown"
+        var user = environment["USER"] ?? environment["LOGNAME"] ?? ""
+        if user.isEmpty, let pw = getpwuid(getuid()), let name = pw.pointee.pw_name { user = String(cString: name) }
+        if user.isEmpty { user = "uid \(getuid())" }
         if let ssh = environment["SSH_CLIENT"], let address = ssh.split(separator: " ").first, !address.isEmpty {
             return "\(user) via \(address)"
         }

@@ -12,8 +12,8 @@ public struct Playbook: Codable, Sendable, Equatable {
     /// The built-in playbook (`Sources/IncidentCore/Resources/playbook.json`).
     public static func builtIn() throws -> Playbook { try BuiltInData.playbook() }
 
-    /// Steps that apply to a server with this verdict; steps for compromised servers only apply
-    /// once the server's verdict is `compromised`.
+    /// Steps that apply to a server with this verdict; steps for compromised servers apply once
+    /// the verdict is `exploited` or `compromised`.
     public func applicableSteps(verdict: Verdict) -> [PlaybookStep] {
         steps.filter { $0.applies(verdict: verdict) }
     }
@@ -24,7 +24,8 @@ public struct PlaybookStep: Codable, Sendable, Equatable, Identifiable {
     /// When a step applies.
     public enum Applicability: String, Codable, Sendable {
         case always
-        /// Only when the server is compromised (contain, rebuild).
+        /// Only when the evidence shows a successful intrusion: verdict `exploited` or
+        /// `compromised` (contain, rebuild).
         case compromised
         /// Only while the server is not patched (interim mitigation).
         case unpatched
@@ -48,7 +49,7 @@ public struct PlaybookStep: Codable, Sendable, Equatable, Identifiable {
     public func applies(verdict: Verdict) -> Bool {
         switch appliesWhen {
         case .always, .unpatched: true
-        case .compromised: verdict == .compromised
+        case .compromised: verdict >= .exploited
         }
     }
 }

@@ -15,6 +15,14 @@ public struct CaseSnapshot: Sendable {
     public var saveError: String?
     /// Changes whenever `hits` may have changed, so views can skip re-sorting them.
     public var hitsVersion: Int
+
+    /// Evidence registered in the case whose file is no longer in the evidence folder (empty
+    /// before the first scan pass).
+    public var missingEvidence: [EvidenceRecord] {
+        guard scanPasses > 0 else { return [] }
+        let present = Set(statuses.filter { !$0.skipped && !$0.warnings.contains("file is gone from the evidence folder") }.map(\.path))
+        return caseFile.evidence.filter { !present.contains($0.path) }
+    }
 }
 
 /// A change a responder makes to the case. Edits are applied to the case as it is when they

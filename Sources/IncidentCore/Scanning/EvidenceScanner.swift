@@ -236,6 +236,8 @@ final class FileCursor {
     /// When the previous pass ended inside an over-long line, the rest of it is skipped.
     var skippingLongLine = false
     var truncatedLines = 0
+    var invalidLines = 0
+    var unterminatedTail = false
 
     static let headLength = 512
 
@@ -264,6 +266,7 @@ final class FileCursor {
         tailHits = []
         skippingLongLine = false
         truncatedLines = 0
+        invalidLines = 0
         status.format = nil
         status.encoding = nil
         status.lines = 0
@@ -312,6 +315,8 @@ final class FileCursor {
         status.lines = lineCount
         var warnings = parser?.warnings ?? status.warnings.filter { $0.hasSuffix("not checked") }
         if truncatedLines > 0 { warnings.append("\(truncatedLines) line(s) longer than \(LineSplitter.maxLineBytes / 1_048_576) MiB were cut") }
+        if invalidLines > 0 { warnings.append("\(invalidLines) line(s) with bytes that are not valid text, shown as \u{FFFD}") }
+        if unterminatedTail { warnings.append("the last line has no line end (cut off, or still being written); it is checked again when the file grows") }
         if parser != nil { status.warnings = warnings } else { status.warnings = warnings.isEmpty ? status.warnings : warnings }
         return true
     }
@@ -340,6 +345,7 @@ final class FileCursor {
 
     private func readFrom(handle: FileHandle, size: Int64, engine: RuleEngine) {
         tailHits = []
+        unterminatedTail = false
         // Parsed files restart at the last complete line; every file's hash resumes where it stopped.
         var position = parser != nil ? min(offset, hashedUpTo) : hashedUpTo
         try? handle.seek(toOffset: UInt64(position))
@@ -416,13 +422,15 @@ final class FileCursor {
             // An unterminated last line: evaluate it provisionally, without committing it.
             let tail = pending.withUnsafeBufferPointer { LineSplitter.split($0, encoding: encoding, atEOF: true).lines }
             for line in tail { evaluate(line, final: false, engine: engine) }
+            unterminatedTail = !tail.isEmpty
         }
     }
 
     private func evaluate(_ line: TextLine, final: Bool, engine: RuleEngine) {
         guard var parser else { return }
         let number = lineCount + 1
-        if line.truncated { truncatedLines += 1 }
+        if final && line.truncated { truncatedLines += 1 }
+        if final && line.text.utf8.contains(0xEF) && line.text.unicodeScalars.contains("\u{FFFD}") { invalidLines += 1 }
         var working = parser
         let record = working.parse(line.text, line: number)
         if final {
