@@ -131,7 +131,7 @@ private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect
         let verdictText = scanned ? s.verdict.rawValue : "scanning…"
         grid.put(TextWidth.pad(verdictText, to: verdictW), x: x, y: y, role: selected ? base : (scanned ? verdictRole(s.verdict) : .muted))
         x += verdictW + 1
-        grid.put(leftPad("\(s.hits)", hitsW), x: x, y: y, role: base)
+        grid.put(leftPad(compactCount(s.hits), hitsW), x: x, y: y, role: base)
         x += hitsW + 1
         grid.put(leftPad("\(s.stepsDone)/\(s.stepsApplicable)", stepsW), x: x, y: y, maxWidth: stepsW, role: base)
     }
@@ -469,6 +469,13 @@ func wrap(_ text: String, width: Int) -> [String] {
     }
     if !current.isEmpty || lines.isEmpty { lines.append(current) }
     return lines
+}
+
+/// A count in at most four columns: 9999, then 10k … 999k, then 1M ….
+func compactCount(_ n: Int) -> String {
+    if n < 10_000 { return "\(n)" }
+    if n < 1_000_000 { return "\(n / 1000)k" }
+    return "\(n / 1_000_000)M"
 }
 
 private func leftPad(_ s: String, _ width: Int) -> String {

@@ -278,12 +278,14 @@ final class FileCursor {
 
     /// Brings the cursor up to date with the file. Returns true when anything was read.
     func update(url: URL, engine: RuleEngine) -> Bool {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else {
+        // One stat() per pass is all an unchanged file costs.
+        var st = stat()
+        guard stat(url.path, &st) == 0 else {
             markMissing()
             return false
         }
-        let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
-        let modified = attributes[.modificationDate] as? Date ?? Date(timeIntervalSince1970: 0)
+        let size = Int64(st.st_size)
+        let modified = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
         if missing { missing = false; status.warnings.removeAll { $0 == "file is gone from the evidence folder" } }
         if size == lastSize && modified == lastModified { return false }
 
