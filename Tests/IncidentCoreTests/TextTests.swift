@@ -343,3 +343,25 @@ struct LineSplitterTests {
         #expect(out.consumed == 10)
     }
 }
+
+@Suite("ISO-8601 output")
+struct ISO8601OutputTests {
+    @Test(arguments: [
+        (0.0, "1970-01-01T00:00:00.000Z"),
+        (1_614_754_182.162, "2021-03-03T06:49:42.162Z"),
+        (951_782_400.0, "2000-02-29T00:00:00.000Z"),
+        (1_609_459_199.999, "2020-12-31T23:59:59.999Z"),
+        (-1.0, "1969-12-31T23:59:59.000Z"),
+        (4_102_444_800.5, "2100-01-01T00:00:00.500Z"),
+    ])
+    func formats(seconds: Double, expected: String) {
+        #expect(Timestamps.iso8601(Date(timeIntervalSince1970: seconds)) == expected)
+    }
+
+    @Test func roundTripsThroughParse() {
+        for s in stride(from: 1_600_000_000.0, to: 1_700_000_000.0, by: 987_654.321) {
+            let d = Date(timeIntervalSince1970: (s * 1000).rounded(.down) / 1000)
+            #expect(Timestamps.parse(Timestamps.iso8601(d)) == d)
+        }
+    }
+}

@@ -182,6 +182,8 @@ public final class CaseSession: @unchecked Sendable {
     private func register(changed: Set<String>) -> Bool {
         var dirty = false
         let now = Date()
+        var indexByPath: [String: Int] = [:]
+        for (i, e) in caseFile.evidence.enumerated() { indexByPath[e.path] = i }
         for status in statuses where changed.contains(status.path) && !status.server.isEmpty {
             if caseFile.serverIndex(named: status.server) == nil {
                 caseFile.servers.append(Server(name: status.server))
@@ -190,7 +192,7 @@ public final class CaseSession: @unchecked Sendable {
                 dirty = true
             }
             if status.skipped { continue }
-            if let i = caseFile.evidence.firstIndex(where: { $0.path == status.path }) {
+            if let i = indexByPath[status.path] {
                 let record = caseFile.evidence[i]
                 if record.sha256 != status.sha256 || record.sizeBytes != status.sizeBytes {
                     let grew = status.sizeBytes > record.sizeBytes
@@ -204,6 +206,7 @@ public final class CaseSession: @unchecked Sendable {
                     dirty = true
                 }
             } else {
+                indexByPath[status.path] = caseFile.evidence.count
                 caseFile.evidence.append(EvidenceRecord(path: status.path, server: status.server, sizeBytes: status.sizeBytes,
                                                         sha256: status.sha256, addedAt: now, addedBy: responder))
                 caseFile.audit.append(AuditEntry(at: now, by: responder, action: "evidence.added", field: status.path,
