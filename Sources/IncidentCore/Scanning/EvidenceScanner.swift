@@ -106,7 +106,7 @@ public final class EvidenceScanner {
         for file in found {
             let cursor = cursors[file.relativePath] ?? FileCursor(path: file.relativePath, server: file.server)
             cursors[file.relativePath] = cursor
-            if cursor.update(url: file.url, engine: engine) { changed.append(file.relativePath) }
+            if cursor.update(path: file.path, engine: engine) { changed.append(file.relativePath) }
         }
         if !changed.isEmpty { version += 1 }
         return changed
@@ -118,17 +118,19 @@ public final class EvidenceScanner {
     public func scanFile(_ url: URL, relativePath: String, server: String) -> Bool {
         let cursor = cursors[relativePath] ?? FileCursor(path: relativePath, server: server)
         cursors[relativePath] = cursor
-        return cursor.update(url: url, engine: engine)
+        return cursor.update(path: url.path, engine: engine)
     }
 }
 
 /// Finds evidence files: any regular file at any depth under `evidence/<server>/`.
 public enum EvidenceWalker {
     public struct Found: Sendable, Equatable {
-        public var url: URL
+        /// Absolute path of the file.
+        public var path: String
         /// `evidence/<server>/…`, `/`-separated.
         public var relativePath: String
         public var server: String
+        public var url: URL { URL(fileURLWithPath: path) }
     }
 
     /// Something under `evidence/` that was not read, and why.
@@ -145,66 +147,103 @@ public enum EvidenceWalker {
     /// Evidence files of a case folder and the entries that were skipped, each sorted by path.
     /// Symbolic links are followed only when they lead to a file inside the case folder;
     /// files directly in `evidence/` belong to no server and are skipped; so are folders that
-    /// cannot be read. Every skip comes with a reason for the responder.
+    /// cannot be read and names that are not valid UTF-8. Every skip comes with a reason.
+    /// Walks with `opendir`/`readdir`/`lstat`: one pass over a large tree must stay cheap,
+    /// since it repeats every rescan interval.
     public static func list(_ caseFolder: URL) -> (found: [Found], skipped: [Skipped]) {
-        let fm = FileManager.default
-        let root = caseFolder.appendingPathComponent("evidence", isDirectory: true)
-        let caseReal = caseFolder.resolvingSymlinksInPath().standardizedFileURL.path
-        guard let entries = try? fm.contentsOfDirectory(atPath: root.path) else { return ([], []) }
-        var out: [Found] = []
+        let casePath = caseFolder.standardizedFileURL.path
+        let caseReal = realPath(casePath) ?? casePath
+        var found: [Found] = []
         var skipped: [Skipped] = []
-        func insideCase(_ url: URL) -> (Bool, String) {
-            let target = url.resolvingSymlinksInPath().standardizedFileURL.path
-            return (target.hasPrefix(caseReal + "/"), target)
-        }
-        for server in entries.sorted() {
-            let serverURL = root.appendingPathComponent(server, isDirectory: true)
-            let relative = "evidence/" + server
-            let values = try? serverURL.resourceValues(forKeys: [.isSymbolicLinkKey, .isDirectoryKey, .isRegularFileKey])
-            if values?.isSymbolicLink == true {
-                let (inside, target) = insideCase(serverURL)
-                if !inside {
-                    skipped.append(Skipped(relativePath: relative, server: server,
-                                           reason: "symbolic link to \(target), outside the case folder: not followed; copy the files into the case"))
-                    continue
-                }
-            }
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: serverURL.path, isDirectory: &isDir) else {
-                skipped.append(Skipped(relativePath: relative, server: "", reason: "cannot be read (broken link, or a name that is not valid UTF-8)"))
+        let root = casePath + "/evidence"
+        guard let entries = directoryEntries(root) else { return ([], []) }
+        for entry in entries.sorted(by: { ($0 ?? "") < ($1 ?? "") }) {
+            let relative = "evidence/" + (entry ?? "?")
+            guard let name = entry else {
+                skipped.append(Skipped(relativePath: relative, server: "", reason: "name is not valid UTF-8: rename it to read it"))
                 continue
             }
-            guard isDir.boolValue else {
+            let path = root + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0 else { continue }
+            var isDir = (st.st_mode & S_IFMT) == S_IFDIR
+            if (st.st_mode & S_IFMT) == S_IFLNK {
+                guard let target = realPath(path), target.hasPrefix(caseReal + "/") else {
+                    skipped.append(Skipped(relativePath: relative, server: name,
+                                           reason: "symbolic link to \(realPath(path) ?? "a missing target"), outside the case folder: not followed; copy the files into the case"))
+                    continue
+                }
+                var tst = stat()
+                isDir = stat(target, &tst) == 0 && (tst.st_mode & S_IFMT) == S_IFDIR
+            }
+            guard isDir else {
                 skipped.append(Skipped(relativePath: relative, server: "", reason: "not in a server folder: evidence goes in evidence/<server-name>/"))
                 continue
             }
-            var unreadable: [URL] = []
-            guard let walker = fm.enumerator(at: serverURL, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey],
-                                             options: [], errorHandler: { url, _ in unreadable.append(url); return true }) else { continue }
-            for case let url as URL in walker {
-                let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
-                let rel = relativePath(of: url, under: caseFolder)
-                if values?.isSymbolicLink == true {
-                    let (inside, target) = insideCase(url)
-                    var targetIsDir: ObjCBool = false
-                    let exists = fm.fileExists(atPath: target, isDirectory: &targetIsDir)
-                    if !inside {
-                        skipped.append(Skipped(relativePath: rel, server: server,
-                                               reason: "symbolic link to \(target), outside the case folder: not followed"))
-                        continue
-                    }
-                    guard exists, !targetIsDir.boolValue else { continue }
-                } else if values?.isRegularFile != true {
+            walk(path, relative: relative, server: name, caseReal: caseReal, depth: 0, found: &found, skipped: &skipped)
+        }
+        return (found.sorted { $0.relativePath < $1.relativePath }, skipped.sorted { $0.relativePath < $1.relativePath })
+    }
+
+    private static func walk(_ dir: String, relative: String, server: String, caseReal: String, depth: Int,
+                             found: inout [Found], skipped: inout [Skipped]) {
+        guard depth < 64 else {
+            skipped.append(Skipped(relativePath: relative, server: server, reason: "folders nested deeper than 64 levels: not read"))
+            return
+        }
+        guard let entries = directoryEntries(dir) else {
+            skipped.append(Skipped(relativePath: relative, server: server, reason: "cannot be read (permissions?): not checked"))
+            return
+        }
+        for entry in entries {
+            guard let name = entry else {
+                skipped.append(Skipped(relativePath: relative + "/?", server: server, reason: "a name in this folder is not valid UTF-8: rename it to read it"))
+                continue
+            }
+            let path = dir + "/" + name
+            let rel = relative + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0 else { continue }
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR:
+                walk(path, relative: rel, server: server, caseReal: caseReal, depth: depth + 1, found: &found, skipped: &skipped)
+            case S_IFREG:
+                found.append(Found(path: path, relativePath: rel, server: server))
+            case S_IFLNK:
+                guard let target = realPath(path), target.hasPrefix(caseReal + "/") else {
+                    skipped.append(Skipped(relativePath: rel, server: server,
+                                           reason: "symbolic link to \(realPath(path) ?? "a missing target"), outside the case folder: not followed"))
                     continue
                 }
-                out.append(Found(url: url, relativePath: rel, server: server))
-            }
-            for url in unreadable {
-                skipped.append(Skipped(relativePath: relativePath(of: url, under: caseFolder), server: server,
-                                       reason: "cannot be read (permissions?): not checked"))
+                var tst = stat()
+                if stat(target, &tst) == 0, (tst.st_mode & S_IFMT) == S_IFREG {
+                    found.append(Found(path: path, relativePath: rel, server: server))
+                }
+            default:
+                continue // sockets, FIFOs, devices: never opened
             }
         }
-        return (out.sorted { $0.relativePath < $1.relativePath }, skipped.sorted { $0.relativePath < $1.relativePath })
+    }
+
+    /// Names in a folder (nil name: not valid UTF-8), or nil when the folder cannot be read.
+    private static func directoryEntries(_ dir: String) -> [String?]? {
+        guard let d = opendir(dir) else { return nil }
+        defer { closedir(d) }
+        var names: [String?] = []
+        while let entry = readdir(d) {
+            let name: String? = withUnsafePointer(to: &entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(validatingCString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            names.append(name)
+        }
+        return names
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let r = realpath(path, nil) else { return nil }
+        defer { free(r) }
+        return String(cString: r)
     }
 
     static func relativePath(of url: URL, under folder: URL) -> String {
@@ -277,10 +316,10 @@ final class FileCursor {
     }
 
     /// Brings the cursor up to date with the file. Returns true when anything was read.
-    func update(url: URL, engine: RuleEngine) -> Bool {
+    func update(path filePath: String, engine: RuleEngine) -> Bool {
         // One stat() per pass is all an unchanged file costs.
         var st = stat()
-        guard stat(url.path, &st) == 0 else {
+        guard stat(filePath, &st) == 0 else {
             markMissing()
             return false
         }
@@ -289,7 +328,7 @@ final class FileCursor {
         if missing { missing = false; status.warnings.removeAll { $0 == "file is gone from the evidence folder" } }
         if size == lastSize && modified == lastModified { return false }
 
-        guard let handle = FileHandle(forReadingAtPath: url.path) else {
+        guard let handle = FileHandle(forReadingAtPath: filePath) else {
             status.warnings = ["cannot open for reading"]
             return false
         }
