@@ -6,6 +6,7 @@ import TerminalCore
 public enum TerminalError: Error, CustomStringConvertible {
     case notATerminal
     case noCursorAddressing(term: String)
+    case unknownTerminal(term: String)
     case initFailed(term: String)
 
     public var description: String {
@@ -14,6 +15,8 @@ public enum TerminalError: Error, CustomStringConvertible {
             "standard input and output must be a terminal (use `incident scan` for scripts)"
         case let .noCursorAddressing(term):
             "this terminal (TERM=\(term)) cannot move the cursor; run the console in a terminal such as xterm-256color, screen-256color or tmux-256color, or use `incident scan`"
+        case let .unknownTerminal(term):
+            "TERM=\(term) is not in this system's terminfo database; set TERM to a known type such as xterm-256color (or install ncurses-term)"
         case let .initFailed(term):
             "cannot start the terminal interface for TERM=\(term)"
         }
@@ -50,9 +53,13 @@ public final class NcursesTerminal {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else { throw TerminalError.notATerminal }
         let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
         var err: Int32 = 0
-        if term.isEmpty || term == "dumb" || setupterm(nil, STDOUT_FILENO, &err) != OK || inc_has_cursor_addressing() == 0 {
+        if term.isEmpty || term == "dumb" {
             throw TerminalError.noCursorAddressing(term: term.isEmpty ? "(unset)" : term)
         }
+        if setupterm(nil, STDOUT_FILENO, &err) != OK {
+            throw err == 0 ? TerminalError.unknownTerminal(term: term) : TerminalError.noCursorAddressing(term: term)
+        }
+        if inc_has_cursor_addressing() == 0 { throw TerminalError.noCursorAddressing(term: term) }
     }
 
     /// Takes over the screen.

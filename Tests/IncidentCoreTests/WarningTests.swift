@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+@testable import IncidentCore
+
+/// Problems with a file are reported on that file, never swallowed.
+@Suite("File warnings")
+struct WarningTests {
+    @Test func invalidBytesAreCountedAndTheLineStillHits() throws {
+        let dir = try TempDir("invalid")
+        var bytes = Array(ScanFixture.text([]).utf8)
+        bytes += Array(ScanFixture.ssrf.utf8) + [0x20, 0xFF, 0xC3, 0x0D, 0x0A]
+        try dir.write(ScanFixture.path, bytes)
+        let scanner = EvidenceScanner(engine: try RuleEngine.builtIn())
+        scanner.scan(caseFolder: dir.url)
+        let status = try #require(scanner.statuses.first)
+        #expect(status.warnings.contains("1 line(s) with bytes that are not valid text, shown as \u{FFFD}"))
+        #expect(Set(scanner.hits.map(\.indicator)).contains("IIS-060"))
+    }
+
+    @Test func anUnterminatedLastLineIsReportedUntilItEnds() throws {
+        let dir = try TempDir("tail")
+        let url = try dir.write(ScanFixture.path, ScanFixture.text([]) + ScanFixture.ssrf)
+        let scanner = EvidenceScanner(engine: try RuleEngine.builtIn())
+        scanner.scan(caseFolder: dir.url)
+        #expect(scanner.statuses.first?.warnings == ["the last line has no line end (cut off, or still being written); it is checked again when the file grows"])
+        #expect(Set(scanner.hits.map(\.indicator)) == ScanFixture.ssrfIDs)
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("\r\n".utf8))
+        try handle.close()
+        scanner.scan(caseFolder: dir.url)
+        #expect(scanner.statuses.first?.warnings == [])
+        #expect(scanner.hits.count == ScanFixture.ssrfIDs.count)
+    }
+
+    @Test func registeredEvidenceThatDisappearsIsReported() throws {
+        let dir = try TempDir("gone")
+        let store = CaseStore(folder: dir.url)
+        try store.create(CaseFile(name: "gone"))
+        let url = try dir.write(ScanFixture.path, ScanFixture.text([ScanFixture.ssrf]))
+        let first = CaseSession(store: store, caseFile: try store.load(), engine: try RuleEngine.builtIn(),
+                                playbook: try Playbook.builtIn(), responder: "t").scanOnce()
+        #expect(first.missingEvidence.isEmpty)
+        try FileManager.default.removeItem(at: url)
+        let second = CaseSession(store: store, caseFile: try store.load(), engine: try RuleEngine.builtIn(),
+                                 playbook: try Playbook.builtIn(), responder: "t").scanOnce()
+        #expect(second.missingEvidence.map(\.path) == [ScanFixture.path])
+        #expect(second.summaries.first?.verdict == .notAssessed)
+    }
+}
