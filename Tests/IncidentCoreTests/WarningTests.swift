@@ -47,4 +47,18 @@ struct WarningTests {
         #expect(second.missingEvidence.map(\.path) == [ScanFixture.path])
         #expect(second.summaries.first?.verdict == .notAssessed)
     }
+
+    @Test func aFileTruncatedUnderTheScannerSaysItsHitsAreGone() throws {
+        let dir = try TempDir("shrink")
+        let url = try dir.write(ScanFixture.path, ScanFixture.text([ScanFixture.ssrf]))
+        let scanner = EvidenceScanner(engine: try RuleEngine.builtIn())
+        scanner.scan(caseFolder: dir.url)
+        #expect(scanner.hits.count == 3)
+        try Data(ScanFixture.text([]).utf8).write(to: url)
+        #expect(scanner.scan(caseFolder: dir.url) == [ScanFixture.path])
+        #expect(scanner.hits.isEmpty)
+        let warning = try #require(scanner.statuses.first?.warnings.first)
+        #expect(warning.hasPrefix("changed on disk at "))
+        #expect(warning.hasSuffix("read again from the start; 3 hit(s) from its earlier content are gone (see the audit trail for its earlier hash)"))
+    }
 }

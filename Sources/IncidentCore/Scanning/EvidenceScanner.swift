@@ -277,6 +277,8 @@ final class FileCursor {
     var truncatedLines = 0
     var invalidLines = 0
     var unterminatedTail = false
+    /// Set when the file shrank or its content changed under us; kept across the re-read.
+    var replacedNote: String?
 
     static let headLength = 512
 
@@ -335,11 +337,16 @@ final class FileCursor {
         defer { try? handle.close() }
 
         // Rotated, truncated, replaced or edited in place (same size, new time): start again.
-        if size < offset || size < hashedUpTo || (size == lastSize && lastModified != nil) {
-            reset()
-        } else if !headBytes.isEmpty {
+        let previousHits = hits.count
+        var replaced = size < offset || size < hashedUpTo || (size == lastSize && lastModified != nil)
+        if !replaced, !headBytes.isEmpty {
             let current = (try? handle.read(upToCount: headBytes.count)).map { [UInt8]($0) } ?? []
-            if current != headBytes { reset() }
+            replaced = current != headBytes
+        }
+        if replaced {
+            reset()
+            replacedNote = "changed on disk at \(Timestamps.iso8601(modified)) (shrank, rotated or edited): read again from the start"
+                + (previousHits > 0 ? "; \(previousHits) hit(s) from its earlier content are gone (see the audit trail for its earlier hash)" : "")
         }
         if headBytes.count < Self.headLength {
             try? handle.seek(toOffset: 0)
@@ -357,6 +364,7 @@ final class FileCursor {
         var warnings = parser?.warnings ?? status.warnings.filter { $0.hasSuffix("not checked") }
         if truncatedLines > 0 { warnings.append("\(truncatedLines) line(s) longer than \(LineSplitter.maxLineBytes / 1_048_576) MiB were cut") }
         if invalidLines > 0 { warnings.append("\(invalidLines) line(s) with bytes that are not valid text, shown as \u{FFFD}") }
+        if let replacedNote { warnings.append(replacedNote) }
         if unterminatedTail { warnings.append("the last line has no line end (cut off, or still being written); it is checked again when the file grows") }
         if parser != nil { status.warnings = warnings } else { status.warnings = warnings.isEmpty ? status.warnings : warnings }
         return true
