@@ -1,6 +1,15 @@
 import Foundation
 import Testing
 
+/// A fresh copy of the demo case opened in tmux, once the compromised server is on screen.
+func openDemo(_ name: String, env: [String: String] = [:]) throws -> (URL, TmuxSession) {
+    let dir = temporaryFolder(name).appendingPathComponent("case")
+    _ = try run(incidentBinary.path, ["demo", "--dir", dir.path, "--no-open"])
+    let tmux = try TmuxSession("\(incidentBinary.path) open \(dir.path)", env: env)
+    #expect(tmux.waitForServer("EXCH01", "compromised"), "screen was:\n\(tmux.capture())")
+    return (dir, tmux)
+}
+
 /// Drives the real `incident` binary inside tmux: keys in, screen out.
 @Suite("Console in tmux", .serialized, .enabled(if: tmuxAvailable, "tmux is not installed (apt-get install tmux)"))
 struct ConsoleEndToEndTests {
@@ -36,10 +45,7 @@ struct ConsoleEndToEndTests {
 
     @Test("Space advances a checklist step and the case file on disk records it")
     func checklistStep() throws {
-        let dir = temporaryFolder("step").appendingPathComponent("case")
-        _ = try run(incidentBinary.path, ["demo", "--dir", dir.path, "--no-open"])
-        let tmux = try TmuxSession("\(incidentBinary.path) open \(dir.path)")
-        #expect(tmux.waitForServer("EXCH01", "compromised"))
+        let (dir, tmux) = try openDemo("step")
         tmux.send("BTab", "Space")
         #expect(tmux.waitFor("[~]  1 Inventory the server"), "screen was:\n\(tmux.capture())")
         tmux.send("Space")
@@ -108,10 +114,7 @@ struct ConsoleEndToEndTests {
 
     @Test("resize below the minimum says so and recovers")
     func resize() throws {
-        let dir = temporaryFolder("resize").appendingPathComponent("case")
-        _ = try run(incidentBinary.path, ["demo", "--dir", dir.path, "--no-open"])
-        let tmux = try TmuxSession("\(incidentBinary.path) open \(dir.path)")
-        #expect(tmux.waitForServer("EXCH01", "compromised"))
+        let (_, tmux) = try openDemo("resize")
         tmux.resize(cols: 50, rows: 12)
         #expect(tmux.waitFor("terminal too small: have 50×12, need 60×16"), "screen was:\n\(tmux.capture())")
         for (c, r) in [(70, 20), (40, 8), (100, 30), (61, 17), (80, 24)] { tmux.resize(cols: c, rows: r) }
@@ -143,10 +146,7 @@ struct ConsoleEndToEndTests {
 
     @Test("NO_COLOR and --theme monochrome run without colour")
     func noColor() throws {
-        let dir = temporaryFolder("nocolor").appendingPathComponent("case")
-        _ = try run(incidentBinary.path, ["demo", "--dir", dir.path, "--no-open"])
-        let tmux = try TmuxSession("\(incidentBinary.path) open \(dir.path)", env: ["NO_COLOR": "1"])
-        #expect(tmux.waitForServer("EXCH01", "compromised"))
+        let (_, tmux) = try openDemo("nocolor", env: ["NO_COLOR": "1"])
         let screen = tmux.captureWithAttributes()
         #expect(!screen.contains("[38;5;"), "a 256-colour foreground was drawn under NO_COLOR")
         #expect(!screen.contains("[31m"))
