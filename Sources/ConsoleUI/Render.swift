@@ -377,14 +377,21 @@ private func drawHelp(_ state: AppState, into grid: inout CellGrid, _ body: Rect
     let r = Rect(x: (body.width - width) / 2, y: 1, width: width, height: height)
     drawFrame(&grid, r, title: "Keys (? or Esc to close)", focused: true)
     let inner = r.inset(1)
-    for (i, b) in bindings.prefix(max(0, inner.height - 1)).enumerated() {
+    guard inner.height > 0 else { return }
+    // Every binding when they fit with the note below; otherwise as many as fit and a count.
+    let fitsAll = bindings.count + 1 <= inner.height
+    let shown = fitsAll ? bindings.count : max(0, inner.height - 1)
+    for (i, b) in bindings.prefix(shown).enumerated() {
         grid.put(TextWidth.pad(b.keyLabel, to: 11), x: inner.x + 1, y: inner.y + i, role: .statusKey)
         grid.put(b.help, x: inner.x + 13, y: inner.y + i, maxWidth: inner.width - 14, role: .help)
     }
-    if inner.height > 0 {
-        let note = state.readOnly ? "read-only review: keys that write are not bound" : "every change is saved to case.json at once"
-        grid.put(note, x: inner.x + 1, y: inner.maxY - 1, maxWidth: inner.width - 2, role: .muted)
+    let note: String
+    if !fitsAll {
+        note = "+\(bindings.count - shown) more: enlarge the window to see all keys"
+    } else {
+        note = state.readOnly ? "read-only review: keys that write are not bound" : "every change is saved to case.json at once"
     }
+    grid.put(note, x: inner.x + 1, y: inner.maxY - 1, maxWidth: inner.width - 2, role: .muted)
 }
 
 private func drawStatus(_ state: AppState, into grid: inout CellGrid, y: Int) {

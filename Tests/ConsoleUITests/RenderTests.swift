@@ -95,6 +95,15 @@ struct RenderTests {
         for b in KeyMap.bindings { #expect(text.contains(b.help)) }
     }
 
+    @Test("help at the minimum size says how many keys it could not show")
+    func helpSmall() throws {
+        var state = try demoState(cols: 60, rows: 16)
+        _ = press(&state, .character("?"))
+        let text = render(state).text()
+        #expect(text.contains("+3 more: enlarge the window to see all keys"))
+        #expect(text.contains("next row"))
+    }
+
     @Test("ASCII mode draws no character outside ASCII")
     func asciiMode() throws {
         var state = try demoState()
