@@ -21,7 +21,7 @@ public func render(_ state: AppState, ascii: Bool = false) -> CellGrid {
         return grid
     }
     let body = Rect(x: 0, y: 0, width: size.cols, height: size.rows - 1)
-    let leftWidth = min(max(37, size.cols * 2 / 5), 48)
+    let leftWidth = size.cols >= 80 ? min(max(37, size.cols * 2 / 5), 48) : max(28, size.cols / 2 - 2)
     let serversHeight = max(6, body.height * 2 / 5)
     let serversRect = Rect(x: 0, y: 0, width: leftWidth, height: serversHeight)
     let checklistRect = Rect(x: 0, y: serversHeight, width: leftWidth, height: body.height - serversHeight)
@@ -101,9 +101,12 @@ private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect
     drawFrame(&grid, r, title: "\(Pane.servers.title) (\(servers.count))", focused: state.focus == .servers)
     let inner = r.inset(1)
     guard inner.height > 1, inner.width > 10 else { return }
-    let verdictW = 12, hitsW = 4, stepsW = 5
-    let nameW = max(4, inner.width - verdictW - hitsW - stepsW - 3)
-    let header = TextWidth.pad("Server", to: nameW) + " " + TextWidth.pad("Verdict", to: verdictW) + " " + leftPad("Hits", hitsW) + " " + leftPad("Steps", stepsW)
+    // The steps column gives way first on narrow screens (the checklist title shows progress too).
+    let showSteps = inner.width >= 34
+    let verdictW = 12, hitsW = 4, stepsW = showSteps ? 5 : 0
+    let nameW = max(4, inner.width - verdictW - hitsW - stepsW - (showSteps ? 3 : 2))
+    let header = TextWidth.pad("Server", to: nameW) + " " + TextWidth.pad("Verdict", to: verdictW) + " " + leftPad("Hits", hitsW)
+        + (showSteps ? " " + leftPad("Steps", stepsW) : "")
     grid.put(header, x: inner.x, y: inner.y, maxWidth: inner.width, role: .header)
     let visible = inner.height - 1
     if state.snapshot == nil {
@@ -133,7 +136,9 @@ private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect
         x += verdictW + 1
         grid.put(leftPad(compactCount(s.hits), hitsW), x: x, y: y, role: base)
         x += hitsW + 1
-        grid.put(leftPad("\(s.stepsDone)/\(s.stepsApplicable)", stepsW), x: x, y: y, maxWidth: stepsW, role: base)
+        if showSteps {
+            grid.put(leftPad("\(s.stepsDone)/\(s.stepsApplicable)", stepsW), x: x, y: y, maxWidth: stepsW, role: base)
+        }
     }
 }
 
