@@ -26,8 +26,7 @@ struct OpenCommand: ParsableCommand {
         commandName: "open",
         abstract: "Open the console on a case.",
         discussion: """
-        CASE is the case folder or its case.json. Evidence placed anywhere under
-        CASE/evidence/<server-name>/ is picked up, hashed and scanned while the console runs.
+        CASE is the case folder or its case.json. Evidence placed anywhere under CASE/evidence/<server-name>/ is picked up, hashed and scanned while the console runs. Press ? in the console for the keys.
 
         Example:
           incident open ./case-2021-03 --theme monochrome

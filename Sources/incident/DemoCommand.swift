@@ -7,9 +7,7 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Copy the bundled demo case into a fresh folder and open it.",
         discussion: """
-        The demo has three Exchange servers: EXCH01 compromised (ProxyLogon chain, web shell),
-        EXCH02 only probed, EXCH03 with no findings. It mixes files written for the demo with
-        real public files (see NOTICE).
+        The demo has three Exchange servers: EXCH01 compromised (ProxyLogon chain, web shell), EXCH02 only probed, EXCH03 with no findings. It mixes files written for the demo with real public files (see NOTICE).
 
         Examples:
           incident demo

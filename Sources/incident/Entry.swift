@@ -13,9 +13,9 @@ struct Incident: ParsableCommand {
         Exit codes: 0 success; 1 `scan` found hits at or above --fail-on; 2 error.
 
         Examples:
-          incident demo                      open a copy of the bundled demo case
+          incident demo                      (opens a copy of the bundled demo case)
           incident new ./case-2021-03 --name "Contoso Exchange"
-          incident open ./case-2021-03       evidence goes in ./case-2021-03/evidence/<server>/
+          incident open ./case-2021-03       (evidence: ./case-2021-03/evidence/NAME/)
           incident scan ./case-2021-03 --format json
         """,
         subcommands: [OpenCommand.self, DemoCommand.self, NewCommand.self, ScanCommand.self]

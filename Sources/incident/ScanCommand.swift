@@ -10,14 +10,9 @@ struct ScanCommand: ParsableCommand {
         commandName: "scan",
         abstract: "Scan a case's evidence once, update the case file, and print the findings.",
         discussion: """
-        Exit codes: 0 when no hit at or above --fail-on (default high) was found; 1 when one was;
-        2 on error. Hits triaged as false positives do not count.
+        Exit codes: 0 when no hit at or above --fail-on (default high) was found; 1 when one was; 2 on error. Hits triaged as false positives do not count.
 
-        JSON output: one object with "case", "caseId", "scannedAt"; "hits" (each: id, indicator,
-        severity, stage, cve, server, evidence, line, time, field, value, clientIp); "servers"
-        (name, verdict, hits, evidenceFiles, checkedFiles, stepsDone, stepsApplicable); "files"
-        (path, server, format, sizeBytes, sha256, lines, records, warnings, skipped); and
-        "missingEvidence" (registered files no longer in the evidence folder).
+        JSON output: one object with "case", "caseId", "scannedAt"; "hits" (each: id, indicator, severity, stage, cve, server, evidence, line, time, field, value, clientIp); "servers" (name, verdict, hits, evidenceFiles, checkedFiles, stepsDone, stepsApplicable); "files" (path, server, format, sizeBytes, sha256, lines, records, warnings, skipped); and "missingEvidence" (registered files no longer in the evidence folder).
 
         Examples:
           incident scan ./case-2021-03
