@@ -38,6 +38,8 @@ public struct AppState: Sendable {
     public var message: String?
     /// Set to request a full repaint (Ctrl-L); the runtime clears it.
     public var needsFullRedraw = false
+    /// Set by a first `q` while changes are unsaved; a second `q` then quits.
+    public var quitConfirmed = false
     var _indicatorTitles: [String: String] = [:]
 
     public init(caseName: String, playbook: Playbook, size: Size, readOnly: Bool = false) {

@@ -35,7 +35,7 @@ public func render(_ state: AppState, ascii: Bool = false) -> CellGrid {
     drawChecklist(state, into: &grid, checklistRect)
     drawDetail(state, into: &grid, detailRect, title: "Detail")
     if state.showDetail {
-        drawDetail(state, into: &grid, Rect(x: 2, y: 1, width: size.cols - 4, height: size.rows - 3), title: "Detail (Enter or Esc to close)", overlay: true)
+        drawDetail(state, into: &grid, detailOverlayRect(size), title: "Detail (Enter or Esc to close)", overlay: true)
     }
     if state.showHelp { drawHelp(state, into: &grid, body) }
     drawStatus(state, into: &grid, y: size.rows - 1)
@@ -274,14 +274,22 @@ private func drawChecklist(_ state: AppState, into grid: inout CellGrid, _ r: Re
 
 // MARK: - Detail
 
-private func drawDetail(_ state: AppState, into grid: inout CellGrid, _ r: Rect, title: String, overlay: Bool = false) {
-    drawFrame(&grid, r, title: title, focused: overlay)
-    let inner = r.inset(1)
-    guard inner.height > 0, inner.width > 8 else { return }
-    var lines: [(String, Role, Bool)] = [] // text, role, untrusted
-    let width = inner.width
+/// The rectangle of the full-screen detail view.
+func detailOverlayRect(_ size: Size) -> Rect { Rect(x: 2, y: 1, width: size.cols - 4, height: size.rows - 3) }
+
+/// How far the detail view can scroll at this size (lines beyond one screenful).
+func detailMaxScroll(_ state: AppState, ascii: Bool = false) -> Int {
+    let inner = detailOverlayRect(state.size).inset(1)
+    guard inner.height > 0, inner.width > 8 else { return 0 }
+    return max(0, detailLines(state, width: inner.width, ascii: ascii).count - inner.height)
+}
+
+/// The detail content for the focused pane, wrapped to `width`: text, role, and whether it came
+/// from evidence (drawn with escapes highlighted).
+func detailLines(_ state: AppState, width: Int, ascii: Bool) -> [(String, Role, Bool)] {
+    var lines: [(String, Role, Bool)] = []
     func add(_ text: String, _ role: Role = .normal, untrusted: Bool = false) {
-        for l in wrap(untrusted ? Sanitizer.sanitize(text, ascii: grid.ascii) : text, width: width) { lines.append((l, role, untrusted)) }
+        for l in wrap(untrusted ? Sanitizer.sanitize(text, ascii: ascii) : text, width: width) { lines.append((l, role, untrusted)) }
     }
     if state.focus == .checklist, let step = state.selectedStep {
         let server = state.selectedServer
@@ -290,7 +298,7 @@ private func drawDetail(_ state: AppState, into grid: inout CellGrid, _ r: Rect,
             let st = cf.stepState(server: server.name, step: step.id)
             var who = ""
             if let e = cf.checklists[server.name]?[step.id] { who = " by \(e.by) at \(Timestamps.iso8601(e.at))" }
-            add("State: \(step.applies(verdict: server.verdict) ? st.rawValue : "does not apply (\(step.appliesWhen.rawValue) only)")\(who)", .muted)
+            add("State: \(step.applies(verdict: server.verdict) ? st.rawValue : "does not apply (\(step.appliesWhen == .compromised ? "exploited or compromised servers" : step.appliesWhen.rawValue) only)")\(who)", .muted)
         }
         add(step.guidance)
         if !step.commands.isEmpty {
@@ -330,6 +338,15 @@ private func drawDetail(_ state: AppState, into grid: inout CellGrid, _ r: Rect,
     } else {
         add("Nothing selected.", .muted)
     }
+    return lines
+}
+
+private func drawDetail(_ state: AppState, into grid: inout CellGrid, _ r: Rect, title: String, overlay: Bool = false) {
+    drawFrame(&grid, r, title: title, focused: overlay)
+    let inner = r.inset(1)
+    guard inner.height > 0, inner.width > 8 else { return }
+    let width = inner.width
+    let lines = detailLines(state, width: width, ascii: grid.ascii)
     // The overlay scrolls; the small pane always shows the top.
     let maxScroll = max(0, lines.count - inner.height)
     let scroll = overlay ? min(state.detailScroll, maxScroll) : 0
@@ -422,11 +439,18 @@ private func drawStatus(_ state: AppState, into grid: inout CellGrid, y: Int) {
     // The case name gives way first, so the scan time, counts and key hints stay visible.
     let hints = hintChoices.first { TextWidth.width(of: $0) + TextWidth.width(of: rest) + 12 <= cols } ?? hintChoices[1]
     let nameRoom = max(6, cols - TextWidth.width(of: rest) - TextWidth.width(of: hints) - 3)
+    if let alert = state.snapshot?.saveError {
+        // A failed save takes the whole bar: the reason must be readable.
+        grid.put(" SAVE FAILED: " + Sanitizer.sanitize(alert, ascii: grid.ascii), x: 0, y: y, maxWidth: cols, role: .statusAlert)
+        if let message = state.message {
+            let w = min(cols, TextWidth.width(of: message) + 2)
+            grid.put(" " + message + " ", x: cols - w, y: y, maxWidth: w, role: .statusKey)
+        }
+        return
+    }
     let name = TextWidth.truncate(Sanitizer.sanitize(state.caseName, ascii: grid.ascii), to: nameRoom)
     var x = grid.put(" " + name + rest, x: 0, y: y, role: .statusBar)
-    if let alert = state.snapshot?.saveError {
-        x += grid.put(" SAVE FAILED: \(alert) ", x: x, y: y, role: .statusAlert)
-    } else if let message = state.message {
+    if let message = state.message {
         x += grid.put(" " + message + " ", x: x, y: y, role: .statusAlert)
     }
     let hw = TextWidth.width(of: hints)

@@ -35,6 +35,7 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
         return []
     case let .key(key):
         state.message = nil
+        if key != .character("q") { state.quitConfirmed = false }
         guard let command = KeyMap.command(for: key, readOnly: state.readOnly) else {
             if KeyMap.command(for: key, readOnly: false) != nil { state.message = "read-only review: this key is not available" }
             return []
@@ -53,19 +54,26 @@ private func run(_ command: Command, _ state: inout AppState) -> [Effect] {
     }
     if state.showDetail {
         let page = max(1, state.size.rows - 6)
+        let maxScroll = detailMaxScroll(state)
+        func scroll(to value: Int) { state.detailScroll = min(max(0, value), maxScroll) }
         switch command {
-        case .moveDown: state.detailScroll += 1; return []
-        case .moveUp: state.detailScroll = max(0, state.detailScroll - 1); return []
-        case .pageDown: state.detailScroll += page; return []
-        case .pageUp: state.detailScroll = max(0, state.detailScroll - page); return []
-        case .top: state.detailScroll = 0; return []
-        case .bottom: state.detailScroll = Int.max / 2; return []
+        case .moveDown: scroll(to: state.detailScroll + 1); return []
+        case .moveUp: scroll(to: state.detailScroll - 1); return []
+        case .pageDown: scroll(to: state.detailScroll + page); return []
+        case .pageUp: scroll(to: state.detailScroll - page); return []
+        case .top: scroll(to: 0); return []
+        case .bottom: scroll(to: maxScroll); return []
         default: break
         }
     }
     switch command {
     case .quit:
         if state.showDetail { state.showDetail = false; return [] }
+        if let unsaved = state.snapshot?.unsavedEdits, unsaved > 0, !state.quitConfirmed {
+            state.quitConfirmed = true
+            state.message = "\(unsaved) change(s) not saved (see SAVE FAILED); q again quits without them"
+            return []
+        }
         return [.quit]
     case .closeOverlay: state.showDetail = false
     case .toggleHelp: state.showHelp = true

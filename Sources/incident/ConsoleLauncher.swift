@@ -124,8 +124,16 @@ enum ConsoleLauncher {
                 }
             }
         }
-        session.stop()
+        let (unsaved, reason) = session.stop()
         terminal.stop()
+        if !unsaved.isEmpty {
+            // Never drop a responder's change in silence: say what was not written, and fail.
+            var lines = ["incident: \(unsaved.count) change(s) could not be saved to \(store.fileURL.path): \(reason ?? "unknown error")"]
+            for edit in unsaved { lines.append("  not saved: \(edit)") }
+            let text = lines.map(TextSafety.escape).joined(separator: "\n") + "\n"
+            FileHandle.standardError.write(Data(text.utf8))
+            return 2
+        }
         if caughtSignal != 0 { return 128 + caughtSignal }
         return 0
     }

@@ -151,6 +151,12 @@ struct DetailViewTests {
         #expect(scrolled.contains("↑ 2 above"))
         _ = press(&state, .character("G"))
         #expect(!render(state).text().contains("more (j/PgDn)"))
+        // Past the end nothing moves, and one k moves back up at once.
+        let bottom = state.detailScroll
+        _ = press(&state, .character("j"), .character("j"), .pageDown)
+        #expect(state.detailScroll == bottom)
+        _ = press(&state, .character("k"))
+        #expect(state.detailScroll == bottom - 1)
         _ = press(&state, .enter, .enter)
         #expect(state.detailScroll == 0)
     }

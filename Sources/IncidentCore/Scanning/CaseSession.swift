@@ -15,6 +15,8 @@ public struct CaseSnapshot: Sendable {
     public var saveError: String?
     /// Changes whenever `hits` may have changed, so views can skip re-sorting them.
     public var hitsVersion: Int
+    /// Edits made but not yet saved (non-zero only while saving fails).
+    public var unsavedEdits: Int = 0
 
     /// Evidence registered in the case whose file is no longer in the evidence folder (empty
     /// before the first scan pass).
@@ -100,13 +102,19 @@ public final class CaseSession: @unchecked Sendable {
     }
 
     /// Stops the rescans without waiting for a running pass, and waits until every edit already
-    /// handed to ``perform(_:)`` is applied and saved.
-    public func stop() {
+    /// handed to ``perform(_:)`` is applied and a last save is tried.
+    /// - Returns: the edits that could still not be saved, with the reason (empty when all are saved).
+    @discardableResult
+    public func stop() -> (unsaved: [CaseEdit], reason: String?) {
         scanQueue.async {
             self.timer?.cancel()
             self.timer = nil
         }
-        stateQueue.sync { onUpdate = nil }
+        return stateQueue.sync {
+            onUpdate = nil
+            if !pendingEdits.isEmpty { persist() }
+            return (pendingEdits.map(\.0), pendingEdits.isEmpty ? nil : saveError)
+        }
     }
 
     /// Runs one scan pass now and returns the snapshot (blocks the caller; for the CLI).
@@ -282,7 +290,8 @@ public final class CaseSession: @unchecked Sendable {
     private func snapshot() -> CaseSnapshot {
         let summaries = Verdicts.summarize(caseFile: caseFile, statuses: statuses, hits: hits, playbook: playbook)
         return CaseSnapshot(caseFile: caseFile, hits: hits, statuses: statuses, summaries: summaries,
-                            lastScan: lastScan, scanPasses: passes, saveError: saveError, hitsVersion: hitsVersion)
+                            lastScan: lastScan, scanPasses: passes, saveError: saveError, hitsVersion: hitsVersion,
+                            unsavedEdits: pendingEdits.count)
     }
 
     private func publish() {
