@@ -113,13 +113,19 @@ private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect
         grid.put("scanning evidence…", x: inner.x, y: inner.y + 1, maxWidth: inner.width, role: .muted)
         return
     }
+    // Items under evidence/ that belong to no server would otherwise never be seen here.
+    let orphans = (state.snapshot?.statuses ?? []).filter { $0.skipped && $0.server.isEmpty }.count
+    let rows = orphans > 0 ? max(0, visible - 1) : visible
+    if orphans > 0, visible > 0 {
+        grid.put("\(orphans) item(s) in evidence/ unread (no server)", x: inner.x, y: inner.maxY - 1, maxWidth: inner.width, role: .severityMedium)
+    }
     if servers.isEmpty {
         let lines = wrap("No servers yet. Put evidence under <case>/evidence/<server-name>/ and it is picked up within seconds.", width: inner.width)
-        for (i, l) in lines.prefix(visible).enumerated() { grid.put(l, x: inner.x, y: inner.y + 1 + i, role: .muted) }
+        for (i, l) in lines.prefix(rows).enumerated() { grid.put(l, x: inner.x, y: inner.y + 1 + i, role: .muted) }
         return
     }
-    let top = scrollOffset(selected: state.serverIndex, count: servers.count, visible: visible)
-    for row in 0..<visible {
+    let top = scrollOffset(selected: state.serverIndex, count: servers.count, visible: rows)
+    for row in 0..<rows {
         let i = top + row
         guard i < servers.count else { break }
         let s = servers[i]

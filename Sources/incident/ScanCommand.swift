@@ -10,7 +10,7 @@ struct ScanCommand: ParsableCommand {
         commandName: "scan",
         abstract: "Scan a case's evidence once, update the case file, and print the findings.",
         discussion: """
-        Exit codes: 0 when no hit at or above --fail-on (default high) was found; 1 when one was; 2 on error. Hits triaged as false positives do not count.
+        Exit codes: 0 when no hit at or above --fail-on (default high) was found and all evidence was read; 1 when such a hit was found; 2 on error, or when nothing at or above --fail-on was found but registered evidence is missing or items under evidence/ could not be read (results incomplete). Hits triaged as false positives do not count.
 
         JSON output: one object with "case", "caseId", "scannedAt"; "hits" (each: id, indicator, severity, stage, cve, server, evidence, line, time, field, value, clientIp); "servers" (name, verdict, hits, evidenceFiles, checkedFiles, stepsDone, stepsApplicable); "files" (path, server, format, sizeBytes, sha256, lines, records, warnings, skipped); and "missingEvidence" (registered files no longer in the evidence folder).
 
@@ -44,6 +44,13 @@ struct ScanCommand: ParsableCommand {
         case .text: printText(snapshot, hits: counted)
         }
         if counted.contains(where: { $0.severity >= failOn }) { throw ExitCode(1) }
+        // Nothing alarming found, but not everything was read: never report that as clean.
+        let skipped = snapshot.statuses.filter(\.skipped).count
+        let missing = snapshot.missingEvidence.count
+        if skipped > 0 || missing > 0 {
+            FileHandle.standardError.write(Data("incident: results incomplete: \(missing) registered evidence file(s) missing, \(skipped) item(s) in evidence/ not read (see the warnings)\n".utf8))
+            throw ExitCode(2)
+        }
     }
 
     private func printJSON(_ snapshot: CaseSnapshot, hits: [Hit]) {

@@ -61,4 +61,16 @@ struct WarningTests {
         #expect(warning.hasPrefix("changed on disk at "))
         #expect(warning.hasSuffix("read again from the start; 3 hit(s) from its earlier content are gone (see the audit trail for its earlier hash)"))
     }
+
+    @Test func aCROnlyFileEndingInCRIsCompleteAndWarningFree() throws {
+        let dir = try TempDir("cr")
+        let text = (ScanFixture.text([ScanFixture.ssrf])).replacingOccurrences(of: "\r\n", with: "\r")
+        try dir.write(ScanFixture.path, text)
+        let scanner = EvidenceScanner(engine: try RuleEngine.builtIn())
+        scanner.scan(caseFolder: dir.url)
+        let status = try #require(scanner.statuses.first)
+        #expect(status.warnings == [])
+        #expect(status.records == 1)
+        #expect(Set(scanner.hits.map(\.indicator)) == ScanFixture.ssrfIDs)
+    }
 }

@@ -279,6 +279,9 @@ final class FileCursor {
     var unterminatedTail = false
     /// Set when the file shrank or its content changed under us; kept across the re-read.
     var replacedNote: String?
+    /// The last committed line ended with a CR at the end of the file; an LF that arrives next
+    /// completes that CRLF and is not a line of its own.
+    var crAtEnd = false
 
     static let headLength = 512
 
@@ -308,6 +311,7 @@ final class FileCursor {
         skippingLongLine = false
         truncatedLines = 0
         invalidLines = 0
+        crAtEnd = false
         status.format = nil
         status.encoding = nil
         status.lines = 0
@@ -435,6 +439,15 @@ final class FileCursor {
 
     /// Splits `pending` into lines, evaluates them, and leaves the incomplete rest in `pending`.
     private func consume(_ pending: inout [UInt8], start: inout Int64, atEOF: Bool, engine: RuleEngine) {
+        if crAtEnd, !pending.isEmpty {
+            let lf: [UInt8] = encoding == .utf8 ? [0x0A] : (encoding == .utf16BE ? [0, 0x0A] : [0x0A, 0])
+            if pending.count >= lf.count, Array(pending.prefix(lf.count)) == lf {
+                pending.removeFirst(lf.count)
+                start += Int64(lf.count)
+                offset = start
+            }
+            crAtEnd = false
+        }
         if skippingLongLine {
             if let nl = pending.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
                 var cut = nl + 1
@@ -467,12 +480,28 @@ final class FileCursor {
             skippingLongLine = true
             return
         }
+        if atEOF, let last = pending.last, last == 0x0D || (encoding != .utf8 && pending.count >= 2 && Self.endsWithUTF16CR(pending, bigEndian: encoding == .utf16BE)) {
+            // A last line ended by a lone CR (CR-only files) is complete: commit it.
+            let (tail, used) = pending.withUnsafeBufferPointer { LineSplitter.split($0, encoding: encoding, atEOF: true) }
+            for line in tail { evaluate(line, final: true, engine: engine) }
+            pending.removeFirst(used)
+            start += Int64(used)
+            offset = start
+            crAtEnd = true
+            return
+        }
         if atEOF && !pending.isEmpty {
             // An unterminated last line: evaluate it provisionally, without committing it.
             let tail = pending.withUnsafeBufferPointer { LineSplitter.split($0, encoding: encoding, atEOF: true).lines }
             for line in tail { evaluate(line, final: false, engine: engine) }
             unterminatedTail = !tail.isEmpty
         }
+    }
+
+    static func endsWithUTF16CR(_ b: [UInt8], bigEndian: Bool) -> Bool {
+        let n = b.count - b.count % 2
+        guard n >= 2 else { return false }
+        return bigEndian ? (b[n - 2] == 0 && b[n - 1] == 0x0D) : (b[n - 2] == 0x0D && b[n - 1] == 0)
     }
 
     private func evaluate(_ line: TextLine, final: Bool, engine: RuleEngine) {
