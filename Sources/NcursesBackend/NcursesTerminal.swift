@@ -88,6 +88,9 @@ public final class NcursesTerminal {
     public func stop() {
         guard started else { return }
         started = false
+        // Terminals without an alternate screen (vt100, linux) would keep the last frame.
+        werase(inc_stdscr())
+        wrefresh(inc_stdscr())
         _ = curs_set(1)
         endwin()
     }
