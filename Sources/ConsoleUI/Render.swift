@@ -7,7 +7,9 @@ public let minimumSize = Size(cols: 60, rows: 16)
 
 /// Draws the whole screen for a state into a new grid. Pure: the same state gives the same grid.
 /// - Parameters:
-///   - now: used only for the status bar's clock-free text (kept for future relative times).
+///   - ascii: draw ASCII only (borders `+-|`, escapes in caret notation, `?` for other text).
+/// - Returns: a grid of `state.size` cells; below ``minimumSize`` it holds only the
+///   "terminal too small" message.
 public func render(_ state: AppState, ascii: Bool = false) -> CellGrid {
     var grid = CellGrid(size: state.size, ascii: ascii)
     let size = state.size
