@@ -74,3 +74,32 @@ struct WarningTests {
         #expect(Set(scanner.hits.map(\.indicator)) == ScanFixture.ssrfIDs)
     }
 }
+
+@Suite("Start-up")
+struct StartupTests {
+    final class Collector: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [CaseSnapshot] = []
+        func add(_ s: CaseSnapshot) { lock.lock(); items.append(s); lock.unlock() }
+        var all: [CaseSnapshot] { lock.lock(); defer { lock.unlock() }; return items }
+    }
+
+    @Test func newServerFoldersShowBeforeTheFirstPassEnds() throws {
+        let dir = try TempDir("startup")
+        let store = CaseStore(folder: dir.url)
+        try store.create(CaseFile(name: "startup"))
+        try dir.write("evidence/EXCH05/IIS/u.log", ScanFixture.text([ScanFixture.ssrf]))
+        let session = CaseSession(store: store, caseFile: try store.load(), engine: try RuleEngine.builtIn(),
+                                  playbook: try Playbook.builtIn(), responder: "t")
+        let collector = Collector()
+        session.start(interval: 60) { collector.add($0) }
+        let deadline = Date().addingTimeInterval(10)
+        while !collector.all.contains(where: { $0.scanPasses > 0 }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        session.stop()
+        let early = collector.all.filter { $0.scanPasses == 0 }
+        #expect(early.contains { $0.summaries.map(\.name) == ["EXCH05"] }, "no snapshot listed the new server before the first pass")
+        let scanned = try #require(collector.all.first { $0.scanPasses > 0 })
+        #expect(scanned.summaries.map(\.name) == ["EXCH05"])
+        #expect(scanned.summaries.first?.verdict == .probed)
+    }
+}

@@ -62,6 +62,8 @@ public final class CaseSession: @unchecked Sendable {
     private var pendingEdits: [(CaseEdit, Date)] = []
     /// The case file on disk as this session last read or wrote it.
     private var diskSignature: FileSignature?
+    /// Server folders seen before the first scan pass ends, not yet in the case (shown as scanning).
+    private var provisionalServers: [String] = []
     private var onUpdate: (@Sendable (CaseSnapshot) -> Void)?
     // Scan queue only.
     private let scanner: EvidenceScanner
@@ -93,6 +95,15 @@ public final class CaseSession: @unchecked Sendable {
             self.publish()
         }
         scanQueue.async {
+            // A quick walk first, so that new server folders show at once while the first
+            // (possibly long) pass reads their files.
+            let names = Set(EvidenceWalker.list(self.store.folder).found.map(\.server))
+            self.stateQueue.async {
+                if self.passes == 0 {
+                    self.provisionalServers = names.sorted().filter { self.caseFile.serverIndex(named: $0) == nil }
+                    self.publish()
+                }
+            }
             let timer = DispatchSource.makeTimerSource(queue: self.scanQueue)
             timer.schedule(deadline: .now(), repeating: .milliseconds(max(100, Int(interval * 1000))), leeway: .milliseconds(50))
             timer.setEventHandler { [weak self] in self?.scanPass() }
@@ -288,7 +299,14 @@ public final class CaseSession: @unchecked Sendable {
     }
 
     private func snapshot() -> CaseSnapshot {
-        let summaries = Verdicts.summarize(caseFile: caseFile, statuses: statuses, hits: hits, playbook: playbook)
+        var summaries = Verdicts.summarize(caseFile: caseFile, statuses: statuses, hits: hits, playbook: playbook)
+        if passes == 0 {
+            for name in provisionalServers where caseFile.serverIndex(named: name) == nil {
+                let steps = playbook.applicableSteps(verdict: .notAssessed).count
+                summaries.append(ServerSummary(name: name, verdict: .notAssessed, hits: 0, bySeverity: [:], evidenceFiles: 0,
+                                               checkedFiles: 0, stepsDone: 0, stepsApplicable: steps))
+            }
+        }
         return CaseSnapshot(caseFile: caseFile, hits: hits, statuses: statuses, summaries: summaries,
                             lastScan: lastScan, scanPasses: passes, saveError: saveError, hitsVersion: hitsVersion,
                             unsavedEdits: pendingEdits.count)
