@@ -40,7 +40,8 @@ public struct AppState: Sendable {
     public var needsFullRedraw = false
     /// Set by a first `q` while changes are unsaved; a second `q` then quits.
     public var quitConfirmed = false
-    var _indicatorTitles: [String: String] = [:]
+    /// Indicator titles by id, for the detail view.
+    public var indicatorTitles: [String: String] = [:]
 
     public init(caseName: String, playbook: Playbook, size: Size, readOnly: Bool = false) {
         self.caseName = caseName
@@ -104,13 +105,5 @@ public struct AppState: Sendable {
         case .hits: hitsOfSelectedServer.count
         case .checklist: playbook.steps.count
         }
-    }
-}
-
-extension AppState {
-    /// Indicator titles by id, for the detail view.
-    public var indicatorTitles: [String: String] {
-        get { _indicatorTitles }
-        set { _indicatorTitles = newValue }
     }
 }

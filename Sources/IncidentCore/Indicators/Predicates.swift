@@ -4,9 +4,7 @@ public enum Predicates {
     /// Named predicates available to indicator packs.
     public static let named: [String: @Sendable (String) -> Bool] = [
         "ecpScriptInUrl": ecpScriptInURL,
-        "ecpscriptinurl": ecpScriptInURL,
         "oabPathOutsideClientAccess": oabPathOutsideClientAccess,
-        "oabpathoutsideclientaccess": oabPathOutsideClientAccess,
     ]
 
     /// Test-ProxyLogon's CVE-2021-27065 ECP test (since 2021-03-18), the regex

@@ -137,7 +137,7 @@ private struct CompiledCondition: Sendable {
             test = .regex(SendableRegex(regex: re))
         case .empty: test = .empty(c.flag)
         case .predicate:
-            guard let p = Predicates.named[first] else {
+            guard let p = Predicates.named[c.values.first ?? ""] else {
                 throw IndicatorPackError.unknownPredicate(indicator: indicator, predicate: c.values.first ?? "")
             }
             test = .predicate(p)

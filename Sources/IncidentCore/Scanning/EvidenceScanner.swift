@@ -282,6 +282,8 @@ final class FileCursor {
     /// The last committed line ended with a CR at the end of the file; an LF that arrives next
     /// completes that CRLF and is not a line of its own.
     var crAtEnd = false
+    /// Why the file's format was not recognised (nil when it was).
+    var unrecognisedReason: String?
 
     static let headLength = 512
 
@@ -358,19 +360,19 @@ final class FileCursor {
         }
 
         if parser == nil { detect(handle: handle) }
-        readFrom(handle: handle, size: size, engine: engine)
+        readFrom(handle: handle, engine: engine)
 
         lastSize = size
         lastModified = modified
         status.sizeBytes = size
         status.modified = modified
         status.lines = lineCount
-        var warnings = parser?.warnings ?? status.warnings.filter { $0.hasSuffix("not checked") }
+        var warnings = parser?.warnings ?? unrecognisedReason.map { [$0] } ?? []
         if truncatedLines > 0 { warnings.append("\(truncatedLines) line(s) longer than \(LineSplitter.maxLineBytes / 1_048_576) MiB were cut") }
         if invalidLines > 0 { warnings.append("\(invalidLines) line(s) with bytes that are not valid text, shown as \u{FFFD}") }
         if let replacedNote { warnings.append(replacedNote) }
         if unterminatedTail { warnings.append("the last line has no line end (cut off, or still being written); it is checked again when the file grows") }
-        if parser != nil { status.warnings = warnings } else { status.warnings = warnings.isEmpty ? status.warnings : warnings }
+        status.warnings = warnings
         return true
     }
 
@@ -386,17 +388,17 @@ final class FileCursor {
             parser = FormatDetector.parser(for: format)
             status.format = format
             status.encoding = enc
-            status.warnings = []
+            unrecognisedReason = nil
             if offset == 0 { offset = Int64(bom) }
         case let .unrecognised(reason):
             parser = nil
             status.format = nil
             status.encoding = enc
-            status.warnings = [reason]
+            unrecognisedReason = reason
         }
     }
 
-    private func readFrom(handle: FileHandle, size: Int64, engine: RuleEngine) {
+    private func readFrom(handle: FileHandle, engine: RuleEngine) {
         tailHits = []
         unterminatedTail = false
         // Parsed files restart at the last complete line; every file's hash resumes where it stopped.
@@ -420,7 +422,6 @@ final class FileCursor {
             if atEOF { break }
         }
         status.sha256 = SHA256Hex.hex(hasher.finalize())
-        _ = size
     }
 
     private func readChunk(_ handle: FileHandle) -> [UInt8] {
