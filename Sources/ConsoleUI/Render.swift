@@ -40,7 +40,11 @@ public func render(_ state: AppState, ascii: Bool = false) -> CellGrid {
         drawDetail(state, into: &grid, detailOverlayRect(size), title: "Detail (Enter or Esc to close)", overlay: true)
     }
     if state.showHelp { drawHelp(state, into: &grid, body) }
-    drawStatus(state, into: &grid, y: size.rows - 1)
+    if let prompt = state.prompt {
+        drawPrompt(label: prompt.label, editor: prompt.editor, into: &grid, y: size.rows - 1)
+    } else {
+        drawStatus(state, into: &grid, y: size.rows - 1)
+    }
     return grid
 }
 

@@ -35,6 +35,7 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
         return []
     case let .key(key):
         state.message = nil
+        if state.prompt != nil { return updatePrompt(&state, key) }
         if key != .character("q") { state.quitConfirmed = false }
         guard let command = KeyMap.command(for: key, readOnly: state.readOnly) else {
             if KeyMap.command(for: key, readOnly: false) != nil { state.message = "read-only review: this key is not available" }
