@@ -44,6 +44,10 @@ public struct AppState: Sendable {
     public var indicatorTitles: [String: String] = [:]
     /// The text prompt on the status line, while the responder types; keys go to it first.
     public var prompt: ActivePrompt?
+    /// The audit trail view (`A`), while it is open; it takes every key (see ``AuditViewState``).
+    public var audit: AuditViewState?
+    /// The last ``CaseSnapshot/noticeSerial`` shown in the status bar.
+    public var seenNoticeSerial = 0
 
     public init(caseName: String, playbook: Playbook, size: Size, readOnly: Bool = false) {
         self.caseName = caseName

@@ -61,6 +61,8 @@ public struct LineEditor: Sendable, Equatable {
 /// What a prompt's text is for. Each console feature that asks for text adds a case and
 /// handles it in ``submitPrompt(_:_:_:)``.
 public enum PromptPurpose: Sendable, Equatable {
+    /// Text filter of the audit trail view.
+    case auditFilter
 }
 
 /// A prompt shown on the status line while the responder types.
@@ -97,6 +99,7 @@ func updatePrompt(_ state: inout AppState, _ key: Key) -> [Effect] {
 /// Acts on submitted prompt text.
 func submitPrompt(_ purpose: PromptPurpose, _ text: String, _ state: inout AppState) -> [Effect] {
     switch purpose {
+    case .auditFilter: return submitAuditFilter(text, &state)
     }
 }
 

@@ -40,6 +40,7 @@ public func render(_ state: AppState, ascii: Bool = false) -> CellGrid {
         drawDetail(state, into: &grid, detailOverlayRect(size), title: "Detail (Enter or Esc to close)", overlay: true)
     }
     if state.showHelp { drawHelp(state, into: &grid, body) }
+    if state.audit != nil { drawAuditView(state, into: &grid) }
     if let prompt = state.prompt {
         drawPrompt(label: prompt.label, editor: prompt.editor, into: &grid, y: size.rows - 1)
     } else {
@@ -50,7 +51,7 @@ public func render(_ state: AppState, ascii: Bool = false) -> CellGrid {
 
 // MARK: - Frames
 
-private func drawFrame(_ grid: inout CellGrid, _ r: Rect, title: String, focused: Bool) {
+func drawFrame(_ grid: inout CellGrid, _ r: Rect, title: String, focused: Bool) {
     guard r.width >= 2, r.height >= 2 else { return }
     let role: Role = focused ? .borderFocused : .border
     grid.fill(r, role: .normal)
@@ -189,6 +190,7 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
     }
     let top = scrollOffset(selected: state.hitIndex, count: hits.count, visible: visible)
     let triage = state.snapshot?.caseFile
+    let altered = state.snapshot?.alteredEvidence ?? []
     for row in 0..<visible {
         let i = top + row
         guard i < hits.count else { break }
@@ -208,6 +210,10 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
         if showStage {
             grid.put(hit.stage.rawValue, x: x, y: y, maxWidth: 14, role: base)
             x += 15
+        }
+        if altered.contains(hit.evidence), inner.maxX - x > 8 {
+            // A hit from evidence that changed after intake.
+            x += grid.put("ALTERED ", x: x, y: y, role: selected ? base : .severityHigh)
         }
         let remaining = inner.maxX - x
         if remaining > 0 {
@@ -323,6 +329,9 @@ func detailLines(_ state: AppState, width: Int, ascii: Bool) -> [(String, Role, 
         add("\(severityLabel(hit.severity)) \(hit.indicator) \(indicator)", severityRole(hit.severity))
         add("\(hit.stage.rawValue) · \(hit.cve ?? "-") · \(hit.time.map(Timestamps.iso8601) ?? "no time")", .muted)
         add("Evidence: \(hit.evidence):\(hit.line)", .normal, untrusted: true)
+        if let record = state.snapshot?.caseFile.evidence.first(where: { $0.path == hit.evidence }), let change = record.altered {
+            add("ALTERED EVIDENCE: this file changed after intake (\(change.reason)); this hit comes from altered evidence", .severityHigh, untrusted: true)
+        }
         if let ip = hit.clientIP { add("Client: \(ip)", .normal, untrusted: true) }
         if let t = state.snapshot?.caseFile.triageDecision(for: hit.id) {
             add("Triage: \(t.decision.rawValue) by \(t.by)\(t.note.isEmpty ? "" : ": " + t.note)", .muted, untrusted: true)
@@ -343,8 +352,13 @@ func detailLines(_ state: AppState, width: Int, ascii: Bool) -> [(String, Role, 
         for missing in (state.snapshot?.missingEvidence ?? []) where missing.server.lowercased() == server.name.lowercased() {
             add("\(missing.path) [registered, now missing from the evidence folder]", .severityMedium, untrusted: true)
         }
+        let alteredRecords = Dictionary((state.snapshot?.caseFile.evidence ?? []).compactMap { e in e.altered.map { (e.path, $0) } }, uniquingKeysWith: { a, _ in a })
         for status in (state.snapshot?.statuses ?? []) where status.server.lowercased() == server.name.lowercased() {
             let fmt = status.format?.label ?? "not checked"
+            if let change = alteredRecords[status.path] {
+                add("\(status.path) [\(fmt)] [ALTERED after intake: \(change.reason)]", .severityHigh, untrusted: true)
+                continue
+            }
             add("\(status.path) [\(fmt)] \(status.warnings.joined(separator: "; "))", status.checked ? .normal : .severityMedium, untrusted: true)
         }
     } else {
@@ -445,6 +459,7 @@ private func drawStatus(_ state: AppState, into grid: inout CellGrid, y: Int) {
         parts.append("steps \(done)/\(all)")
     }
     if state.readOnly { parts.append("READ-ONLY") }
+    if let altered = state.snapshot?.alteredEvidence.count, altered > 0 { parts.append("\(altered) ALTERED") }
     let cols = state.size.cols
     let hintChoices = ["Tab pane  j/k move  Enter detail  Space step  ? help  q quit", "? help  q quit"]
     let rest = " │ " + parts.joined(separator: " │ ") + " "

@@ -32,10 +32,16 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
         if let previousServer, let i = state.servers.firstIndex(where: { $0.name == previousServer }) { state.serverIndex = i }
         if let previousHit, let i = state.hitsOfSelectedServer.firstIndex(where: { $0.id == previousHit }) { state.hitIndex = i }
         clampSelections(&state)
+        if snapshot.noticeSerial > state.seenNoticeSerial {
+            // Someone else changed what this console shows: say so (the later writer wins).
+            state.seenNoticeSerial = snapshot.noticeSerial
+            if !snapshot.changedUnderYou.isEmpty { state.message = "changed by another responder: " + snapshot.changedUnderYou.joined(separator: "; ") }
+        }
         return []
     case let .key(key):
         state.message = nil
         if state.prompt != nil { return updatePrompt(&state, key) }
+        if state.audit != nil { return updateAuditView(&state, key) }
         if key != .character("q") { state.quitConfirmed = false }
         guard let command = KeyMap.command(for: key, readOnly: state.readOnly) else {
             if KeyMap.command(for: key, readOnly: false) != nil { state.message = "read-only review: this key is not available" }
@@ -82,6 +88,9 @@ private func run(_ command: Command, _ state: inout AppState) -> [Effect] {
         state.showDetail.toggle()
         state.detailScroll = 0
     case .redraw: state.needsFullRedraw = true
+    case .auditTrail:
+        state.showDetail = false
+        state.audit = AuditViewState()
     case .nextPane:
         state.focus = Pane(rawValue: (state.focus.rawValue + 1) % Pane.allCases.count)!
     case .previousPane:

@@ -17,6 +17,16 @@ public struct CaseSnapshot: Sendable {
     public var hitsVersion: Int
     /// Edits made but not yet saved (non-zero only while saving fails).
     public var unsavedEdits: Int = 0
+    /// The latest changes other writers made to fields this console shows (checklist steps,
+    /// triage), e.g. `EXCH01/patch: done → blocked by alice`; see ``noticeSerial``.
+    public var changedUnderYou: [String] = []
+    /// Goes up by one each time ``changedUnderYou`` gets new lines.
+    public var noticeSerial: Int = 0
+
+    /// Paths of evidence files flagged as altered since intake.
+    public var alteredEvidence: Set<String> {
+        Set(caseFile.evidence.filter { $0.altered != nil }.map(\.path))
+    }
 
     /// Evidence registered in the case whose file is no longer in the evidence folder (empty
     /// before the first scan pass).
@@ -65,24 +75,28 @@ public final class CaseSession: @unchecked Sendable {
     /// Server folders seen before the first scan pass ends, not yet in the case (shown as scanning).
     private var provisionalServers: [String] = []
     private var onUpdate: (@Sendable (CaseSnapshot) -> Void)?
+    private var changedUnderYou: [String] = []
+    private var noticeSerial = 0
     // Scan queue only.
     private let scanner: EvidenceScanner
     private var timer: (any DispatchSourceTimer)?
     private var scannedVersion = -1
 
     private let responder: String
+    private let origin: String
     private let readOnly: Bool
 
     /// Opens a session on a loaded case.
     /// - Parameters:
     ///   - readOnly: when true, nothing is ever written (scans still run in memory).
     public init(store: CaseStore, caseFile: CaseFile, engine: RuleEngine, playbook: Playbook,
-                responder: String = Responder.current(), readOnly: Bool = false) {
+                responder: String = Responder.current(), readOnly: Bool = false, origin: String = Responder.origin()) {
         self.store = store
         self.caseFile = caseFile
         self.scanner = EvidenceScanner(engine: engine)
         self.playbook = playbook
         self.responder = responder
+        self.origin = origin
         self.readOnly = readOnly
         self.diskSignature = store.signature()
     }
@@ -123,7 +137,7 @@ public final class CaseSession: @unchecked Sendable {
         }
         return stateQueue.sync {
             onUpdate = nil
-            if !pendingEdits.isEmpty { persist() }
+            if !pendingEdits.isEmpty { persist(dirty: true) }
             return (pendingEdits.map(\.0), pendingEdits.isEmpty ? nil : saveError)
         }
     }
@@ -143,7 +157,7 @@ public final class CaseSession: @unchecked Sendable {
             let now = Date()
             self.apply(edit, at: now)
             self.pendingEdits.append((edit, now))
-            self.persist()
+            self.persist(dirty: true)
             self.publish()
         }
     }
@@ -192,8 +206,9 @@ public final class CaseSession: @unchecked Sendable {
         // Skipped entries still name their server, so a server whose only evidence is a link out
         // of the case shows up (not assessed, with the reason).
         let paths = result.changed.union(statuses.filter(\.skipped).map(\.path))
-        if (!paths.isEmpty && register(changed: paths)) || changedOnDisk || !pendingEdits.isEmpty {
-            persist()
+        let dirty = !paths.isEmpty && register(changed: paths)
+        if dirty || changedOnDisk || !pendingEdits.isEmpty {
+            persist(dirty: dirty || !pendingEdits.isEmpty)
         }
     }
 
@@ -213,21 +228,43 @@ public final class CaseSession: @unchecked Sendable {
             if status.skipped { continue }
             if let i = indexByPath[status.path] {
                 let record = caseFile.evidence[i]
-                if record.sha256 != status.sha256 || record.sizeBytes != status.sizeBytes {
-                    let grew = status.sizeBytes > record.sizeBytes
-                    caseFile.audit.append(AuditEntry(at: now, by: responder, action: grew ? "evidence.grew" : "evidence.changed",
-                                                     field: status.path,
+                let matchesRecord = record.sha256 == status.sha256 && record.sizeBytes == status.sizeBytes
+                let matchesAlteration = record.altered.map { $0.sha256 == status.sha256 && $0.sizeBytes == status.sizeBytes } ?? false
+                if matchesRecord && record.altered == nil || matchesAlteration { continue }
+                // Chain of custody: only a pure append extends the record; anything else is altered.
+                switch Custody.compare(store.folder.appendingPathComponent(status.path), with: record, now: now) {
+                case .unchanged:
+                    if record.altered != nil {
+                        caseFile.evidence[i].altered = nil
+                        caseFile.audit.append(AuditEntry(at: now, by: responder, action: "evidence.matches-again", field: status.path,
+                                                         before: "altered", after: "\(record.sizeBytes) bytes sha256 \(record.sha256)"))
+                        dirty = true
+                    }
+                case let .appended(size, sha):
+                    caseFile.audit.append(AuditEntry(at: now, by: responder, action: "evidence.grew", field: status.path,
                                                      before: "\(record.sizeBytes) bytes sha256 \(record.sha256)",
-                                                     after: "\(status.sizeBytes) bytes sha256 \(status.sha256)"))
-                    caseFile.evidence[i].sha256 = status.sha256
-                    caseFile.evidence[i].sizeBytes = status.sizeBytes
+                                                     after: "\(size) bytes sha256 \(sha)"))
+                    caseFile.evidence[i].sha256 = sha
+                    caseFile.evidence[i].sizeBytes = size
                     caseFile.evidence[i].updatedAt = now
+                    caseFile.evidence[i].altered = nil
                     dirty = true
+                case let .altered(alteration):
+                    if record.altered?.sha256 != alteration.sha256 || record.altered?.sizeBytes != alteration.sizeBytes {
+                        caseFile.audit.append(AuditEntry(at: now, by: responder, action: "evidence.altered", field: status.path,
+                                                         before: "\(record.sizeBytes) bytes sha256 \(record.sha256)",
+                                                         after: "\(alteration.sizeBytes) bytes sha256 \(alteration.sha256) (\(alteration.reason))"))
+                        caseFile.evidence[i].altered = alteration
+                        dirty = true
+                    }
+                case .unreadable:
+                    continue
                 }
             } else {
                 indexByPath[status.path] = caseFile.evidence.count
                 caseFile.evidence.append(EvidenceRecord(path: status.path, server: status.server, sizeBytes: status.sizeBytes,
-                                                        sha256: status.sha256, addedAt: now, addedBy: responder))
+                                                        sha256: status.sha256, addedAt: now, addedBy: responder,
+                                                        modifiedAt: status.modified, addedFrom: origin))
                 caseFile.audit.append(AuditEntry(at: now, by: responder, action: "evidence.added", field: status.path,
                                                  after: "\(status.sizeBytes) bytes sha256 \(status.sha256)"))
                 dirty = true
@@ -237,50 +274,51 @@ public final class CaseSession: @unchecked Sendable {
     }
 
     private func apply(_ edit: CaseEdit, at now: Date) {
-        switch edit {
-        case let .advanceStep(server, step):
-            let before = caseFile.stepState(server: server, step: step)
-            setStep(server: server, step: step, state: before.advanced, note: nil, at: now)
-        case let .setStep(server, step, state, note):
-            setStep(server: server, step: step, state: state, note: note, at: now)
-        case let .triage(hitId, decision, note):
-            let before = caseFile.triageDecision(for: hitId)?.decision.rawValue
-            caseFile.triage.append(TriageDecision(hitId: hitId, decision: decision, note: note, by: responder, at: now))
-            caseFile.audit.append(AuditEntry(at: now, by: responder, action: "triage", field: hitId, before: before, after: decision.rawValue))
-        }
+        caseFile.apply(edit, by: responder, at: now)
     }
 
-    private func setStep(server: String, step: String, state: StepState, note: String?, at now: Date) {
-        let before = caseFile.stepState(server: server, step: step)
-        caseFile.checklists[server, default: [:]][step] = ChecklistEntry(state: state, by: responder, at: now, note: note)
-        caseFile.audit.append(AuditEntry(at: now, by: responder, action: "checklist.step", field: "\(server)/\(step)",
-                                         before: before.rawValue, after: state.rawValue))
+    /// Installs the case as read from disk, noting what others changed in fields this console shows.
+    private func adopt(_ disk: CaseFile) {
+        let notices = caseFile.changesByOthers(in: disk)
+        if !notices.isEmpty {
+            changedUnderYou = notices
+            noticeSerial += 1
+        }
+        caseFile = disk
     }
 
     /// Saves the case under the case lock. When someone else changed `case.json` since this
     /// session last read or wrote it, their version is loaded first and this session's unsaved
     /// edits and evidence records are applied on top, so nobody's work is overwritten. A file that
     /// no longer loads is never written over: the edits stay pending and the error is shown.
-    private func persist() {
+    ///
+    /// - Parameter dirty: the in-memory case holds changes to write (edits or new evidence
+    ///   records); when false, a changed file on disk is only read, not written back.
+    private func persist(dirty: Bool) {
         if readOnly {
-            // Review mode writes nothing; still follow changes others make.
+            // Review mode writes nothing (no lock file either); still follow changes others make.
             if store.signature() != diskSignature, let disk = try? store.load() {
-                caseFile = disk
+                adopt(disk)
                 diskSignature = store.signature()
             }
             return
         }
         do {
             try store.withLock {
+                var dirty = dirty
                 if store.signature() != diskSignature {
                     var disk: CaseFile
                     do { disk = try store.load() } catch CaseStoreError.notFound {
                         disk = caseFile
                     }
                     let edits = pendingEdits
-                    caseFile = disk
+                    adopt(disk)
                     for (edit, at) in edits { apply(edit, at: at) }
-                    _ = register(changed: Set(statuses.map(\.path)))
+                    if register(changed: Set(statuses.map(\.path))) { dirty = true }
+                }
+                guard dirty || !pendingEdits.isEmpty else {
+                    diskSignature = store.signature()
+                    return
                 }
                 try store.save(caseFile)
                 diskSignature = store.signature()
@@ -309,7 +347,7 @@ public final class CaseSession: @unchecked Sendable {
         }
         return CaseSnapshot(caseFile: caseFile, hits: hits, statuses: statuses, summaries: summaries,
                             lastScan: lastScan, scanPasses: passes, saveError: saveError, hitsVersion: hitsVersion,
-                            unsavedEdits: pendingEdits.count)
+                            unsavedEdits: pendingEdits.count, changedUnderYou: changedUnderYou, noticeSerial: noticeSerial)
     }
 
     private func publish() {
