@@ -21,7 +21,10 @@ public enum CaseSchema {
     }
 
     static func intValue(_ any: Any?) -> Int? {
-        guard let n = any as? NSNumber, !(any is Bool) else { return nil }
+        guard let n = any as? NSNumber else { return nil }
+        // JSON true/false also arrive as NSNumber: not a version.
+        let type = String(cString: n.objCType)
+        if type == "c" || type == "B" { return nil }
         let d = n.doubleValue
         guard d == d.rounded(), abs(d) < 1e15 else { return nil }
         return n.intValue

@@ -270,7 +270,23 @@ public struct CaseStore: Sendable {
             if errno != EINTR { throw CaseStoreError.io(path: path, message: "cannot lock: " + String(cString: strerror(errno))) }
         }
         defer { flock(fd, LOCK_UN) }
+        removeStaleTemporaries()
         return try body()
+    }
+
+    /// Deletes temporary files (`.case.json.<pid>.<n>.tmp`, `.case.json.bak.<pid>.<n>.tmp`)
+    /// left by a process that was killed while saving; only those of processes that no longer
+    /// exist, and only while holding the lock. They never hold the only copy of anything: the
+    /// rename that would have made them `case.json` did not happen.
+    private func removeStaleTemporaries() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
+        for name in names where name.hasSuffix(".tmp") && (name.hasPrefix(".case.json.") || name.hasPrefix(".case.json.bak.")) {
+            let parts = name.split(separator: ".")
+            // ["case", "json", ("bak",) pid, n, "tmp"]
+            guard parts.count >= 5, let pid = Int32(parts[parts.count - 3]) else { continue }
+            if pid == getpid() { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder.appendingPathComponent(name).path) }
+        }
     }
 
     /// Creates a new case folder with an empty `evidence/` and a fresh case file.
