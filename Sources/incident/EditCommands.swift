@@ -13,6 +13,8 @@ enum HeadlessEditor {
     static func run(casePath: String, edits: [(CaseEdit, String)], validate: (CaseEdit, CaseFile) -> String?) -> Never {
         let store = CaseStore(path: casePath)
         let responder = Responder.current()
+        // Refuse an older or broken case before taking the lock, so nothing at all is written.
+        do { _ = try store.loadCurrent() } catch { fail(CaseOpening.describeLoadError(error, store: store)) }
         for (edit, label) in edits {
             do {
                 try store.withLock {

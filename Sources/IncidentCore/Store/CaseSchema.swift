@@ -50,13 +50,20 @@ public enum CaseSchema {
     /// unknown key on one server, evidence record, triage decision or audit entry stays with it.
     /// Values this version knows always come from `fresh`.
     public static func keepingUnknownKeys(fresh: Any, old: Any) -> Any {
+        var copied = false
+        return keepingUnknownKeys(fresh: fresh, old: old, copied: &copied)
+    }
+
+    /// As ``keepingUnknownKeys(fresh:old:)``; `copied` is set when any key was copied over.
+    public static func keepingUnknownKeys(fresh: Any, old: Any, copied: inout Bool) -> Any {
         if let f = fresh as? [String: Any], let o = old as? [String: Any] {
             var out = f
             for (key, value) in o {
                 if let mine = f[key] {
-                    out[key] = keepingUnknownKeys(fresh: mine, old: value)
+                    out[key] = keepingUnknownKeys(fresh: mine, old: value, copied: &copied)
                 } else {
                     out[key] = value
+                    copied = true
                 }
             }
             return out
@@ -68,7 +75,7 @@ public enum CaseSchema {
             }
             return f.map { element -> Any in
                 guard let id = identity(of: element), let match = byIdentity[id] else { return element }
-                return keepingUnknownKeys(fresh: element, old: match)
+                return keepingUnknownKeys(fresh: element, old: match, copied: &copied)
             }
         }
         return fresh

@@ -111,11 +111,13 @@ public struct CaseStore: Sendable {
             throw CaseStoreError.malformed(path: path, line: pos.line, column: pos.column, message: "invalid UTF-8")
         }
         let locator = JSONLocator(bytes)
-        if let (pos, message) = locator.firstSyntaxError() {
+        // Foundation's parser is fast; the locator walks the text again only to place an error.
+        let parsed = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        if parsed == nil, let (pos, message) = locator.firstSyntaxError() {
             throw CaseStoreError.malformed(path: path, line: pos.line, column: pos.column, message: message)
         }
         // Check the version before the shape, so a newer file gets the right message.
-        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let object = parsed as? [String: Any]
         var source = data
         if let object, let version = CaseSchema.intValue(object["schemaVersion"]) {
             if version > CaseFile.currentSchemaVersion {
@@ -162,10 +164,12 @@ public struct CaseStore: Sendable {
         }
         var written: [String: Any]?
         if let old = memory.recall(), let fresh = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            let merged = CaseSchema.keepingUnknownKeys(fresh: fresh, old: old) as? [String: Any] ?? fresh
-            if let out = try? JSONSerialization.data(withJSONObject: merged, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
+            var copied = false
+            let merged = CaseSchema.keepingUnknownKeys(fresh: fresh, old: old, copied: &copied) as? [String: Any] ?? fresh
+            written = merged
+            // Re-serialising is slow (sorted keys); only needed when there was something to keep.
+            if copied, let out = try? JSONSerialization.data(withJSONObject: merged, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
                 data = out
-                written = merged
             }
         }
         let mode = FilePermissions.fileMode(replacing: fileURL, in: folder)
