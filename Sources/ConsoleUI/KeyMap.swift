@@ -35,7 +35,7 @@ public enum KeyMap {
         KeyBinding(keys: [.character("?")], keyLabel: "?", command: .toggleHelp, help: "show or hide this help", writes: false),
         KeyBinding(keys: [.escape], keyLabel: "Esc", command: .closeOverlay, help: "close help or detail", writes: false),
         KeyBinding(keys: [.ctrl("l")], keyLabel: "Ctrl-L", command: .redraw, help: "redraw the screen", writes: false),
-        KeyBinding(keys: [.character("A")], keyLabel: "A", command: .auditTrail, help: "audit trail: every change, newest first (/ filter, Esc close)", writes: false),
+        KeyBinding(keys: [.character("A")], keyLabel: "A", command: .auditTrail, help: "audit trail, newest first (/ filters, Esc closes)", writes: false),
         KeyBinding(keys: [.character("q")], keyLabel: "q", command: .quit, help: "quit (closes an open view first)", writes: false),
     ]
 

@@ -462,10 +462,13 @@ private func drawStatus(_ state: AppState, into grid: inout CellGrid, y: Int) {
     if let altered = state.snapshot?.alteredEvidence.count, altered > 0 { parts.append("\(altered) ALTERED") }
     let cols = state.size.cols
     let hintChoices = ["Tab pane  j/k move  Enter detail  Space step  ? help  q quit", "? help  q quit"]
-    let rest = " │ " + parts.joined(separator: " │ ") + " "
+    var rest = " │ " + parts.joined(separator: " │ ") + " "
+    if let message = state.message, TextWidth.width(of: message) + TextWidth.width(of: rest) + 10 > state.size.cols { rest = " " }
     // The case name gives way first, so the scan time, counts and key hints stay visible.
     let hints = hintChoices.first { TextWidth.width(of: $0) + TextWidth.width(of: rest) + 12 <= cols } ?? hintChoices[1]
-    let nameRoom = max(6, cols - TextWidth.width(of: rest) - TextWidth.width(of: hints) - 3)
+    let messageWidth = state.message.map { TextWidth.width(of: $0) + 2 } ?? 0
+    // A message (a notice, a refusal) must be readable: the case name and the hints give way to it.
+    let nameRoom = max(6, cols - TextWidth.width(of: rest) - (messageWidth > 0 ? messageWidth : TextWidth.width(of: hints)) - 3)
     if let alert = state.snapshot?.saveError {
         // A failed save takes the whole bar: the reason must be readable.
         grid.put(" SAVE FAILED: " + Sanitizer.sanitize(alert, ascii: grid.ascii), x: 0, y: y, maxWidth: cols, role: .statusAlert)
