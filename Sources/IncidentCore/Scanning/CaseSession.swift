@@ -77,6 +77,9 @@ public final class CaseSession: @unchecked Sendable {
     private var onUpdate: (@Sendable (CaseSnapshot) -> Void)?
     private var changedUnderYou: [String] = []
     private var noticeSerial = 0
+    /// Evidence records by path, as the state queue last knew them, for the scan queue's
+    /// chain-of-custody checks.
+    private let custodyRecords = RecordsBox()
     // Scan queue only.
     private let scanner: EvidenceScanner
     private var timer: (any DispatchSourceTimer)?
@@ -99,6 +102,7 @@ public final class CaseSession: @unchecked Sendable {
         self.origin = origin
         self.readOnly = readOnly
         self.diskSignature = store.signature()
+        custodyRecords.set(caseFile.evidence)
     }
 
     /// Starts background rescans every `interval` seconds (the first one at once).
@@ -171,6 +175,9 @@ public final class CaseSession: @unchecked Sendable {
 
     private struct ScanResult: Sendable {
         var changed: Set<String>
+        /// Chain-of-custody comparisons made on the scan queue (reading a grown file again is
+        /// slow), by path, with the record they were made against.
+        var custody: [String: (record: EvidenceRecord, result: Custody.Comparison)] = [:]
         /// Nil when nothing changed since the previous pass.
         var hits: [Hit]?
         var statuses: [FileStatus]?
@@ -184,7 +191,27 @@ public final class CaseSession: @unchecked Sendable {
             return ScanResult(changed: [], hits: nil, statuses: nil, version: scannedVersion, finished: Date())
         }
         scannedVersion = scanner.version
-        return ScanResult(changed: Set(changed), hits: scanner.hits, statuses: scanner.statuses, version: scannedVersion, finished: Date())
+        let statuses = scanner.statuses
+        // Compare changed files with their intake records here, not on the state queue, so a
+        // large growing log never delays an edit.
+        var custody: [String: (record: EvidenceRecord, result: Custody.Comparison)] = [:]
+        let records = custodyRecords.get()
+        let changedSet = Set(changed)
+        for status in statuses where changedSet.contains(status.path) && !status.skipped {
+            guard let record = records[status.path] else { continue }
+            if Self.needsCustodyCheck(record, status) {
+                custody[status.path] = (record, Custody.compare(store.folder.appendingPathComponent(status.path), with: record))
+            }
+        }
+        return ScanResult(changed: changedSet, custody: custody, hits: scanner.hits, statuses: statuses, version: scannedVersion, finished: Date())
+    }
+
+    /// Whether a file as scanned must be compared with its record: it differs from the record,
+    /// or the record is flagged altered and the file is not the altered version already seen.
+    private static func needsCustodyCheck(_ record: EvidenceRecord, _ status: FileStatus) -> Bool {
+        let matchesRecord = record.sha256 == status.sha256 && record.sizeBytes == status.sizeBytes
+        let matchesAlteration = record.altered.map { $0.sha256 == status.sha256 && $0.sizeBytes == status.sizeBytes } ?? false
+        return !(matchesRecord && record.altered == nil || matchesAlteration)
     }
 
     private func scanPass() {
@@ -206,14 +233,15 @@ public final class CaseSession: @unchecked Sendable {
         // Skipped entries still name their server, so a server whose only evidence is a link out
         // of the case shows up (not assessed, with the reason).
         let paths = result.changed.union(statuses.filter(\.skipped).map(\.path))
-        let dirty = !paths.isEmpty && register(changed: paths)
+        let dirty = !paths.isEmpty && register(changed: paths, custody: result.custody)
         if dirty || changedOnDisk || !pendingEdits.isEmpty {
             persist(dirty: dirty || !pendingEdits.isEmpty)
         }
     }
 
     /// Records new evidence and servers in the case; returns true when the case changed.
-    private func register(changed: Set<String>) -> Bool {
+    private func register(changed: Set<String>, custody: [String: (record: EvidenceRecord, result: Custody.Comparison)] = [:]) -> Bool {
+        defer { custodyRecords.set(caseFile.evidence) }
         var dirty = false
         let now = Date()
         var indexByPath: [String: Int] = [:]
@@ -228,11 +256,16 @@ public final class CaseSession: @unchecked Sendable {
             if status.skipped { continue }
             if let i = indexByPath[status.path] {
                 let record = caseFile.evidence[i]
-                let matchesRecord = record.sha256 == status.sha256 && record.sizeBytes == status.sizeBytes
-                let matchesAlteration = record.altered.map { $0.sha256 == status.sha256 && $0.sizeBytes == status.sizeBytes } ?? false
-                if matchesRecord && record.altered == nil || matchesAlteration { continue }
+                if !Self.needsCustodyCheck(record, status) { continue }
                 // Chain of custody: only a pure append extends the record; anything else is altered.
-                switch Custody.compare(store.folder.appendingPathComponent(status.path), with: record, now: now) {
+                // Use the comparison the scan queue made when it was made against this record.
+                let comparison: Custody.Comparison
+                if let done = custody[status.path], done.record == record {
+                    comparison = done.result
+                } else {
+                    comparison = Custody.compare(store.folder.appendingPathComponent(status.path), with: record, now: now)
+                }
+                switch comparison {
                 case .unchanged:
                     if record.altered != nil {
                         caseFile.evidence[i].altered = nil
@@ -279,6 +312,7 @@ public final class CaseSession: @unchecked Sendable {
 
     /// Installs the case as read from disk, noting what others changed in fields this console shows.
     private func adopt(_ disk: CaseFile) {
+        defer { custodyRecords.set(caseFile.evidence) }
         let notices = caseFile.changesByOthers(in: disk)
         if !notices.isEmpty {
             changedUnderYou = notices
@@ -353,5 +387,22 @@ public final class CaseSession: @unchecked Sendable {
     private func publish() {
         guard let onUpdate else { return }
         onUpdate(snapshot())
+    }
+}
+
+/// Evidence records by path, shared between the session's two queues.
+private final class RecordsBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var records: [String: EvidenceRecord] = [:]
+
+    func set(_ list: [EvidenceRecord]) {
+        var map: [String: EvidenceRecord] = [:]
+        for r in list { map[r.path] = r }
+        lock.lock(); records = map; lock.unlock()
+    }
+
+    func get() -> [String: EvidenceRecord] {
+        lock.lock(); defer { lock.unlock() }
+        return records
     }
 }
