@@ -162,6 +162,8 @@ struct CaseFileSafetyTests {
         ])
         let bad = CaseCheck.check(Data("{\"schemaVersion\": 2,\n \"name\": [}".utf8), file: "c.json", playbook: try Playbook.builtIn())
         #expect(bad.count == 1 && bad[0].isError && bad[0].line == 2 && bad[0].column == 11)
+        let newer = CaseCheck.check(Data("{\n  \"schemaVersion\": 9}".utf8), file: "c.json", playbook: try Playbook.builtIn())
+        #expect(newer.map(\.description) == ["c.json:2:20: error: schemaVersion 9 is newer than this console supports (2); upgrade the console"])
     }
 
     // MARK: Backup and restore

@@ -130,6 +130,24 @@ struct CustodySessionTests {
         #expect(store.signature() == signature)
     }
 
+    @Test func ownSavedChangesAreNotReportedAsSomeoneElses() throws {
+        let dir = try TempDir("own")
+        let mine = try session(dir, responder: "bob")
+        mine.perform(.setStep(server: "EXCH01", step: "patch", state: .done, note: "n"))
+        mine.perform(.triage(hitId: "0123456789abcdef", decision: .confirmed, note: ""))
+        _ = mine.currentSnapshot()
+        let store = CaseStore(folder: dir.url)
+        try store.withLock {
+            var c = try store.load()
+            c.apply(.setStep(server: "EXCH01", step: "inventory", state: .inProgress, note: nil), by: "alice", at: Date())
+            c.apply(.triage(hitId: "fedcba9876543210", decision: .falsePositive, note: ""), by: "alice", at: Date())
+            try store.save(c)
+        }
+        let seen = mine.scanOnce()
+        #expect(seen.changedUnderYou == ["EXCH01/inventory: todo → in-progress by alice", "hit fedcba9876543210: untriaged → false-positive by alice"])
+        #expect(seen.caseFile.stepState(server: "EXCH01", step: "patch") == .done)
+    }
+
     @Test func readOnlySessionWritesNothing() throws {
         let dir = try TempDir("ro")
         let store = CaseStore(folder: dir.url)

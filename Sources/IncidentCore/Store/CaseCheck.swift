@@ -133,6 +133,10 @@ public enum CaseCheck {
             return out + danglingReferences(in: caseFile, playbook: playbook).map(report)
         } catch let CaseStoreError.malformed(_, line, column, message) {
             return [Report(file: file, line: line, column: column, message: message, isError: true)]
+        } catch let CaseStoreError.newerSchema(_, found, supported) {
+            let pos = locator.position(of: [.key("schemaVersion")])
+            return [Report(file: file, line: pos.line, column: pos.column,
+                           message: "schemaVersion \(found) is newer than this console supports (\(supported)); upgrade the console", isError: true)]
         } catch let error as CaseStoreError {
             return [Report(file: file, line: 1, column: 1, message: "\(error)", isError: true)]
         } catch {

@@ -30,16 +30,23 @@ extension CaseFile {
     /// case as it is on disk now), for the fields the console shows: checklist steps and triage
     /// decisions. Each line reads like `EXCH01/patch: done → blocked by alice`.
     public func changesByOthers(in newer: CaseFile) -> [String] {
+        // Dates are compared as written (milliseconds): an entry this console made and saved
+        // has a finer time in memory than the same entry read back.
+        func same(_ a: ChecklistEntry?, _ b: ChecklistEntry) -> Bool {
+            guard let a else { return false }
+            return a.state == b.state && a.by == b.by && a.note == b.note && Timestamps.iso8601(a.at) == Timestamps.iso8601(b.at)
+        }
+        func key(_ t: TriageDecision) -> String { "\(t.hitId)\u{1}\(Timestamps.iso8601(t.at))\u{1}\(t.by)" }
         var out: [String] = []
         for (server, steps) in newer.checklists.sorted(by: { $0.key < $1.key }) {
-            for (step, entry) in steps.sorted(by: { $0.key < $1.key }) where checklists[server]?[step] != entry {
+            for (step, entry) in steps.sorted(by: { $0.key < $1.key }) where !same(checklists[server]?[step], entry) {
                 let before = checklists[server]?[step]?.state ?? .todo
                 out.append("\(server)/\(step): \(before.rawValue) → \(entry.state.rawValue) by \(entry.by)")
             }
         }
-        if newer.triage.count > triage.count || newer.triage.prefix(triage.count) != triage[...] {
-            let known = Set(triage.map { "\($0.hitId)\u{1}\($0.at.timeIntervalSince1970)\u{1}\($0.by)" })
-            for t in newer.triage where !known.contains("\(t.hitId)\u{1}\(t.at.timeIntervalSince1970)\u{1}\(t.by)") {
+        if newer.triage.count != triage.count || zip(newer.triage, triage).contains(where: { key($0) != key($1) }) {
+            let known = Set(triage.map(key))
+            for t in newer.triage where !known.contains(key(t)) {
                 let before = triageDecision(for: t.hitId)?.decision.rawValue ?? "untriaged"
                 out.append("hit \(t.hitId): \(before) → \(t.decision.rawValue) by \(t.by)")
             }
