@@ -103,6 +103,15 @@ struct CaseFileSafetyEndToEndTests {
         let template = root.appendingPathComponent("template")
         #expect(try run(incidentBinary.path, ["demo", "--dir", template.path, "--no-open"]).status == 0)
         let ids = ["inventory", "preserve", "log-coverage", "test-proxylogon", "msert", "web-shells", "patch", "credentials"]
+        // Calibrate: how long does an uninterrupted run of 40 edits take on this machine? Kills
+        // are then spread over that time (and a little after), wherever the saves fall.
+        let calibration = root.appendingPathComponent("calibration")
+        try FileManager.default.copyItem(at: template, to: calibration)
+        let calibrationEdits = root.appendingPathComponent("calibration.txt")
+        try (0..<40).map { "EXCH01 \(ids[$0 % ids.count]) done c-\($0)" }.joined(separator: "\n").write(to: calibrationEdits, atomically: true, encoding: .utf8)
+        let started = Date()
+        #expect(try run(incidentBinary.path, ["step", "set", calibration.path, "--from", calibrationEdits.path]).status == 0)
+        let fullRun = max(0.05, Date().timeIntervalSince(started))
         var generator = SystemRandomNumberGenerator()
         var acknowledgedTotal = 0
         var killedMidway = 0
@@ -112,7 +121,7 @@ struct CaseFileSafetyEndToEndTests {
             let lines = (0..<40).map { "EXCH01 \(ids[$0 % ids.count]) \($0 % 2 == 0 ? "done" : "blocked") r\(run)-\($0)" }
             let edits = root.appendingPathComponent("edits\(run).txt")
             try lines.joined(separator: "\n").write(to: edits, atomically: true, encoding: .utf8)
-            let delay = Double.random(in: 0..<0.6, using: &generator)
+            let delay = Double.random(in: 0..<(fullRun * 1.1), using: &generator)
             let out = try runAndKill(["step", "set", dir.path, "--from", edits.path], after: delay,
                                      stdoutFile: root.appendingPathComponent("out\(run).txt"))
             let acknowledged = out.split(separator: "\n", omittingEmptySubsequences: true).filter { $0.hasPrefix("saved ") && out.contains($0 + "\n") }.count
