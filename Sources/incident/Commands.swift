@@ -89,10 +89,14 @@ enum CaseLoader {
         let engine: RuleEngine
         let playbook: Playbook
         do {
-            engine = try RuleEngine.builtIn()
             playbook = try Playbook.builtIn()
         } catch {
             fail("built-in data: \(error)")
+        }
+        do {
+            engine = try RuleEngine.forCase(folder: store.folder, caseFile: caseFile)
+        } catch {
+            fail("indicators: \(error)")
         }
         return (store, caseFile, engine, playbook)
     }

@@ -21,6 +21,8 @@ public struct CaseFile: Codable, Sendable, Equatable {
     public var checklists: [String: [String: ChecklistEntry]]
     /// Append-only audit trail, oldest first.
     public var audit: [AuditEntry]
+    /// Indicator packs imported into this case (`incident indicators import`); nil when none.
+    public var indicatorPacks: [IndicatorPackRecord]?
 
     public init(
         caseId: String = UUID().uuidString.lowercased(),
