@@ -90,10 +90,11 @@ enum CaseLoader {
         let playbook: Playbook
         do {
             engine = try RuleEngine.builtIn()
-            playbook = try Playbook.builtIn()
         } catch {
             fail("built-in data: \(error)")
         }
+        // The case's own playbook.json (if any) extends the built-in one; its errors name the file.
+        do { playbook = try Playbook.forCase(folder: store.folder) } catch { fail("\(error)") }
         return (store, caseFile, engine, playbook)
     }
 }

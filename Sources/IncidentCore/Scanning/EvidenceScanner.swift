@@ -27,6 +27,8 @@ public struct FileStatus: Sendable, Equatable, Codable {
     /// True for files that were not read at all (see the warning): links out of the case folder,
     /// files outside any server folder, unreadable folders. They are not registered as evidence.
     public var skipped: Bool = false
+    /// The highest CU-level Exchange build the file shows (see ``BuildEvidence``), short form.
+    public var exchangeBuild: String?
 
     /// True when the indicators were evaluated on this file's content.
     public var checked: Bool { format != nil }
@@ -321,6 +323,7 @@ final class FileCursor {
         status.firstEvent = nil
         status.lastEvent = nil
         status.warnings = []
+        status.exchangeBuild = nil
     }
 
     /// Brings the cursor up to date with the file. Returns true when anything was read.
@@ -516,6 +519,10 @@ final class FileCursor {
             parser = working
             self.parser = parser
             lineCount += 1
+        }
+        if final, let build = BuildEvidence.cuBuild(line: line.text, record: record),
+           status.exchangeBuild.flatMap(ExchangeBuild.init(parsing:)).map({ $0 < build }) ?? true {
+            status.exchangeBuild = build.description
         }
         guard let record else { return }
         if final {
