@@ -87,7 +87,11 @@ func walkthroughLines(_ state: AppState, width: Int, ascii: Bool) -> [(String, R
     add("\(stepGlyph(st)) Step \(position): \(step.title)", .header)
     if step.applies(verdict: server.verdict, patchState: server.patchState) {
         var who = ""
-        if let entry { who = " — by \(Sanitizer.sanitize(entry.by, ascii: ascii)) at \(Timestamps.iso8601(entry.at))" }
+        if let entry {
+            // An automatic change says its reason on the next line.
+            let by = automaticReason(entry) == nil ? " by \(Sanitizer.sanitize(entry.by, ascii: ascii))" : ""
+            who = " —\(by) at \(Timestamps.iso8601(entry.at))"
+        }
         add("State: \(st.rawValue)\(who)", stepRole(st))
     } else {
         add("Does not apply to this server: \(notApplicableMessage(step))", .muted)
@@ -103,8 +107,8 @@ func walkthroughLines(_ state: AppState, width: Int, ascii: Bool) -> [(String, R
     }
     if step.id == "log-coverage", let info = caseFile?.server(named: server.name), let cf = caseFile {
         let start = Timestamps.iso8601(Remediation.exposureWindowStart(for: info, in: cf))
-        let end = Remediation.exposureWindowEnd(for: info, in: cf).map { " until " + Timestamps.iso8601($0) } ?? ", still open"
-        add("Exposure window: from \(start)\(end); logs must reach back to \(start).", .severityMedium)
+        let end = Remediation.exposureWindowEnd(for: info, in: cf).map(Timestamps.iso8601) ?? "still open"
+        add("Exposure window: \(start) → \(end). Logs must reach back to its start.", .severityMedium)
     }
     add("")
     add(step.guidance)
@@ -118,7 +122,7 @@ func walkthroughLines(_ state: AppState, width: Int, ascii: Bool) -> [(String, R
 }
 
 /// The rectangle of the walk-through view for a screen size.
-func walkthroughRect(_ size: Size) -> Rect { Rect(x: 1, y: 0, width: size.cols - 2, height: size.rows - 1) }
+func walkthroughRect(_ size: Size) -> Rect { Rect(x: 0, y: 0, width: size.cols, height: size.rows - 1) }
 
 /// How far the walk-through's step can scroll (lines beyond one screenful).
 func walkthroughMaxScroll(_ state: AppState) -> Int {
