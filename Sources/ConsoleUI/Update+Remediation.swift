@@ -154,6 +154,8 @@ func updateWalkthrough(_ state: inout AppState, _ key: Key) -> [Effect] {
             state.message = notApplicableMessage(step)
             return []
         }
+        // Already there: keep who set it and why (an automatic "done" keeps its reason).
+        if state.snapshot?.caseFile.stepState(server: server.name, step: step.id) == target { return [] }
         return [.perform(.setStep(server: server.name, step: step.id, state: target, note: nil))]
     }
     switch key {
@@ -173,7 +175,7 @@ func updateWalkthrough(_ state: inout AppState, _ key: Key) -> [Effect] {
         move(Int.max / 2)
     case .character("d"):
         let effects = set(.done)
-        if !effects.isEmpty { move(1) }
+        if state.message == nil { move(1) }
         return effects
     case .character("s"):
         return set(.inProgress)
