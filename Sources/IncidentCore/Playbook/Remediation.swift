@@ -168,7 +168,7 @@ public enum Remediation {
     ///
     /// - The `patch` step is done automatically when the recorded build is at or above the fixed
     ///   build, by `incident (build X ≥ fixed Y)`; an automatic done is reopened when the build
-    ///   no longer qualifies. A responder's own state is never overridden by the build.
+    ///   no longer qualifies. A responder's own `done` or `not-applicable` is never changed by the build.
     /// - The `web-shells` step, once done, is reopened (to `todo`) by a counted critical hit that
     ///   is new since it was done: one whose id is not among ``ChecklistEntry/hitsAtDone``, or,
     ///   when those were not recorded, whose evidence file was registered or grew after the step

@@ -9,17 +9,19 @@ import Foundation
 /// is installed, so the revision is dropped: such a build can show a CU unpatched (one without a
 /// fix) but never that an SU is installed.
 public enum BuildEvidence {
-    /// The CU-level build a line shows, if any. Cheap for lines that show none.
+    /// The CU-level build a line shows, if any. The scanner asks for every `#Version:` line, and
+    /// for records only until a file has shown a build (so the cost is a few lookups per file).
     public static func cuBuild(line raw: String, record: LogRecord?) -> ExchangeBuild? {
         if raw.hasPrefix("#Version:") {
             return cuLevel(ExchangeBuild(parsing: String(raw.dropFirst(9))))
         }
         guard let record else { return nil }
-        if let major = record.value("MajorVersion"), let minor = record.value("MinorVersion"), let build = record.value("BuildVersion"),
+        if let major = record.value(lowercased: "majorversion"), let minor = record.value(lowercased: "minorversion"),
+           let build = record.value(lowercased: "buildversion"),
            let b = ExchangeBuild(parsing: "\(major).\(minor).\(build)"), b.build > 0 {
             return b
         }
-        if let stem = record.value("url-stem"), stem.contains("/1") {
+        if let stem = record.value(lowercased: "url-stem"), stem.contains("/1") {
             for part in stem.split(separator: "/").prefix(4) where part.hasPrefix("15.") || part.hasPrefix("14.") {
                 if let b = cuLevel(ExchangeBuild(parsing: String(part))) { return b }
             }

@@ -27,7 +27,8 @@ public struct FileStatus: Sendable, Equatable, Codable {
     /// True for files that were not read at all (see the warning): links out of the case folder,
     /// files outside any server folder, unreadable folders. They are not registered as evidence.
     public var skipped: Bool = false
-    /// The highest CU-level Exchange build the file shows (see ``BuildEvidence``), short form.
+    /// The CU-level Exchange build the file shows (see ``BuildEvidence``), short form: the highest
+    /// `#Version:` directive, else the first build a record shows.
     public var exchangeBuild: String?
 
     /// True when the indicators were evaluated on this file's content.
@@ -520,7 +521,8 @@ final class FileCursor {
             self.parser = parser
             lineCount += 1
         }
-        if final, let build = BuildEvidence.cuBuild(line: line.text, record: record),
+        if final, status.exchangeBuild == nil || line.text.hasPrefix("#Version:"),
+           let build = BuildEvidence.cuBuild(line: line.text, record: record),
            status.exchangeBuild.flatMap(ExchangeBuild.init(parsing:)).map({ $0 < build }) ?? true {
             status.exchangeBuild = build.description
         }
