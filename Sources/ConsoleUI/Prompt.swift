@@ -1,3 +1,4 @@
+import IncidentCore
 import TerminalCore
 
 /// A one-line text editor for the status line: the filter, a triage note, a build number.
@@ -61,6 +62,11 @@ public struct LineEditor: Sendable, Equatable {
 /// What a prompt's text is for. Each console feature that asks for text adds a case and
 /// handles it in ``submitPrompt(_:_:_:)``.
 public enum PromptPurpose: Sendable, Equatable {
+    /// The Exchange build of a server (`b`).
+    case build(server: String)
+    /// A note on a step; with a state, the step is set to it (`B` blocked, `X` not applicable),
+    /// without, only the note changes (`m`).
+    case stepNote(server: String, step: String, state: StepState?)
 }
 
 /// A prompt shown on the status line while the responder types.
@@ -97,6 +103,10 @@ func updatePrompt(_ state: inout AppState, _ key: Key) -> [Effect] {
 /// Acts on submitted prompt text.
 func submitPrompt(_ purpose: PromptPurpose, _ text: String, _ state: inout AppState) -> [Effect] {
     switch purpose {
+    case let .build(server):
+        return submitBuild(server: server, text, &state)
+    case let .stepNote(server, step, stepState):
+        return submitStepNote(server: server, step: step, state: stepState, text, &state)
     }
 }
 
