@@ -84,3 +84,20 @@ struct ReportCommandTests {
         #expect(try Data(contentsOf: dir.appendingPathComponent("case.json")) == before)
     }
 }
+
+@Suite("Shell completion")
+struct CompletionTests {
+    @Test("completion scripts are generated for bash, zsh and fish; the bash one parses")
+    func scripts() throws {
+        for shell in ["bash", "zsh", "fish"] {
+            let r = try run(incidentBinary.path, ["--generate-completion-script", shell])
+            #expect(r.status == 0)
+            #expect(r.stdout.contains("indicators"), "\(shell) script names the subcommands")
+            #expect(r.stdout.contains("report"))
+        }
+        let script = temporaryFolder("completion").appendingPathComponent("incident.bash")
+        try FileManager.default.createDirectory(at: script.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(try run(incidentBinary.path, ["--generate-completion-script", "bash"]).stdout.utf8).write(to: script)
+        #expect(try run("/bin/bash", ["-n", script.path]).status == 0)
+    }
+}
