@@ -122,3 +122,15 @@ struct RemediationUITests {
         #expect(main.row(29).contains("done 0/3"))
     }
 }
+
+@Suite("Help with the remediation keys")
+struct RemediationHelpTests {
+    @Test("at 80×24 the help still shows every key")
+    func helpFitsAt80x24() throws {
+        var state = try demoState()
+        _ = press(&state, .character("?"))
+        let text = render(state).text()
+        for b in KeyMap.bindings { #expect(text.contains(b.help), "\(b.keyLabel)") }
+        #expect(!text.contains("more: enlarge the window"))
+    }
+}
