@@ -109,6 +109,14 @@ func walkthroughLines(_ state: AppState, width: Int, ascii: Bool) -> [(String, R
         let start = Timestamps.iso8601(Remediation.exposureWindowStart(for: info, in: cf))
         let end = Remediation.exposureWindowEnd(for: info, in: cf).map(Timestamps.iso8601) ?? "still open"
         add("Exposure window: \(start) → \(end). Logs must reach back to its start.", .severityMedium)
+        let events = (state.snapshot?.statuses ?? []).filter { $0.server.lowercased() == server.name.lowercased() }.compactMap(\.firstEvent)
+        if let oldest = events.min() {
+            let reaches = oldest <= Remediation.exposureWindowStart(for: info, in: cf)
+            add("Oldest evidence event: \(Timestamps.iso8601(oldest))" + (reaches ? " (reaches the window start)." : " — after the window start: logs too short."),
+                reaches ? .stepDone : .severityHigh)
+        } else {
+            add("No dated event in this server's evidence yet.", .severityHigh)
+        }
     }
     add("")
     add(step.guidance)

@@ -420,7 +420,7 @@ private func recolorEscapes(_ grid: inout CellGrid, x: Int, y: Int, width: Int) 
 private func drawHelp(_ state: AppState, into grid: inout CellGrid, _ body: Rect) {
     let bindings = KeyMap.bindings.filter { !(state.readOnly && $0.writes) }
     let width = min(body.width - 4, 76)
-    let height = min(body.height - 2, bindings.count + 4)
+    let height = min(body.height - 1, bindings.count + 4)
     let r = Rect(x: (body.width - width) / 2, y: 1, width: width, height: height)
     drawFrame(&grid, r, title: "Keys (? or Esc to close)", focused: true)
     let inner = r.inset(1)

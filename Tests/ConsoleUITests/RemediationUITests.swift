@@ -114,11 +114,26 @@ struct RemediationUITests {
         #expect(text.contains("Set by the evidence: build 15.1.2106.13 ≥ fixed 15.1.2106.13"))
         #expect(text.contains("Not done: a server is done only when patched and investigated-clean or remediated"))
         state.walkthrough?.stepIndex = try #require(playbook.steps.firstIndex { $0.id == "log-coverage" })
-        #expect(render(state).text().contains("Exposure window: 2021-01-01T00:00:00.000Z → still open. Logs must reach back to its start."))
+        let coverage = render(state).text()
+        #expect(coverage.contains("Exposure window: 2021-01-01T00:00:00.000Z → still open. Logs must reach back to its start."))
+        // The demo's EXCH01 logs start on 2021-03-02: short of the window.
+        #expect(coverage.contains("Oldest evidence event: 2021-03-02T14:20:16.502Z — after the window start: logs too short."), "\(coverage)")
         // The server pane marks it patched but compromised, and the status bar counts no server done.
         _ = press(&state, .escape)
         let main = render(state)
         #expect(main.row(2).hasPrefix("│EXCH01      compromised  PC   69  1/13│"))
         #expect(main.row(29).contains("done 0/3"))
+    }
+}
+
+@Suite("Help with the remediation keys")
+struct RemediationHelpTests {
+    @Test("at 80×24 the help still shows every key")
+    func helpFitsAt80x24() throws {
+        var state = try demoState()
+        _ = press(&state, .character("?"))
+        let text = render(state).text()
+        for b in KeyMap.bindings { #expect(text.contains(b.help), "\(b.keyLabel)") }
+        #expect(!text.contains("more: enlarge the window"))
     }
 }

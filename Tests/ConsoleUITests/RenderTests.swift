@@ -102,7 +102,7 @@ struct RenderTests {
         var state = try demoState(cols: 60, rows: 16)
         _ = press(&state, .character("?"))
         let text = render(state).text()
-        #expect(text.contains("+9 more: enlarge the window to see all keys"))
+        #expect(text.contains("+8 more: enlarge the window to see all keys"))
         #expect(text.contains("next row"))
     }
 

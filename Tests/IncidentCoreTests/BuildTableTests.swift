@@ -164,6 +164,11 @@ struct BuildEvidenceTests {
         let (snap, _) = try DemoCaseTests.scanDemo()
         let proxy = try #require(snap.statuses.first { $0.path == "evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2021030306-1.LOG" })
         #expect(proxy.exchangeBuild == "15.1.2106")
+        // ECP Server logs: `#Version: 15.0.0.0` is ignored, `S:BLD=15.1.2106.2` counts (at the CU level).
+        let ecp = try #require(snap.statuses.first { $0.path == "evidence/EXCH01/Logging/ECP/Server/ECPServer20210303-1.LOG" })
+        #expect(ecp.exchangeBuild == "15.1.2106")
+        // IIS logs of the demo carry no version folder.
+        #expect(snap.statuses.first { $0.path == "evidence/EXCH01/IIS/W3SVC1/u_ex210303.log" }?.exchangeBuild == nil)
         var caseFile = snap.caseFile
         caseFile.servers[0].exchangeBuild = nil
         let (state, reason) = Remediation.patchState(server: caseFile.servers[0], caseFile: caseFile, logBuild: ExchangeBuild(15, 1, 2106))

@@ -276,6 +276,25 @@ struct RemediationTests {
         }
     }
 
+    @Test("a note keeps the step's state, who set it and when; the audit names the note's author")
+    func stepNote() throws {
+        let demo = try DemoSession("note")
+        _ = demo.perform(.setStep(server: "EXCH02", step: "preserve", state: .blocked, note: "no FTK licence"))
+        let before = try #require(try demo.onDisk().checklists["EXCH02"]?["preserve"])
+        _ = demo.perform(.noteStep(server: "EXCH02", step: "preserve", note: "licence ordered"))
+        let cf = try demo.onDisk()
+        let after = try #require(cf.checklists["EXCH02"]?["preserve"])
+        #expect(after.state == .blocked)
+        #expect(after.at == before.at)
+        #expect(after.note == "licence ordered")
+        let audit = try #require(cf.audit.last)
+        #expect(audit.action == "checklist.note")
+        #expect(audit.field == "EXCH02/preserve")
+        #expect(audit.before == "no FTK licence")
+        #expect(audit.after == "licence ordered")
+        #expect(audit.by == "tester")
+    }
+
     @Test("older case files without the new fields still load")
     func oldCaseFilesLoad() throws {
         let json = """

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Sources (``../shared/knowledge/proxylogon.md`` §3.3): the `#Version:` directive of Exchange
 /// logs (`#Version: 15.01.2106.002`), the HttpProxy columns `MajorVersion`, `MinorVersion`,
-/// `BuildVersion`, and version folders in request paths (`/owa/auth/15.1.2176/…`,
+/// `BuildVersion`, the ECP Server log's `S:BLD` pair, and version folders in request paths (`/owa/auth/15.1.2176/…`,
 /// `/ecp/15.1.2176.2/…`). In public samples these stay at the CU's build after a security update
 /// is installed, so the revision is dropped: such a build can show a CU unpatched (one without a
 /// fix) but never that an SU is installed.
@@ -21,6 +21,8 @@ public enum BuildEvidence {
            let b = ExchangeBuild(parsing: "\(major).\(minor).\(build)"), b.build > 0 {
             return b
         }
+        // ECP Server log `EventData` pair `S:BLD=15.1.2106.2` (the ECP log's own `#Version:` is 15.0.0.0).
+        if let bld = record.value(lowercased: "s:bld"), let b = cuLevel(ExchangeBuild(parsing: bld)) { return b }
         if let stem = record.value(lowercased: "url-stem"), stem.contains("/1") {
             for part in stem.split(separator: "/").prefix(4) where part.hasPrefix("15.") || part.hasPrefix("14.") {
                 if let b = cuLevel(ExchangeBuild(parsing: String(part))) { return b }
