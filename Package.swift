@@ -9,6 +9,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries: ncursesw (wide-character API) and libc's wcwidth.
@@ -19,7 +20,7 @@ let package = Package(
         // Core: case model, case store, indicators, parsers, scanner, playbook. No UI, no curses.
         .target(
             name: "IncidentCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams")],
             resources: [.embedInCode("Resources/indicators.json"), .embedInCode("Resources/playbook.json")]
         ),
         // Cells, grid, text width and sanitising, keys. No curses.

@@ -48,6 +48,8 @@ public struct AppState: Sendable {
     public var audit: AuditViewState?
     /// The last ``CaseSnapshot/noticeSerial`` shown in the status bar.
     public var seenNoticeSerial = 0
+    /// The checklist walk-through view, while open (keys go to it after the prompt).
+    public var walkthrough: Walkthrough?
 
     public init(caseName: String, playbook: Playbook, size: Size, readOnly: Bool = false) {
         self.caseName = caseName

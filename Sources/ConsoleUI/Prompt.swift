@@ -1,3 +1,4 @@
+import IncidentCore
 import TerminalCore
 
 /// A one-line text editor for the status line: the filter, a triage note, a build number.
@@ -63,6 +64,11 @@ public struct LineEditor: Sendable, Equatable {
 public enum PromptPurpose: Sendable, Equatable {
     /// Text filter of the audit trail view.
     case auditFilter
+    /// The Exchange build of a server (`b`).
+    case build(server: String)
+    /// A note on a step; with a state, the step is set to it (`B` blocked, `X` not applicable),
+    /// without, only the note changes (`m`).
+    case stepNote(server: String, step: String, state: StepState?)
 }
 
 /// A prompt shown on the status line while the responder types.
@@ -100,6 +106,10 @@ func updatePrompt(_ state: inout AppState, _ key: Key) -> [Effect] {
 func submitPrompt(_ purpose: PromptPurpose, _ text: String, _ state: inout AppState) -> [Effect] {
     switch purpose {
     case .auditFilter: return submitAuditFilter(text, &state)
+    case let .build(server):
+        return submitBuild(server: server, text, &state)
+    case let .stepNote(server, step, stepState):
+        return submitStepNote(server: server, step: step, state: stepState, text, &state)
     }
 }
 

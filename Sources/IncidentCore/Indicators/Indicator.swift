@@ -65,11 +65,18 @@ public struct Indicator: Codable, Sendable, Equatable, Identifiable {
 /// (array), `startsWith`, `startsWithAny` (array), `endsWith`, `endsWithAny` (array), `inList` / `notInList` (name of a
 /// list in the pack), `userAgentInList` (list name; `+`, commas and repeated spaces are folded so
 /// IIS and HttpProxy spellings compare equal), `regex` (ICU syntax), `empty` (true/false),
-/// `predicate` (a named check written in code: `ecpScriptInUrl`, `oabPathOutsideClientAccess`).
+/// `predicate` (a named check written in code: `ecpScriptInUrl`, `oabPathOutsideClientAccess`),
+/// `regexInList` (name of a pattern list in the pack: any of its regexes matches, unless that
+/// regex's exclusion also matches), `domainInList` (list name: the host or one of its parent
+/// domains is listed). The field `raw-line` is the whole evidence line.
 public struct Condition: Codable, Sendable, Equatable {
     public enum Operator: String, Codable, Sendable, CaseIterable {
         case like, notLike, likeAny, notLikeAny, equals, notEquals, contains, notContains, containsAny
         case startsWith, startsWithAny, endsWith, endsWithAny, inList, notInList, userAgentInList, regex, empty, predicate
+        /// Any regex of a pattern list of the pack (``IndicatorPack/patternLists``) matches.
+        case regexInList
+        /// The value is a host name equal to, or below, a domain of a list (`a.evil.com` is in `evil.com`).
+        case domainInList
     }
 
     public var field: String
@@ -137,4 +144,16 @@ public struct IndicatorPack: Codable, Sendable, Equatable {
     /// Value lists (hashes, IP addresses, paths, user agents) referenced by `inList` conditions.
     public var lists: [String: [String]]
     public var indicators: [Indicator]
+    /// Regex lists referenced by `regexInList` conditions (imported packs); nil when none.
+    public var patternLists: [String: [PatternEntry]]? = nil
+
+    public init(name: String, version: String, description: String? = nil, lists: [String: [String]],
+                indicators: [Indicator], patternLists: [String: [PatternEntry]]? = nil) {
+        self.name = name
+        self.version = version
+        self.description = description
+        self.lists = lists
+        self.indicators = indicators
+        self.patternLists = patternLists
+    }
 }

@@ -46,6 +46,10 @@ public enum CaseEdit: Sendable, Equatable {
     case setStep(server: String, step: String, state: StepState, note: String?)
     /// Records a triage decision for a hit.
     case triage(hitId: String, decision: TriageDecision.Decision, note: String)
+    /// Changes a server's recorded facts (build, FQDN, role, exposure dates).
+    case setServer(name: String, changes: ServerChanges)
+    /// Sets a checklist step's note, keeping its state.
+    case noteStep(server: String, step: String, note: String)
 }
 
 /// Owns one open case: its file, its scanner, and the background rescan timer.
@@ -161,6 +165,7 @@ public final class CaseSession: @unchecked Sendable {
             let now = Date()
             self.apply(edit, at: now)
             self.pendingEdits.append((edit, now))
+            _ = self.reconcile(at: now)
             self.persist(dirty: true)
             self.publish()
         }
@@ -233,7 +238,9 @@ public final class CaseSession: @unchecked Sendable {
         // Skipped entries still name their server, so a server whose only evidence is a link out
         // of the case shows up (not assessed, with the reason).
         let paths = result.changed.union(statuses.filter(\.skipped).map(\.path))
-        let dirty = !paths.isEmpty && register(changed: paths, custody: result.custody)
+        let registered = !paths.isEmpty && register(changed: paths, custody: result.custody)
+        let automatic = !readOnly && reconcile(at: result.finished)
+        let dirty = registered || automatic
         if dirty || changedOnDisk || !pendingEdits.isEmpty {
             persist(dirty: dirty || !pendingEdits.isEmpty)
         }
@@ -321,6 +328,12 @@ public final class CaseSession: @unchecked Sendable {
         caseFile = disk
     }
 
+    /// Lets the evidence complete or reopen checklist steps (see ``Remediation/reconcile(_:hits:playbook:at:)``).
+    /// - Returns: true when the case changed.
+    private func reconcile(at now: Date) -> Bool {
+        Remediation.reconcile(&caseFile, hits: passes > 0 ? hits : nil, playbook: playbook, at: now)
+    }
+
     /// Saves the case under the case lock. When someone else changed `case.json` since this
     /// session last read or wrote it, their version is loaded first and this session's unsaved
     /// edits and evidence records are applied on top, so nobody's work is overwritten. A file that
@@ -349,6 +362,7 @@ public final class CaseSession: @unchecked Sendable {
                     adopt(disk)
                     for (edit, at) in edits { apply(edit, at: at) }
                     if register(changed: Set(statuses.map(\.path))) { dirty = true }
+                    if reconcile(at: Date()) { dirty = true }
                 }
                 guard dirty || !pendingEdits.isEmpty else {
                     diskSignature = store.signature()
@@ -370,8 +384,19 @@ public final class CaseSession: @unchecked Sendable {
         }
     }
 
+    /// The highest CU-level build each server's evidence shows (lowercased server name → build).
+    private var logBuilds: [String: ExchangeBuild] {
+        var builds: [String: ExchangeBuild] = [:]
+        for status in statuses {
+            guard let b = status.exchangeBuild.flatMap(ExchangeBuild.init(parsing:)) else { continue }
+            let key = status.server.lowercased()
+            if builds[key].map({ $0 < b }) ?? true { builds[key] = b }
+        }
+        return builds
+    }
+
     private func snapshot() -> CaseSnapshot {
-        var summaries = Verdicts.summarize(caseFile: caseFile, statuses: statuses, hits: hits, playbook: playbook)
+        var summaries = Verdicts.summarize(caseFile: caseFile, statuses: statuses, hits: hits, playbook: playbook, logBuilds: logBuilds)
         if passes == 0 {
             for name in provisionalServers where caseFile.serverIndex(named: name) == nil {
                 let steps = playbook.applicableSteps(verdict: .notAssessed).count

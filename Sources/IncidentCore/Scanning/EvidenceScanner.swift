@@ -27,6 +27,9 @@ public struct FileStatus: Sendable, Equatable, Codable {
     /// True for files that were not read at all (see the warning): links out of the case folder,
     /// files outside any server folder, unreadable folders. They are not registered as evidence.
     public var skipped: Bool = false
+    /// The CU-level Exchange build the file shows (see ``BuildEvidence``), short form: the highest
+    /// `#Version:` directive, else the first build a record shows.
+    public var exchangeBuild: String?
 
     /// True when the indicators were evaluated on this file's content.
     public var checked: Bool { format != nil }
@@ -321,6 +324,7 @@ final class FileCursor {
         status.firstEvent = nil
         status.lastEvent = nil
         status.warnings = []
+        status.exchangeBuild = nil
     }
 
     /// Brings the cursor up to date with the file. Returns true when anything was read.
@@ -516,6 +520,11 @@ final class FileCursor {
             parser = working
             self.parser = parser
             lineCount += 1
+        }
+        if final, status.exchangeBuild == nil || line.text.hasPrefix("#Version:"),
+           let build = BuildEvidence.cuBuild(line: line.text, record: record),
+           status.exchangeBuild.flatMap(ExchangeBuild.init(parsing:)).map({ $0 < build }) ?? true {
+            status.exchangeBuild = build.description
         }
         guard let record else { return }
         if final {

@@ -14,6 +14,17 @@ public struct ServerSummary: Sendable, Equatable {
     /// Applicable checklist steps, and how many of them are done or not applicable.
     public var stepsDone: Int
     public var stepsApplicable: Int
+    /// Patch axis and why (see ``PatchState``).
+    public var patchState: PatchState = .unknown
+    public var patchReason: String = ""
+    /// Compromise axis and why (see ``CompromiseState``).
+    public var compromiseState: CompromiseState = .unknown
+    public var compromiseReason: String = ""
+
+    /// Done: patched, and investigated clean or remediated.
+    public var isDone: Bool {
+        patchState == .patched && (compromiseState == .investigatedClean || compromiseState == .remediated)
+    }
 }
 
 /// Turns hits into verdicts.
@@ -50,7 +61,10 @@ public enum Verdicts {
     }
 
     /// Summaries for every server of the case, in the case's server order.
-    public static func summarize(caseFile: CaseFile, statuses: [FileStatus], hits: [Hit], playbook: Playbook) -> [ServerSummary] {
+    /// - Parameter logBuilds: CU-level builds seen in each server's logs (lowercased server name →
+    ///   build); they can show a server unpatched, never that a security update is installed.
+    public static func summarize(caseFile: CaseFile, statuses: [FileStatus], hits: [Hit], playbook: Playbook,
+                                 logBuilds: [String: ExchangeBuild] = [:]) -> [ServerSummary] {
         var hitsByServer: [String: [Hit]] = [:]
         for hit in hits where counts(hit, in: caseFile) { hitsByServer[hit.server.lowercased(), default: []].append(hit) }
         var filesByServer: [String: [FileStatus]] = [:]
@@ -63,13 +77,17 @@ public enum Verdicts {
             let verdict = verdict(checkedFiles: checked, hits: serverHits)
             var bySeverity: [Severity: Int] = [:]
             for hit in serverHits { bySeverity[hit.severity, default: 0] += 1 }
-            let steps = playbook.applicableSteps(verdict: verdict)
+            let standing = Remediation.standing(server: server, verdict: verdict, caseFile: caseFile, playbook: playbook,
+                                                logBuild: logBuilds[key])
+            let steps = playbook.steps.filter { $0.applies(verdict: verdict, patchState: standing.patchState) }
             let done = steps.filter {
                 let s = caseFile.stepState(server: server.name, step: $0.id)
                 return s == .done || s == .notApplicable
             }.count
             return ServerSummary(name: server.name, verdict: verdict, hits: serverHits.count, bySeverity: bySeverity,
-                                 evidenceFiles: files.count, checkedFiles: checked, stepsDone: done, stepsApplicable: steps.count)
+                                 evidenceFiles: files.count, checkedFiles: checked, stepsDone: done, stepsApplicable: steps.count,
+                                 patchState: standing.patchState, patchReason: standing.patchReason,
+                                 compromiseState: standing.compromiseState, compromiseReason: standing.compromiseReason)
         }
     }
 }

@@ -16,6 +16,11 @@ extension CaseFile {
             triage.append(TriageDecision(hitId: hitId, decision: decision, note: note, by: responder, at: now))
             audit.append(AuditEntry(at: now, by: responder, action: "triage", field: hitId, before: before,
                                     after: decision.rawValue, note: note.isEmpty ? nil : note))
+        case let .setServer(name, changes):
+            // Validated before it is sent; a refused change leaves the case as it is.
+            _ = try? applyServerChanges(changes, server: name, by: responder, at: now)
+        case let .noteStep(server, step, note):
+            setStepNote(server: server, step: step, note: note, by: responder, at: now)
         }
     }
 
