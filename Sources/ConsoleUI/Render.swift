@@ -434,8 +434,14 @@ private func recolorEscapes(_ grid: inout CellGrid, x: Int, y: Int, width: Int) 
 private func drawHelp(_ state: AppState, into grid: inout CellGrid, _ body: Rect) {
     let bindings = KeyMap.bindings.filter { !(state.readOnly && $0.writes) }
     let width = min(body.width - 4, 76)
-    let height = min(body.height - 1, bindings.count + 4)
-    let r = Rect(x: (body.width - width) / 2, y: 1, width: width, height: height)
+    var height = min(body.height - 1, bindings.count + 4)
+    var top = 1
+    // When one more row would show every key, use the top row too.
+    if bindings.count + 1 > height - 2 && bindings.count + 1 <= body.height - 2 {
+        height = body.height
+        top = 0
+    }
+    let r = Rect(x: (body.width - width) / 2, y: top, width: width, height: height)
     drawFrame(&grid, r, title: "Keys (? or Esc to close)", focused: true)
     let inner = r.inset(1)
     guard inner.height > 0 else { return }
@@ -476,8 +482,7 @@ private func drawStatus(_ state: AppState, into grid: inout CellGrid, y: Int) {
     if let altered = state.snapshot?.alteredEvidence.count, altered > 0 { parts.append("\(altered) ALTERED") }
     let cols = state.size.cols
     let hintChoices = ["Tab pane  j/k move  Enter detail  Space step  ? help  q quit", "? help  q quit"]
-    var rest = " │ " + parts.joined(separator: " │ ") + " "
-    if let message = state.message, TextWidth.width(of: message) + TextWidth.width(of: rest) + 10 > state.size.cols { rest = " " }
+    let rest = " │ " + parts.joined(separator: " │ ") + " "
     // The case name gives way first, so the scan time, counts and key hints stay visible.
     let hints = hintChoices.first { TextWidth.width(of: $0) + TextWidth.width(of: rest) + 12 <= cols } ?? hintChoices[1]
     let messageWidth = state.message.map { TextWidth.width(of: $0) + 2 } ?? 0

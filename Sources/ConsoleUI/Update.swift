@@ -35,7 +35,7 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
         if snapshot.noticeSerial > state.seenNoticeSerial {
             // Someone else changed what this console shows: say so (the later writer wins).
             state.seenNoticeSerial = snapshot.noticeSerial
-            if !snapshot.changedUnderYou.isEmpty { state.message = "changed by another responder: " + snapshot.changedUnderYou.joined(separator: "; ") }
+            if !snapshot.changedUnderYou.isEmpty { state.message = "changed elsewhere: " + snapshot.changedUnderYou.joined(separator: "; ") }
         }
         return []
     case let .key(key):

@@ -105,13 +105,13 @@ struct AuditViewTests {
 
     @Test("a value another responder changed is announced in the status bar")
     func changedUnderYou() throws {
-        var state = try auditState()
+        var state = try auditState(cols: 140)
         var snapshot = try #require(state.snapshot)
         snapshot.changedUnderYou = ["EXCH01/patch: done → blocked by alice"]
         snapshot.noticeSerial = 1
         _ = update(&state, .snapshot(snapshot))
-        #expect(state.message == "changed by another responder: EXCH01/patch: done → blocked by alice")
-        #expect(render(state).row(29).contains("changed by another responder: EXCH01/patch: done → blocked by alice"))
+        #expect(state.message == "changed elsewhere: EXCH01/patch: done → blocked by alice")
+        #expect(render(state).row(29).contains("changed elsewhere: EXCH01/patch: done → blocked by alice"))
         // Shown once: the same notice in the next snapshot does not come back after a key.
         _ = press(&state, .character("j"))
         _ = update(&state, .snapshot(snapshot))
