@@ -116,7 +116,7 @@ struct CaseSafetyConsoleTests {
         }
         let before = try listing()
         let caseBytes = try Data(contentsOf: dir.appendingPathComponent("case.json"))
-        let tmux = try TmuxSession("\(incidentBinary.path) open \(dir.path) --read-only")
+        let tmux = try TmuxSession("\(incidentBinary.path) open \(dir.path) --read-only", cols: 120, rows: 30)
         #expect(tmux.waitForServer("EXCH01", "compromised"))
         #expect(tmux.capture().contains("READ-ONLY"))
         tmux.send("BTab", "Space")
