@@ -12,6 +12,10 @@ public enum EvidenceFormat: String, Codable, Sendable, CaseIterable {
     case iisW3C = "iis-w3c"
     /// File inventories: `Get-ChildItem -Recurse | Get-FileHash | Export-Csv` (`Algorithm`, `Hash`, `Path`).
     case fileInventory = "file-inventory"
+    /// Windows event logs (`.evtx`, recognised by the `ElfFile\0` signature), read through libevtx.
+    case windowsEvtx = "windows-evtx"
+    /// Any other collected file (web-shell copies, scripts, binaries), scanned whole with YARA rules.
+    case collectedFile = "collected-file"
 
     /// Short label for the console.
     public var label: String {
@@ -21,6 +25,8 @@ public enum EvidenceFormat: String, Codable, Sendable, CaseIterable {
         case .oabGenerator: "OAB generator"
         case .iisW3C: "IIS W3C"
         case .fileInventory: "file inventory"
+        case .windowsEvtx: "Windows event log"
+        case .collectedFile: "collected file (YARA)"
         }
     }
 }
@@ -65,11 +71,15 @@ public struct Indicator: Codable, Sendable, Equatable, Identifiable {
 /// (array), `startsWith`, `startsWithAny` (array), `endsWith`, `endsWithAny` (array), `inList` / `notInList` (name of a
 /// list in the pack), `userAgentInList` (list name; `+`, commas and repeated spaces are folded so
 /// IIS and HttpProxy spellings compare equal), `regex` (ICU syntax), `empty` (true/false),
-/// `predicate` (a named check written in code: `ecpScriptInUrl`, `oabPathOutsideClientAccess`).
+/// `predicate` (a named check written in code: `ecpScriptInUrl`, `oabPathOutsideClientAccess`),
+/// `fileNameInList` / `fileNameNotInList` (list name; the value's last path component, after the
+/// last `\` or `/`, e.g. `cmd.exe` of `C:\Windows\System32\cmd.exe`; an absent or empty value
+/// fails both).
 public struct Condition: Codable, Sendable, Equatable {
     public enum Operator: String, Codable, Sendable, CaseIterable {
         case like, notLike, likeAny, notLikeAny, equals, notEquals, contains, notContains, containsAny
         case startsWith, startsWithAny, endsWith, endsWithAny, inList, notInList, userAgentInList, regex, empty, predicate
+        case fileNameInList, fileNameNotInList
     }
 
     public var field: String

@@ -98,6 +98,7 @@ private struct CompiledCondition: Sendable {
         case regex(SendableRegex)
         case empty(Bool)
         case predicate(@Sendable (String) -> Bool)
+        case fileNameIn(Set<String>, negate: Bool)
     }
 
     let field: String
@@ -121,6 +122,11 @@ private struct CompiledCondition: Sendable {
         case .startsWithAny: test = .startsWith(values)
         case .endsWith: test = .endsWith([first])
         case .endsWithAny: test = .endsWith(values)
+        case .fileNameInList, .fileNameNotInList:
+            guard let set = lists[c.values.first ?? ""] else {
+                throw IndicatorPackError.unknownList(indicator: indicator, list: c.values.first ?? "")
+            }
+            test = .fileNameIn(set, negate: c.op == .fileNameNotInList)
         case .inList, .notInList, .userAgentInList:
             guard let set = lists[c.values.first ?? ""] else {
                 throw IndicatorPackError.unknownList(indicator: indicator, list: c.values.first ?? "")
@@ -179,6 +185,10 @@ private struct CompiledCondition: Sendable {
             let range = NSRange(location: 0, length: min(ns.length, Self.regexWindow))
             return r.regex.firstMatch(in: value, options: [], range: range) != nil
         case let .predicate(p): return p(value)
+        case let .fileNameIn(set, negate):
+            let name = value.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? ""
+            guard !name.isEmpty else { return false }
+            return set.contains(name) != negate
         case .empty: return false
         }
     }
