@@ -28,10 +28,16 @@ public struct FileStatus: Sendable, Equatable, Codable {
     /// files outside any server folder, unreadable folders. They are not registered as evidence.
     public var skipped: Bool = false
 
+    /// Hits the YARA rules found in a collected file (nil for other formats).
+    public var contentHits: Int?
+
     /// True when the indicators were evaluated on this file's content as evidence of a known
-    /// format. Collected files scanned with YARA do not count: their hits do, but a clean copy of
-    /// a few files says nothing about the server.
-    public var checked: Bool { format != nil && format != .collectedFile }
+    /// format. A collected file scanned with YARA counts only when a rule hit it: a clean copy of
+    /// a few files says nothing about the server, a web shell among them does.
+    public var checked: Bool {
+        guard let format else { return false }
+        return format != .collectedFile || (contentHits ?? 0) > 0
+    }
 }
 
 /// Reads evidence files incrementally and evaluates the indicators on every record.

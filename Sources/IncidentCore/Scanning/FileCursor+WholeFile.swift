@@ -13,6 +13,7 @@ extension FileCursor {
                 let head = headBytes
                 reset()
                 headBytes = head
+                status.contentHits = nil
                 wholeFileNote = false
             }
             return false
@@ -20,6 +21,7 @@ extension FileCursor {
         let head = headBytes
         reset()
         headBytes = head
+        status.contentHits = nil
         wholeFileNote = true
         hashWholeFile(filePath)
         let contents = EvtxFile.read(path: filePath)
@@ -64,6 +66,7 @@ extension FileCursor {
         let head = headBytes
         reset()
         headBytes = head
+        status.contentHits = nil
         wholeFileNote = true
         hashWholeFile(filePath)
         status.format = .collectedFile
@@ -71,6 +74,12 @@ extension FileCursor {
         contentRulesSignature = contentRules?.signature
         var warnings: [String] = []
         let notLog = reason.map { "not a known log format (\($0.replacingOccurrences(of: "; not checked", with: "")))" } ?? "not a known log format"
+        guard hashedUpTo <= Self.maxYaraBytes else {
+            status.format = nil
+            unrecognisedReason = "\(notLog); larger than \(Self.maxYaraBytes / 1_048_576) MiB, not scanned with YARA; not checked"
+            finishWholeFile(warnings: [unrecognisedReason!])
+            return true
+        }
         switch Yara.scan(rules, path: filePath) {
         case let .success(matches):
             for match in matches.sorted(by: { ($0.offset ?? -1, $0.rule) < ($1.offset ?? -1, $1.rule) }) {
@@ -81,6 +90,7 @@ extension FileCursor {
                                 field: "content", value: matched.isEmpty ? match.rule : matched,
                                 clientIP: nil, rawLine: text))
             }
+            status.contentHits = matches.count
             let count = contentRules.map { 1 + $0.caseFiles.count } ?? 1
             warnings.append("\(notLog): scanned whole with YARA (\(count) rule file(s)); collected files alone do not assess a server")
         case let .failure(failure):
@@ -91,6 +101,9 @@ extension FileCursor {
         finishWholeFile(warnings: warnings)
         return true
     }
+
+    /// Collected files larger than this are not scanned with YARA (web shells and scripts are small).
+    static let maxYaraBytes: Int64 = 256 * 1_048_576
 
     private func hashWholeFile(_ filePath: String) {
         hasher = SHA256()

@@ -25,14 +25,13 @@ public enum Verdicts {
 
     /// The verdict for one server.
     ///
-    /// `not-assessed` when no evidence file of the server was read as a known format and no
-    /// collected file of it hit;
+    /// `not-assessed` when no evidence file of the server was read as a known format;
     /// otherwise from the counted hits at `low` or above: a `web-shell` or `post-exploitation`
     /// hit of `medium` or above → `compromised`; an `exploitation` hit of `medium` or above →
     /// `exploited`; any other counted hit → `probed`; none → `no-findings`. `info` hits never
     /// move a verdict.
     public static func verdict(checkedFiles: Int, hits: [Hit]) -> Verdict {
-        guard checkedFiles > 0 || hits.contains(where: { $0.severity >= .low }) else { return .notAssessed }
+        guard checkedFiles > 0 else { return .notAssessed }
         var verdict = Verdict.noFindings
         for hit in hits where hit.severity >= .low {
             let v: Verdict
