@@ -42,11 +42,30 @@ public enum EvtxFile {
     /// Largest number of records read from one file (a defence against a forged record count).
     public static let maxRecords = 5_000_000
 
-    /// Reads every record of an event log.
+    /// Reads every record of an event log into memory (for small files and tests; the scanner
+    /// uses ``forEachRecord(path:_:)``).
     /// - Parameter path: absolute path of the file.
     /// - Returns: the records and warnings; never throws: a file libevtx cannot open yields
     ///   `opened == false` and a warning with libevtx's reason.
     public static func read(path: String) -> Contents {
+        var records: [Record] = []
+        let summary = forEachRecord(path: path) { records.append($0) }
+        return Contents(records: records, warnings: summary.warnings, opened: summary.opened)
+    }
+
+    /// What a streaming read saw.
+    public struct Summary: Sendable, Equatable {
+        /// Records handed to the body.
+        public var records: Int
+        public var warnings: [String]
+        public var opened: Bool
+    }
+
+    /// Reads an event log record by record, handing each to `body` as it is read, so memory stays
+    /// bounded by one record whatever the file's size.
+    /// - Parameter path: absolute path of the file (opened read-only, never written).
+    /// - Returns: the number of records, warnings, and whether libevtx could open the file.
+    public static func forEachRecord(path: String, _ body: (Record) -> Void) -> Summary {
         // libevtx reads whole 64 KiB chunks only: a file cut inside a chunk (copied while being
         // written, or truncated) is read from a temporary copy padded with zeros to the chunk end.
         var st = stat()
@@ -55,13 +74,13 @@ public enum EvtxFile {
             if size > headerSize, (size - headerSize) % chunkSize != 0 {
                 if let padded = paddedCopy(path, size: size) {
                     defer { unlink(padded) }
-                    var contents = readWhole(path: padded)
-                    contents.warnings.insert("the file ends inside a 64 KiB chunk (truncated, or copied while being written): the records of the partial chunk were read as far as they go", at: 0)
-                    return contents
+                    var summary = readWhole(path: padded, body)
+                    summary.warnings.insert("the file ends inside a 64 KiB chunk (truncated, or copied while being written): the records of the partial chunk were read as far as they go", at: 0)
+                    return summary
                 }
             }
         }
-        return readWhole(path: path)
+        return readWhole(path: path, body)
     }
 
     /// Size of the file header block and of each chunk of records, in bytes.
@@ -87,14 +106,14 @@ public enum EvtxFile {
         return target
     }
 
-    private static func readWhole(path: String) -> Contents {
+    private static func readWhole(path: String, _ body: (Record) -> Void) -> Summary {
         var message = [CChar](repeating: 0, count: 512)
         guard let file = inc_evtx_open(path, &message, message.count) else {
             let reason = String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
-            return Contents(records: [], warnings: ["not a readable Windows event log (libevtx: \(firstLine(reason, or: "cannot open")))"], opened: false)
+            return Summary(records: 0, warnings: ["not a readable Windows event log (libevtx: \(firstLine(reason, or: "cannot open")))"], opened: false)
         }
         defer { inc_evtx_close(file) }
-        var records: [Record] = []
+        var position = 0
         var warnings: [String] = []
         if inc_evtx_is_damaged(file) == 1 {
             warnings.append("the log was not closed cleanly or is damaged (dirty or corrupted header): records were read as far as possible")
@@ -102,7 +121,8 @@ public enum EvtxFile {
         var unreadable = 0
         var firstReason: String?
         var recoveredCount = 0
-        var liveXML = Set<String>()
+        // Hashes of the live records' XML (not the text: bounded memory).
+        var liveXML = Set<Int>()
         var damagedFragments = 0
         for recovered in [false, true] {
             let count = inc_evtx_count(file, recovered ? 1 : 0)
@@ -123,12 +143,13 @@ public enum EvtxFile {
                 // Free space often still holds copies of live records (not new events) and
                 // fragments of overwritten ones too damaged to mean anything.
                 if recovered {
-                    guard !liveXML.contains(text) else { continue }
+                    guard !liveXML.contains(text.hashValue) else { continue }
                     guard EvtxEventParser.isWellFormedEvent(text) else { damagedFragments += 1; continue }
                 } else {
-                    liveXML.insert(text)
+                    liveXML.insert(text.hashValue)
                 }
-                records.append(Record(position: records.count + 1, recovered: recovered, xml: text))
+                position += 1
+                body(Record(position: position, recovered: recovered, xml: text))
                 if recovered { recoveredCount += 1 }
             }
             if Int(count) > maxRecords { warnings.append("more than \(maxRecords) records: the rest were not read") }
@@ -142,7 +163,7 @@ public enum EvtxFile {
         if unreadable > 0 {
             warnings.append("\(unreadable) record(s) could not be read (libevtx: \(firstReason ?? "unreadable"))")
         }
-        return Contents(records: records, warnings: warnings, opened: true)
+        return Summary(records: position, warnings: warnings, opened: true)
     }
 
     private static func firstLine(_ s: String, or fallback: String) -> String {

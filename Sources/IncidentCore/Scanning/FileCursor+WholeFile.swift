@@ -24,35 +24,35 @@ extension FileCursor {
         status.contentHits = nil
         wholeFileNote = true
         hashWholeFile(filePath)
-        let contents = EvtxFile.read(path: filePath)
         var parser = EvtxEventParser()
-        var warnings = contents.warnings
-        if contents.records.isEmpty {
-            status.format = nil
-            unrecognisedReason = contents.opened
-                ? "Windows event log with no event records that could be read; not checked"
-                : "EVTX signature, but " + (contents.warnings.first ?? "unreadable") + "; not checked"
-            warnings = contents.opened ? [unrecognisedReason!] + contents.warnings : [unrecognisedReason!]
-        } else {
-            status.format = .windowsEvtx
-            unrecognisedReason = nil
-            for record in contents.records {
-                guard let log = parser.parse(record.xml, line: record.position) else { continue }
-                status.records += 1
-                if let t = log.time {
-                    if status.firstEvent.map({ t < $0 }) ?? true { status.firstEvent = t }
-                    if status.lastEvent.map({ t > $0 }) ?? true { status.lastEvent = t }
-                }
-                for indicator in engine.match(log, format: .windowsEvtx) {
-                    let value = log.value(indicator.field) ?? ""
-                    hits.append(Hit(indicator: indicator, server: server, evidence: path, line: record.position, time: log.time,
-                                    field: log.displayName(indicator.field), value: String(value.prefix(65_536)),
-                                    clientIP: nil, rawLine: String(log.raw.prefix(65_536))))
-                }
+        var recognised = false
+        let summary = EvtxFile.forEachRecord(path: filePath) { record in
+            if !recognised { status.format = .windowsEvtx; recognised = true }
+            guard let log = parser.parse(record.xml, line: record.position) else { return }
+            status.records += 1
+            if let t = log.time {
+                if status.firstEvent.map({ t < $0 }) ?? true { status.firstEvent = t }
+                if status.lastEvent.map({ t > $0 }) ?? true { status.lastEvent = t }
             }
+            for indicator in engine.match(log, format: .windowsEvtx) {
+                let value = log.value(indicator.field) ?? ""
+                hits.append(Hit(indicator: indicator, server: server, evidence: path, line: record.position, time: log.time,
+                                field: log.displayName(indicator.field), value: String(value.prefix(65_536)),
+                                clientIP: nil, rawLine: String(log.raw.prefix(65_536))))
+            }
+        }
+        var warnings = summary.warnings
+        if summary.records == 0 {
+            status.format = nil
+            unrecognisedReason = summary.opened
+                ? "Windows event log with no event records that could be read; not checked"
+                : "EVTX signature, but " + (summary.warnings.first ?? "unreadable") + "; not checked"
+            warnings = summary.opened ? [unrecognisedReason!] + summary.warnings : [unrecognisedReason!]
+        } else {
+            unrecognisedReason = nil
             warnings += parser.warnings
         }
-        lineCount = contents.records.count
+        lineCount = summary.records
         finishWholeFile(warnings: warnings)
         return true
     }
