@@ -91,8 +91,7 @@ extension FileCursor {
                                 clientIP: nil, rawLine: text))
             }
             status.contentHits = matches.count
-            let count = contentRules.map { 1 + $0.caseFiles.count } ?? 1
-            warnings.append("\(notLog): scanned whole with YARA (\(count) rule file(s)); collected files alone do not assess a server")
+            // Scanned as expected: the format label says so; nothing to warn about.
         case let .failure(failure):
             status.format = nil
             unrecognisedReason = "\(notLog); the YARA scan failed (\(failure)); not checked"
