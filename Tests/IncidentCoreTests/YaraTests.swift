@@ -126,6 +126,23 @@ struct YaraTests {
         #expect(scanner.hits.isEmpty)
     }
 
+    @Test func tenMegabyteLineAndBinaryJunk() throws {
+        let dir = try TempDir("yara-hostile")
+        // SPORTSBALL's marker has no size limit (the China Chopper rules stop at 2 MB).
+        let line = [UInt8](repeating: 0x41, count: 10 * 1_048_576) + Array("ZN2aDAB4rXsszEvCLrzgcvQ4oi5J1TuiRULlQbYwldE=\n".utf8)
+        try dir.write("evidence/EXCH01/long.aspx", Array("first\n".utf8) + line)
+        try dir.write("evidence/EXCH01/junk.bin", randomBytes(count: 3 * 1_048_576, seed: 9))
+        let scanner = EvidenceScanner(engine: engine)
+        scanner.scan(caseFolder: dir.url)
+        let hit = try #require(scanner.hits.first)
+        #expect(scanner.hits.map(\.indicator) == ["YARA:SPORTSBALL_WebShell"])
+        #expect(hit.line == 2)
+        #expect(hit.value == "ZN2aDAB4rXsszEvCLrzgcvQ4oi5J1TuiRULlQbYwldE=")
+        #expect(hit.rawLine.utf8.count == 32_768 + 44)
+        #expect(hit.rawLine.hasSuffix("AAAAZN2aDAB4rXsszEvCLrzgcvQ4oi5J1TuiRULlQbYwldE="))
+        #expect(scanner.statuses.map(\.format) == [.collectedFile, .collectedFile])
+    }
+
     @Test func utf16WebShellCopy() throws {
         let dir = try TempDir("yara-utf16")
         let text = "<%@ Page Language=\"Jscript\"%><%eval(Request.Item[\"k\"],\"unsafe\");%>"
