@@ -43,12 +43,16 @@ public struct YaraMatch: Sendable, Equatable {
 public enum Yara {
     /// `yr_initialize` runs once per process; libyara's own tables stay for the process lifetime.
     private static let ready: Bool = yr_initialize() == inc_yr_success()
+    private static let compileLock = NSLock()
 
     /// Compiles rule sources into one rule set, each source in its own namespace (so equal rule
     /// names in two files do not clash).
     /// - Parameter sources: `name` (shown in errors) and rule text.
     /// - Returns: the rules (nil when any source has an error) and every error with its line.
     public static func compile(_ sources: [(name: String, text: String)]) -> (rules: YaraRules?, errors: [YaraRuleError]) {
+        // libyara's compiler is not documented as thread-safe: one compile at a time per process.
+        compileLock.lock()
+        defer { compileLock.unlock() }
         guard ready else { return (nil, [YaraRuleError(file: sources.first?.name ?? "", line: 0, message: "libyara could not be initialised")]) }
         var compiler: UnsafeMutablePointer<YR_COMPILER>?
         guard yr_compiler_create(&compiler) == inc_yr_success(), let compiler else {
