@@ -11,6 +11,17 @@ static inline int inc_yr_continue(void) { return CALLBACK_CONTINUE; }
 static inline int inc_yr_scan_flags(void) { return SCAN_FLAGS_REPORT_RULES_MATCHING; }
 static inline const char *inc_yr_rule_identifier(const YR_RULE *rule) { return rule->identifier; }
 
+/* The index-th rule of a compiled rule set, or NULL past the last one. */
+static inline const YR_RULE *inc_yr_rule_at(const YR_RULES *rules, int index) {
+    const YR_RULE *rule;
+    int i = 0;
+    yr_rules_foreach(rules, rule) {
+        if (i == index) return rule;
+        i++;
+    }
+    return NULL;
+}
+
 /* The rule's string metadata value named `name`, or NULL. */
 static inline const char *inc_yr_meta_string(const YR_RULE *rule, const char *name) {
     const YR_META *meta;

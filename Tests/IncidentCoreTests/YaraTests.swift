@@ -30,6 +30,8 @@ struct YaraTests {
         let rules = ContentRules.builtIn
         #expect(rules.errors == [])
         #expect(rules.rules != nil)
+        #expect(rules.titles.count == 11)
+        #expect(rules.titles["YARA:ChinaChopper_Eval_Unsafe"] == "China Chopper web shell: eval(Request[...], \"unsafe\")")
     }
 
     @Test func webShellsHitAndLookAlikesDoNot() throws {

@@ -24,6 +24,19 @@ public final class YaraRules: @unchecked Sendable {
     }
 
     deinit { yr_rules_destroy(handle) }
+
+    /// Every rule's identifier and its `title` metadata (the identifier when it has none).
+    public var titles: [String: String] {
+        var out: [String: String] = [:]
+        var i: Int32 = 0
+        while let rule = inc_yr_rule_at(handle, i) {
+            if let id = inc_yr_rule_identifier(rule).map({ String(cString: $0) }) {
+                out[id] = inc_yr_meta_string(rule, "title").map { String(cString: $0) } ?? id
+            }
+            i += 1
+        }
+        return out
+    }
 }
 
 /// One rule matching one file.
@@ -166,6 +179,11 @@ public final class ContentRules: @unchecked Sendable {
         self.caseFiles = caseFiles
         self.errors = errors
         self.signature = signature
+    }
+
+    /// Hit titles by indicator id (`YARA:<rule>` → the rule's `title`), for the console's hit list.
+    public var titles: [String: String] {
+        Dictionary(uniqueKeysWithValues: (rules?.titles ?? [:]).map { ("YARA:" + $0.key, $0.value) })
     }
 
     /// Name of the built-in rule file, as shown in errors.
