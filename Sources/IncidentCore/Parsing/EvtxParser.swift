@@ -109,7 +109,7 @@ public enum EvtxFile {
     private static func readWhole(path: String, _ body: (Record) -> Void) -> Summary {
         var message = [CChar](repeating: 0, count: 512)
         guard let file = inc_evtx_open(path, &message, message.count) else {
-            let reason = String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
+            let reason = cText(message).trimmingCharacters(in: .whitespacesAndNewlines)
             return Summary(records: 0, warnings: ["not a readable Windows event log (libevtx: \(firstLine(reason, or: "cannot open")))"], opened: false)
         }
         defer { inc_evtx_close(file) }
@@ -135,7 +135,7 @@ public enum EvtxFile {
                 guard let xml = inc_evtx_record_xml(file, Int32(index), recovered ? 1 : 0, &message, message.count) else {
                     if recovered { damagedFragments += 1; continue }
                     unreadable += 1
-                    if firstReason == nil { firstReason = firstLine(String(cString: message), or: "unreadable") }
+                    if firstReason == nil { firstReason = firstLine(cText(message), or: "unreadable") }
                     continue
                 }
                 defer { free(xml) }
@@ -164,6 +164,11 @@ public enum EvtxFile {
             warnings.append("\(unreadable) record(s) could not be read (libevtx: \(firstReason ?? "unreadable"))")
         }
         return Summary(records: position, warnings: warnings, opened: true)
+    }
+
+    /// The text of a NUL-terminated C buffer.
+    private static func cText(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func firstLine(_ s: String, or fallback: String) -> String {
