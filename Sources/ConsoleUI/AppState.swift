@@ -44,6 +44,21 @@ public struct AppState: Sendable {
     public var indicatorTitles: [String: String] = [:]
     /// The text prompt on the status line, while the responder types; keys go to it first.
     public var prompt: ActivePrompt?
+    /// Filter text per pane (`/`); empty or absent shows everything. See ``ListFilter``.
+    public var filters: [Pane: String] = [:]
+    /// Order of the servers pane (`s` in it).
+    public var serverSort: ServerSort = .verdict
+    /// Order of the hits pane (`s` in it).
+    public var hitSort: HitSort = .severity
+    /// Themes the `t` key cycles through, and the one in use (set by the runtime).
+    public var themeNames: [String] = []
+    public var themeName = "default"
+    /// A yes/no question over the screen; keys go to it first, and "cancel" is the default.
+    public var confirmation: Confirmation?
+    /// Changes this console made, newest last, each with the edit that reverts it (`u`).
+    public var undoStack: [UndoEntry] = []
+    /// Lines around the selected hit in its evidence file, read when the detail view opens.
+    public var excerpt: EvidenceExcerpt?
 
     public init(caseName: String, playbook: Playbook, size: Size, readOnly: Bool = false) {
         self.caseName = caseName
@@ -54,35 +69,79 @@ public struct AppState: Sendable {
 
     // MARK: - Derived views of the snapshot
 
-    /// Server summaries in display order (most serious verdict first, then by name); derived
-    /// once per snapshot.
+    /// Server summaries in display order (``serverSort``, default most serious verdict first,
+    /// then by name), filtered by the servers filter; derived once per snapshot, sort or filter.
     public private(set) var servers: [ServerSummary] = []
+    /// Every server in display order, before the filter.
+    public private(set) var allServers: [ServerSummary] = []
     /// Hits per server (lowercased name), most severe and newest first; derived once per snapshot.
     private(set) var hitsByServer: [String: [Hit]] = [:]
+    /// Hits of the selected server in ``hitSort`` order, filtered by the hits filter; derived
+    /// when the server, snapshot, sort or filter changes, never per frame.
+    public private(set) var hitsOfSelectedServer: [Hit] = []
+    /// The latest triage decision per hit id; derived once per snapshot.
+    public private(set) var triageByHit: [String: TriageDecision] = [:]
+    /// Derived once per snapshot, for the status bar and servers pane (never per frame).
+    public private(set) var newHits = 0
+    public private(set) var orphanItems = 0
+    public private(set) var stepsDoneTotal = 0
+    public private(set) var stepsApplicableTotal = 0
+    /// Bumped on every snapshot; keys the derived views.
+    private var snapshotGeneration = 0
+    private var serverViewKey: [String] = []
+    private var hitViewKey: [String] = []
 
     /// Installs a snapshot and derives the sorted lists the views read.
     mutating func setSnapshot(_ snapshot: CaseSnapshot) {
         let sameHits = self.snapshot?.hitsVersion == snapshot.hitsVersion && self.snapshot?.scanPasses ?? 0 > 0
         self.snapshot = snapshot
-        servers = snapshot.summaries.sorted {
-            $0.verdict != $1.verdict ? $0.verdict > $1.verdict : $0.name.localizedStandardCompare($1.name) == .orderedAscending
+        snapshotGeneration &+= 1
+        var triage: [String: TriageDecision] = [:]
+        for t in snapshot.caseFile.triage { triage[t.hitId] = t }
+        triageByHit = triage
+        orphanItems = snapshot.statuses.reduce(0) { $0 + ($1.skipped && $1.server.isEmpty ? 1 : 0) }
+        stepsDoneTotal = snapshot.summaries.reduce(0) { $0 + $1.stepsDone }
+        stepsApplicableTotal = snapshot.summaries.reduce(0) { $0 + $1.stepsApplicable }
+        if !sameHits {
+            var grouped: [String: [Hit]] = [:]
+            for hit in snapshot.hits { grouped[hit.server.lowercased(), default: []].append(hit) }
+            for key in grouped.keys { grouped[key]?.sort(by: Hit.displayOrder) }
+            hitsByServer = grouped
+            if let baseline = baselineHitIDs {
+                newHits = snapshot.hits.reduce(0) { $0 + (baseline.contains($1.id) ? 0 : 1) }
+            }
         }
-        if sameHits { return }
-        var grouped: [String: [Hit]] = [:]
-        for hit in snapshot.hits { grouped[hit.server.lowercased(), default: []].append(hit) }
-        for key in grouped.keys { grouped[key]?.sort(by: Hit.displayOrder) }
-        hitsByServer = grouped
+        refreshViews()
     }
+
+    /// Re-derives the filtered and sorted lists when what they depend on changed (cheap otherwise).
+    mutating func refreshViews() {
+        let serverKey = ["\(snapshotGeneration)", serverSort.rawValue, filters[.servers] ?? ""]
+        if serverKey != serverViewKey {
+            serverViewKey = serverKey
+            allServers = (snapshot?.summaries ?? []).sorted(by: serverSort.areInOrder)
+            let filter = ListFilter(filters[.servers] ?? "")
+            servers = filter.isEmpty ? allServers : allServers.filter { filter.matches($0) }
+        }
+        let name = selectedServer?.name.lowercased() ?? ""
+        let hitKey = ["\(snapshotGeneration)", name, hitSort.rawValue, filters[.hits] ?? ""]
+        if hitKey != hitViewKey {
+            hitViewKey = hitKey
+            var hits = hitsByServer[name] ?? []
+            var filter = ListFilter(filters[.hits] ?? "")
+            filter.triage = triageByHit
+            if !filter.isEmpty { hits = hits.filter { filter.matches($0) } }
+            if hitSort != .severity { hits.sort(by: hitSort.areInOrder) }
+            hitsOfSelectedServer = hits
+        }
+    }
+
+    /// Every hit of a server (before the filter), most severe first.
+    func allHits(ofServer name: String) -> [Hit] { hitsByServer[name.lowercased()] ?? [] }
 
     public var selectedServer: ServerSummary? {
         let s = servers
         return s.indices.contains(serverIndex) ? s[serverIndex] : nil
-    }
-
-    /// Hits of the selected server, most severe and newest first.
-    public var hitsOfSelectedServer: [Hit] {
-        guard let server = selectedServer?.name.lowercased() else { return [] }
-        return hitsByServer[server] ?? []
     }
 
     public var selectedHit: Hit? {
@@ -92,12 +151,6 @@ public struct AppState: Sendable {
 
     public var selectedStep: PlaybookStep? {
         playbook.steps.indices.contains(stepIndex) ? playbook.steps[stepIndex] : nil
-    }
-
-    /// Number of hits found since the console opened.
-    public var newHits: Int {
-        guard let baseline = baselineHitIDs, let hits = snapshot?.hits else { return 0 }
-        return hits.reduce(0) { $0 + (baseline.contains($1.id) ? 0 : 1) }
     }
 
     /// Rows in the focused list.

@@ -5,6 +5,8 @@ public enum Command: String, Sendable, CaseIterable, Equatable {
     case moveDown, moveUp, pageDown, pageUp, top, bottom
     case nextPane, previousPane
     case toggleDetail, advanceStep, toggleHelp, closeOverlay, redraw, quit
+    case filter, nextMatch, previousMatch, cycleSort, jump
+    case markConfirmed, markFalsePositive, markNeedsReview, undo, cycleTheme
 }
 
 /// One key binding: the keys, the command, and the words shown in help and the README.
@@ -29,10 +31,20 @@ public enum KeyMap {
         KeyBinding(keys: [.character("G"), .end], keyLabel: "G / End", command: .bottom, help: "last row", writes: false),
         KeyBinding(keys: [.tab, .right, .character("l")], keyLabel: "Tab", command: .nextPane, help: "next pane (servers → hits → checklist)", writes: false),
         KeyBinding(keys: [.backTab, .left, .character("h")], keyLabel: "Shift-Tab", command: .previousPane, help: "previous pane", writes: false),
-        KeyBinding(keys: [.enter], keyLabel: "Enter", command: .toggleDetail, help: "open or close the detail view", writes: false),
+        KeyBinding(keys: [.enter], keyLabel: "Enter", command: .toggleDetail, help: "open or close the detail view (a hit: its whole line and the lines around it)", writes: false),
+        KeyBinding(keys: [.character("/")], keyLabel: "/", command: .filter, help: "filter the focused pane: servers by name or verdict, hits by indicator, severity or text (e.g. sev:crit stage:web-shell)", writes: false),
+        KeyBinding(keys: [.character("n")], keyLabel: "n", command: .nextMatch, help: "next server with hits matching the hits filter (or with any hits)", writes: false),
+        KeyBinding(keys: [.character("N")], keyLabel: "N", command: .previousMatch, help: "previous server with matching hits", writes: false),
+        KeyBinding(keys: [.character("s")], keyLabel: "s", command: .cycleSort, help: "sort the focused pane: servers by verdict, name, hits, progress; hits by severity, time, indicator, evidence", writes: false),
+        KeyBinding(keys: [.character("o")], keyLabel: "o", command: .jump, help: "jump: from a hit to its server, from a checklist step to the hits behind it", writes: false),
+        KeyBinding(keys: [.character("c")], keyLabel: "c", command: .markConfirmed, help: "mark the selected hit confirmed, with a note", writes: true),
+        KeyBinding(keys: [.character("f")], keyLabel: "f", command: .markFalsePositive, help: "mark the selected hit a false positive (stops counting), or restore it", writes: true),
+        KeyBinding(keys: [.character("r")], keyLabel: "r", command: .markNeedsReview, help: "mark the selected hit needs-review, with a note", writes: true),
+        KeyBinding(keys: [.character("u")], keyLabel: "u", command: .undo, help: "undo the last change this console made (asks first)", writes: true),
+        KeyBinding(keys: [.character("t")], keyLabel: "t", command: .cycleTheme, help: "next colour theme", writes: false),
         KeyBinding(keys: [.character(" ")], keyLabel: "Space", command: .advanceStep, help: "advance the selected step: todo → in-progress → done → todo", writes: true),
         KeyBinding(keys: [.character("?")], keyLabel: "?", command: .toggleHelp, help: "show or hide this help", writes: false),
-        KeyBinding(keys: [.escape], keyLabel: "Esc", command: .closeOverlay, help: "close help or detail", writes: false),
+        KeyBinding(keys: [.escape], keyLabel: "Esc", command: .closeOverlay, help: "close help or detail; else clear the focused pane's filter", writes: false),
         KeyBinding(keys: [.ctrl("l")], keyLabel: "Ctrl-L", command: .redraw, help: "redraw the screen", writes: false),
         KeyBinding(keys: [.character("q")], keyLabel: "q", command: .quit, help: "quit (closes an open view first)", writes: false),
     ]

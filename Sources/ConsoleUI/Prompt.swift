@@ -1,3 +1,4 @@
+import IncidentCore
 import TerminalCore
 
 /// A one-line text editor for the status line: the filter, a triage note, a build number.
@@ -61,6 +62,10 @@ public struct LineEditor: Sendable, Equatable {
 /// What a prompt's text is for. Each console feature that asks for text adds a case and
 /// handles it in ``submitPrompt(_:_:_:)``.
 public enum PromptPurpose: Sendable, Equatable {
+    /// The `/` filter of a pane.
+    case filter(Pane)
+    /// The note of a triage decision on a hit.
+    case triageNote(hitId: String, decision: TriageDecision.Decision)
 }
 
 /// A prompt shown on the status line while the responder types.
@@ -97,6 +102,11 @@ func updatePrompt(_ state: inout AppState, _ key: Key) -> [Effect] {
 /// Acts on submitted prompt text.
 func submitPrompt(_ purpose: PromptPurpose, _ text: String, _ state: inout AppState) -> [Effect] {
     switch purpose {
+    case let .filter(pane):
+        applyFilter(text, to: pane, &state)
+        return []
+    case let .triageNote(hitId, decision):
+        return submitTriage(hitId: hitId, decision: decision, note: text, &state)
     }
 }
 

@@ -40,6 +40,7 @@ public func render(_ state: AppState, ascii: Bool = false) -> CellGrid {
         drawDetail(state, into: &grid, detailOverlayRect(size), title: "Detail (Enter or Esc to close)", overlay: true)
     }
     if state.showHelp { drawHelp(state, into: &grid, body) }
+    if let confirmation = state.confirmation { drawConfirmation(confirmation, into: &grid, body) }
     if let prompt = state.prompt {
         drawPrompt(label: prompt.label, editor: prompt.editor, into: &grid, y: size.rows - 1)
     } else {
@@ -104,7 +105,7 @@ func severityRole(_ s: Severity) -> Role {
 
 private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
     let servers = state.servers
-    drawFrame(&grid, r, title: "\(Pane.servers.title) (\(servers.count))", focused: state.focus == .servers)
+    drawFrame(&grid, r, title: "\(Pane.servers.title) \(paneCount(state, .servers))\(paneSuffix(state, .servers, ascii: grid.ascii))", focused: state.focus == .servers)
     let inner = r.inset(1)
     guard inner.height > 1, inner.width > 10 else { return }
     // The steps column gives way first on narrow screens (the checklist title shows progress too).
@@ -120,10 +121,14 @@ private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect
         return
     }
     // Items under evidence/ that belong to no server would otherwise never be seen here.
-    let orphans = (state.snapshot?.statuses ?? []).filter { $0.skipped && $0.server.isEmpty }.count
+    let orphans = state.orphanItems
     let rows = orphans > 0 ? max(0, visible - 1) : visible
     if orphans > 0, visible > 0 {
         grid.put("\(orphans) item(s) in evidence/ unread (no server)", x: inner.x, y: inner.maxY - 1, maxWidth: inner.width, role: .severityMedium)
+    }
+    if servers.isEmpty, !state.allServers.isEmpty {
+        grid.put("no server matches the filter (Esc clears it)", x: inner.x, y: inner.y + 1, maxWidth: inner.width, role: .muted)
+        return
     }
     if servers.isEmpty {
         let lines = wrap("No servers yet. Put evidence under <case>/evidence/<server-name>/ and it is picked up within seconds.", width: inner.width)
@@ -159,7 +164,7 @@ private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect
 private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
     let hits = state.hitsOfSelectedServer
     let serverName = state.selectedServer?.name ?? "-"
-    drawFrame(&grid, r, title: "\(Pane.hits.title): \(Sanitizer.sanitize(serverName, ascii: grid.ascii)) (\(hits.count))", focused: state.focus == .hits)
+    drawFrame(&grid, r, title: "\(Pane.hits.title): \(Sanitizer.sanitize(serverName, ascii: grid.ascii)) \(paneCount(state, .hits))\(paneSuffix(state, .hits, ascii: grid.ascii))", focused: state.focus == .hits)
     let inner = r.inset(1)
     guard inner.height > 1, inner.width > 10 else { return }
     let showStage = inner.width >= 64
@@ -168,6 +173,10 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
     let visible = inner.height - 1
     guard let summary = state.selectedServer else {
         if state.snapshot != nil { grid.put("no server selected", x: inner.x, y: inner.y + 1, maxWidth: inner.width, role: .muted) }
+        return
+    }
+    if hits.isEmpty, state.filters[.hits] != nil, !state.allHits(ofServer: summary.name).isEmpty {
+        grid.put("no hit of this server matches the filter (Esc clears it)", x: inner.x, y: inner.y + 1, maxWidth: inner.width, role: .muted)
         return
     }
     if hits.isEmpty {
@@ -188,7 +197,6 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
         return
     }
     let top = scrollOffset(selected: state.hitIndex, count: hits.count, visible: visible)
-    let triage = state.snapshot?.caseFile
     for row in 0..<visible {
         let i = top + row
         guard i < hits.count else { break }
@@ -197,7 +205,7 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
         let selected = i == state.hitIndex
         let base: Role = selected ? selectionRole(state, .hits) : .normal
         if selected { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), role: base) }
-        let fp = triage?.triageDecision(for: hit.id)?.decision == .falsePositive
+        let fp = state.triageByHit[hit.id]?.decision == .falsePositive
         var x = inner.x
         grid.put(severityLabel(hit.severity), x: x, y: y, role: selected ? base : (fp ? .muted : severityRole(hit.severity)))
         x += 5
@@ -298,10 +306,18 @@ func detailMaxScroll(_ state: AppState, ascii: Bool = false) -> Int {
 
 /// The detail content for the focused pane, wrapped to `width`: text, role, and whether it came
 /// from evidence (drawn with escapes highlighted).
-func detailLines(_ state: AppState, width: Int, ascii: Bool) -> [(String, Role, Bool)] {
+/// - Parameter maxLines: stop after this many lines (the small pane needs only its height, so a
+///   64 KiB evidence line is not wrapped on every frame).
+func detailLines(_ state: AppState, width: Int, ascii: Bool, maxLines: Int = .max) -> [(String, Role, Bool)] {
     var lines: [(String, Role, Bool)] = []
     func add(_ text: String, _ role: Role = .normal, untrusted: Bool = false) {
-        for l in wrap(untrusted ? Sanitizer.sanitize(text, ascii: ascii) : text, width: width) { lines.append((l, role, untrusted)) }
+        guard lines.count < maxLines else { return }
+        let remaining = maxLines - lines.count
+        let budget = (min(remaining, 100_000) + 1) * max(1, width)
+        let source = remaining < 100_000 && text.utf8.count > budget ? String(text.prefix(budget)) : text
+        for l in wrap(untrusted ? Sanitizer.sanitize(source, ascii: ascii) : source, width: width) where lines.count < maxLines {
+            lines.append((l, role, untrusted))
+        }
     }
     if state.focus == .checklist, let step = state.selectedStep {
         let server = state.selectedServer
@@ -324,12 +340,13 @@ func detailLines(_ state: AppState, width: Int, ascii: Bool) -> [(String, Role, 
         add("\(hit.stage.rawValue) · \(hit.cve ?? "-") · \(hit.time.map(Timestamps.iso8601) ?? "no time")", .muted)
         add("Evidence: \(hit.evidence):\(hit.line)", .normal, untrusted: true)
         if let ip = hit.clientIP { add("Client: \(ip)", .normal, untrusted: true) }
-        if let t = state.snapshot?.caseFile.triageDecision(for: hit.id) {
+        if let t = state.triageByHit[hit.id], t.decision != .untriaged {
             add("Triage: \(t.decision.rawValue) by \(t.by)\(t.note.isEmpty ? "" : ": " + t.note)", .muted, untrusted: true)
         }
         add("\(hit.field) = \(hit.value)", .normal, untrusted: true)
         add("Line \(hit.line):", .header)
         add(hit.rawLine, .normal, untrusted: true)
+        if state.showDetail { addExcerpt(state, hit: hit, add: add) }
     } else if let server = state.selectedServer {
         let scanned = (state.snapshot?.scanPasses ?? 0) > 0
         add("\(server.name): \(scanned ? server.verdict.rawValue : "scanning…")", scanned ? verdictRole(server.verdict) : .muted, untrusted: true)
@@ -358,7 +375,7 @@ private func drawDetail(_ state: AppState, into grid: inout CellGrid, _ r: Rect,
     let inner = r.inset(1)
     guard inner.height > 0, inner.width > 8 else { return }
     let width = inner.width
-    let lines = detailLines(state, width: width, ascii: grid.ascii)
+    let lines = detailLines(state, width: width, ascii: grid.ascii, maxLines: overlay ? .max : inner.height + 1)
     // The overlay scrolls; the small pane always shows the top.
     let maxScroll = max(0, lines.count - inner.height)
     let scroll = overlay ? min(state.detailScroll, maxScroll) : 0
@@ -439,10 +456,8 @@ private func drawStatus(_ state: AppState, into grid: inout CellGrid, y: Int) {
         parts.append("scanning…")
     }
     parts.append("\(state.newHits) new")
-    if let snap = state.snapshot {
-        let done = snap.summaries.reduce(0) { $0 + $1.stepsDone }
-        let all = snap.summaries.reduce(0) { $0 + $1.stepsApplicable }
-        parts.append("steps \(done)/\(all)")
+    if state.snapshot != nil {
+        parts.append("steps \(state.stepsDoneTotal)/\(state.stepsApplicableTotal)")
     }
     if state.readOnly { parts.append("READ-ONLY") }
     let cols = state.size.cols

@@ -48,7 +48,16 @@ enum ConsoleLauncher {
         let env = ProcessInfo.processInfo.environment
         let noColor = options.noColor || !(env["NO_COLOR"] ?? "").isEmpty
         var theme: Theme
-        do { theme = try ThemeLoader.load(options.theme) } catch {
+        var themeName = options.theme
+        var startMessage: String?
+        do { theme = try ThemeLoader.load(options.theme) } catch let error as ThemeError {
+            guard case .malformed = error else { fail("\(error)") }
+            // A broken theme file never stops the console: say where it is broken, use the default.
+            FileHandle.standardError.write(Data("incident: theme \(TextSafety.escape(error.description)); using the default theme\n".utf8))
+            startMessage = "theme \(error.description); using default"
+            theme = ThemeLoader.builtInDefault()
+            themeName = "default"
+        } catch {
             fail("\(error)")
         }
         if noColor { theme = theme.withoutColor() }
@@ -56,14 +65,16 @@ enum ConsoleLauncher {
         guard interval > 0 else { fail("--interval must be more than 0 seconds") }
         let code = MainActor.assumeIsolated {
             runConsole(store: store, caseFile: caseFile, engine: engine, playbook: playbook,
-                       theme: theme, noColor: noColor, ascii: options.ascii, interval: interval, readOnly: options.readOnly)
+                       theme: theme, themeName: themeName, startMessage: startMessage,
+                       noColor: noColor, ascii: options.ascii, interval: interval, readOnly: options.readOnly)
         }
         if code != 0 { Foundation.exit(code) }
     }
 
     @MainActor
     static func runConsole(store: CaseStore, caseFile: CaseFile, engine: RuleEngine, playbook: Playbook,
-                           theme: Theme, noColor: Bool, ascii: Bool, interval: Double, readOnly: Bool) -> Int32 {
+                           theme: Theme, themeName: String = "default", startMessage: String? = nil,
+                           noColor: Bool, ascii: Bool, interval: Double, readOnly: Bool) -> Int32 {
         let terminal: NcursesTerminal
         do {
             terminal = try NcursesTerminal(styles: theme.styles, noColor: noColor, forceASCII: ascii)
@@ -89,6 +100,9 @@ enum ConsoleLauncher {
         let session = CaseSession(store: store, caseFile: caseFile, engine: engine, playbook: playbook, readOnly: readOnly)
         var state = AppState(caseName: caseFile.name, playbook: playbook, size: terminal.size, readOnly: readOnly)
         state.indicatorTitles = Dictionary(engine.pack.indicators.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
+        state.themeNames = ThemeLoader.available()
+        state.themeName = themeName
+        state.message = startMessage
         session.start(interval: interval) { snapshot in mailbox.post(snapshot) }
 
         var running = true
@@ -120,6 +134,17 @@ enum ConsoleLauncher {
                     switch effect {
                     case .quit: running = false
                     case let .perform(edit): session.perform(edit)
+                    case let .switchTheme(name):
+                        do {
+                            var next = try ThemeLoader.load(name)
+                            if noColor { next = next.withoutColor() }
+                            terminal.setStyles(next.styles)
+                        } catch {
+                            // The broken file is named with line and column; the current theme stays.
+                            state.message = "theme \(error); kept the previous theme"
+                        }
+                    case let .readExcerpt(path, line):
+                        _ = update(&state, .excerpt(EvidenceExcerpt.read(caseFolder: store.folder, path: path, line: line)))
                     }
                 }
             }
