@@ -48,8 +48,8 @@ struct HostileTextTests {
         noRawControls(text)
         checkGeometry(grid)
         let row = try #require(text.split(separator: "\n").first { $0.contains("/owa/") })
-        #expect(row.contains("/owa/␛[2J␛]0;pwned␇<9B>31m<U+202E>gpj.exe<U+202C><U+200B>x<U+2066>")
-                || row.contains("/owa/␛[2J␛]0;pwned␇<9B>31m<U+202E>gpj.exe<U+202C><U+"), "row was \(row)")
+        // The list row is cut at the pane's edge; the escapes so far are all visible.
+        #expect(row.hasSuffix("PL-001  /owa/␛[2J␛]0;pwned␇<9B>31m<U+202E│"), "row was \(row)")
         // The escapes are drawn in their own role: the first is right after "/owa/".
         let y = try #require((0..<grid.size.rows).first { grid.row($0).contains("/owa/␛") })
         let x = try #require((0..<grid.size.cols).first { grid[$0, y].ch == "␛" })
@@ -59,7 +59,7 @@ struct HostileTextTests {
         grid = render(state)
         noRawControls(grid.text())
         checkGeometry(grid)
-        #expect(grid.text().contains("␛[2J␛]0;pwned␇<9B>31m<U+202E>gpj.exe"))
+        #expect(grid.text().contains("/owa/␛[2J␛]0;pwned␇<9B>31m<U+202E>gpj.exe<U+202C><U+200B>x<U+2066>"))
         // ASCII mode: caret notation, nothing outside ASCII.
         let ascii = render(state, ascii: true).text()
         #expect(ascii.unicodeScalars.allSatisfy { $0.value < 0x80 })

@@ -34,7 +34,7 @@ struct NavigationTests {
 
     @Test("/ filters hits by indicator, severity, stage and text; the selection stays on its hit")
     func filterHits() throws {
-        var state = try demoState()
+        var state = try demoState(cols: 120, rows: 30)
         _ = press(&state, .tab)
         let all = state.hitsOfSelectedServer
         #expect(all.count == 69)
@@ -110,7 +110,7 @@ struct NavigationTests {
         #expect(state.hitSort == .evidence)
         let places = state.hitsOfSelectedServer.map { "\($0.evidence)#\(String(format: "%08d", $0.line))" }
         #expect(places == places.sorted())
-        _ = press(&state, .backTab, .backTab, .backTab)
+        _ = press(&state, .backTab, .backTab)
         #expect(state.focus == .checklist)
         _ = press(&state, .character("s"))
         #expect(state.message == "the checklist keeps the playbook's order")
@@ -163,7 +163,7 @@ struct NavigationTests {
         #expect(state.hitsOfSelectedServer.map(\.id) == all.filter { $0.stage == .webShell }.map(\.id))
         #expect(state.message?.hasPrefix("hits behind \"Find and remove web shells\": ") == true)
         // A step with no related hits says so.
-        _ = press(&state, .backTab)
+        _ = press(&state, .tab)
         state.stepIndex = 0
         _ = press(&state, .character("o"))
         #expect(state.message == "no indicator hits relate to \"Inventory the server\"")

@@ -83,8 +83,8 @@ struct ThemeSnapshotTests {
     func degrade() {
         let orange = ThemeColor(parsing: "#ff8700")!
         #expect(orange.xterm256 == 208)
-        #expect(orange.ansi16 == 11)   // bright yellow is nearest of the 16
-        #expect(orange.ansi8 == 3)     // yellow
+        #expect(orange.ansi16 == 3)    // yellow (205,205,0) is nearest of the 16
+        #expect(orange.ansi8 == 1)     // red: only red is at 60 % of the brightest channel
         let grey = ThemeColor(parsing: "#808080")!
         #expect(grey.xterm256 == 244)
         #expect(grey.ansi16 == 8)
@@ -93,8 +93,8 @@ struct ThemeSnapshotTests {
         #expect(ThemeColor(parsing: "bright-red")!.xterm256 == 9)
         let style = Style(fg: orange)
         #expect(style.resolved(for: .severityHigh, at: .xterm256) == ResolvedStyle(fg: 208))
-        #expect(style.resolved(for: .severityHigh, at: .ansi16) == ResolvedStyle(fg: 11))
-        #expect(style.resolved(for: .severityHigh, at: .ansi8) == ResolvedStyle(fg: 3))
+        #expect(style.resolved(for: .severityHigh, at: .ansi16) == ResolvedStyle(fg: 3))
+        #expect(style.resolved(for: .severityHigh, at: .ansi8) == ResolvedStyle(fg: 1))
         // No colour: a role told apart by colour alone gets an attribute.
         #expect(style.resolved(for: .severityHigh, at: .none) == ResolvedStyle(bold: true))
         #expect(Style(bg: .ansi(6)).resolved(for: .selection, at: .none) == ResolvedStyle(reverse: true))
@@ -124,7 +124,7 @@ struct ThemeSnapshotTests {
         #expect(light.style(.selection) == Style(fg: .rgb(0, 0, 0), bg: .rgb(255, 255, 0)))
         #expect(ThemeLoader.userFile("light", environment: env)?.lastPathComponent == "light.json")
         #expect(ThemeLoader.userFile("default", environment: env) == nil)
-        #expect(throws: ThemeError.malformed(file: dir.appendingPathComponent("broken.json").path, line: 3, column: 29,
+        #expect(throws: ThemeError.malformed(file: dir.appendingPathComponent("broken.json").path, line: 3, column: 26,
                                              message: "fg must be default, a colour name or #rrggbb")) {
             try ThemeLoader.load("broken", environment: env)
         }

@@ -137,6 +137,6 @@ struct TriageTests {
         #expect(state.prompt == nil && state.confirmation == nil)
         #expect(state.message == "read-only review: this key is not available")
         let write = KeyMap.bindings.filter(\.writes).map(\.keyLabel)
-        #expect(write == ["Space", "c", "f", "r", "u"])
+        #expect(write == ["c", "f", "r", "u", "Space"])
     }
 }
