@@ -475,11 +475,18 @@ private func drawStatus(_ state: AppState, into grid: inout CellGrid, y: Int) {
         }
         return
     }
-    let name = TextWidth.truncate(Sanitizer.sanitize(state.caseName, ascii: grid.ascii), to: nameRoom)
-    var x = grid.put(" " + name + rest, x: 0, y: y, role: .statusBar)
     if let message = state.message {
+        // A message (cleared by the next key) must be read whole: it takes the counts' place.
+        let room = max(6, cols - TextWidth.width(of: message) - 6)
+        let name = TextWidth.truncate(Sanitizer.sanitize(state.caseName, ascii: grid.ascii), to: min(nameRoom, room))
+        var x = grid.put(" " + name + " │", x: 0, y: y, role: .statusBar)
         x += grid.put(" " + message + " ", x: x, y: y, role: .statusAlert)
+        let hw = TextWidth.width(of: hintChoices[1])
+        if cols - x > hw + 1 { grid.put(hintChoices[1], x: cols - hw - 1, y: y, role: .statusKey) }
+        return
     }
+    let name = TextWidth.truncate(Sanitizer.sanitize(state.caseName, ascii: grid.ascii), to: nameRoom)
+    let x = grid.put(" " + name + rest, x: 0, y: y, role: .statusBar)
     let hw = TextWidth.width(of: hints)
     if cols - x > hw + 1 {
         grid.put(hints, x: cols - hw - 1, y: y, role: .statusKey)

@@ -61,8 +61,8 @@ struct TerminalTypeTests {
         var sizes: [(Int, Int)] = []
         for i in 0..<60 { sizes.append((20 + (i * 37) % 160, 5 + (i * 23) % 50)) }
         for (c, r) in sizes { tmux.resize(cols: c, rows: r) }
-        tmux.resize(cols: 40, rows: 10)
-        #expect(tmux.waitFor("terminal too small: have 40×10, need 60×16"), "screen was:\n\(tmux.capture())")
+        tmux.resize(cols: 50, rows: 12)
+        #expect(tmux.waitFor("terminal too small: have 50×12, need 60×16"), "screen was:\n\(tmux.capture())")
         tmux.resize(cols: 100, rows: 30)
         #expect(tmux.waitUntil { $0.contains("Indicator hits: EXCH01 (69)") && !$0.contains("too small") }, "screen was:\n\(tmux.capture())")
         #expect(!tmux.capture().contains("EXIT="), "the console ended during the storm")
@@ -97,7 +97,8 @@ struct TerminalTypeTests {
         let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
         let triage = try #require(object["triage"] as? [[String: Any]])
         #expect(triage.map { $0["decision"] as? String } == ["false-positive", "untriaged"])
-        #expect(triage.first?["note"] as? String == "our scanner")
+        // The first note went with the cancelled attempt; the second was left empty.
+        #expect(triage.map { $0["note"] as? String } == ["", "undo"])
         let audit = try #require(object["audit"] as? [[String: Any]]).filter { $0["action"] as? String == "triage" }
         #expect(audit.map { $0["after"] as? String } == ["false-positive", "untriaged"])
     }
@@ -115,6 +116,6 @@ struct TerminalTypeTests {
         try Data("{\"roles\": {\"bogus\": {}}}".utf8).write(to: dir.appendingPathComponent("mine.json"))
         let broken = try run(incidentBinary.path, ["themes", "list"], environment: ["XDG_CONFIG_HOME": home.path, "PATH": "/usr/bin:/bin"])
         #expect(broken.status == 2)
-        #expect(broken.stdout.contains("mine\tuser file \(dir.path)/mine.json\tBROKEN: \(dir.path)/mine.json:1:12: unknown role \"bogus\""))
+        #expect(broken.stdout.contains("mine\tuser file \(dir.path)/mine.json\tBROKEN: \(dir.path)/mine.json:1:21: unknown role \"bogus\""))
     }
 }
