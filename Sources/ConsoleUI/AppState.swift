@@ -59,6 +59,35 @@ public struct AppState: Sendable {
     public var undoStack: [UndoEntry] = []
     /// Lines around the selected hit in its evidence file, read when the detail view opens.
     public var excerpt: EvidenceExcerpt?
+    /// While the selection moves (j/k held down over a slow link), the panes that follow it keep
+    /// showing this earlier selection until the runtime sends ``Action/settled`` (no key for a
+    /// moment), so a keystroke redraws only the two list rows. Nil when settled.
+    public var settledSelection: Selection?
+
+    /// The selected rows, as kept while moving.
+    public struct Selection: Sendable, Equatable {
+        public var serverIndex: Int
+        public var hitIndex: Int
+        public var stepIndex: Int
+        public var viewTop: [Pane: Int]
+    }
+    /// First visible row of each list pane; moved only as far as needed to keep the selection
+    /// visible (adjusted after every update).
+    public var viewTop: [Pane: Int] = [:]
+
+    /// The state the panes that follow the selection are drawn from: this one once settled,
+    /// else a copy showing ``settledSelection``.
+    func settledView() -> AppState {
+        guard let s = settledSelection else { return self }
+        var copy = self
+        copy.settledSelection = nil
+        copy.serverIndex = s.serverIndex
+        copy.hitIndex = s.hitIndex
+        copy.stepIndex = s.stepIndex
+        copy.viewTop = s.viewTop
+        copy.refreshViews()
+        return copy
+    }
 
     public init(caseName: String, playbook: Playbook, size: Size, readOnly: Bool = false) {
         self.caseName = caseName
@@ -86,6 +115,12 @@ public struct AppState: Sendable {
     public private(set) var orphanItems = 0
     public private(set) var stepsDoneTotal = 0
     public private(set) var stepsApplicableTotal = 0
+    /// Evidence files and registered-but-missing evidence per server (lowercased name); derived
+    /// once per snapshot for the detail pane.
+    public private(set) var statusesByServer: [String: [FileStatus]] = [:]
+    public private(set) var missingByServer: [String: [EvidenceRecord]] = [:]
+    /// The case's server records by lowercased name; derived once per snapshot.
+    public private(set) var serverRecords: [String: Server] = [:]
     /// Bumped on every snapshot; keys the derived views.
     private var snapshotGeneration = 0
     private var serverViewKey: [String] = []
@@ -102,6 +137,13 @@ public struct AppState: Sendable {
         orphanItems = snapshot.statuses.reduce(0) { $0 + ($1.skipped && $1.server.isEmpty ? 1 : 0) }
         stepsDoneTotal = snapshot.summaries.reduce(0) { $0 + $1.stepsDone }
         stepsApplicableTotal = snapshot.summaries.reduce(0) { $0 + $1.stepsApplicable }
+        var statuses: [String: [FileStatus]] = [:]
+        for status in snapshot.statuses { statuses[status.server.lowercased(), default: []].append(status) }
+        statusesByServer = statuses
+        var missing: [String: [EvidenceRecord]] = [:]
+        for record in snapshot.missingEvidence { missing[record.server.lowercased(), default: []].append(record) }
+        missingByServer = missing
+        serverRecords = Dictionary(snapshot.caseFile.servers.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
         if !sameHits {
             var grouped: [String: [Hit]] = [:]
             for hit in snapshot.hits { grouped[hit.server.lowercased(), default: []].append(hit) }

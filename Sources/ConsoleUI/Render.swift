@@ -23,19 +23,15 @@ public func render(_ state: AppState, ascii: Bool = false) -> CellGrid {
         return grid
     }
     let body = Rect(x: 0, y: 0, width: size.cols, height: size.rows - 1)
-    let leftWidth = size.cols >= 80 ? min(max(37, size.cols * 2 / 5), 48) : max(28, size.cols / 2 - 2)
-    let serversHeight = max(6, body.height * 2 / 5)
-    let serversRect = Rect(x: 0, y: 0, width: leftWidth, height: serversHeight)
-    let checklistRect = Rect(x: 0, y: serversHeight, width: leftWidth, height: body.height - serversHeight)
-    let rightWidth = size.cols - leftWidth
-    let hitsHeight = max(6, body.height / 2)
-    let hitsRect = Rect(x: leftWidth, y: 0, width: rightWidth, height: hitsHeight)
-    let detailRect = Rect(x: leftWidth, y: hitsHeight, width: rightWidth, height: body.height - hitsHeight)
+    let (serversRect, hitsRect, checklistRect, detailRect) = paneRects(size)
 
-    drawServers(state, into: &grid, serversRect)
-    drawHits(state, into: &grid, hitsRect)
-    drawChecklist(state, into: &grid, checklistRect)
-    drawDetail(state, into: &grid, detailRect, title: "Detail")
+    // While the selection moves, the panes that follow it wait for it to settle (see
+    // ``AppState/settledSelection``): one keystroke then redraws two list rows, not the screen.
+    let shown = state.settledView()
+    drawServers(state.focus == .servers ? state : shown, into: &grid, serversRect)
+    drawHits(state.focus == .hits ? state : shown, into: &grid, hitsRect)
+    drawChecklist(state.focus == .checklist ? state : shown, into: &grid, checklistRect)
+    drawDetail(shown, into: &grid, detailRect, title: "Detail")
     if state.showDetail {
         drawDetail(state, into: &grid, detailOverlayRect(size), title: "Detail (Enter or Esc to close)", overlay: true)
     }
@@ -71,10 +67,41 @@ private func drawFrame(_ grid: inout CellGrid, _ r: Rect, title: String, focused
     grid.put(label, x: r.x + 2, y: r.y, maxWidth: r.width - 4, role: focused ? .titleFocused : .title)
 }
 
-/// First visible row so that `selected` stays inside `visible` rows.
-private func scrollOffset(selected: Int, count: Int, visible: Int) -> Int {
+/// The four panes of the main screen at a size (at least ``minimumSize``).
+func paneRects(_ size: Size) -> (servers: Rect, hits: Rect, checklist: Rect, detail: Rect) {
+    let bodyHeight = size.rows - 1
+    let leftWidth = size.cols >= 80 ? min(max(37, size.cols * 2 / 5), 48) : max(28, size.cols / 2 - 2)
+    let serversHeight = max(6, bodyHeight * 2 / 5)
+    let rightWidth = size.cols - leftWidth
+    let hitsHeight = max(6, bodyHeight / 2)
+    return (Rect(x: 0, y: 0, width: leftWidth, height: serversHeight),
+            Rect(x: leftWidth, y: 0, width: rightWidth, height: hitsHeight),
+            Rect(x: 0, y: serversHeight, width: leftWidth, height: bodyHeight - serversHeight),
+            Rect(x: leftWidth, y: hitsHeight, width: rightWidth, height: bodyHeight - hitsHeight))
+}
+
+/// Rows a list pane shows at a size (below its header and notes).
+func visibleRows(_ pane: Pane, _ state: AppState) -> Int {
+    let rects = paneRects(state.size)
+    switch pane {
+    case .servers: return max(0, rects.servers.inset(1).height - 1 - (state.orphanItems > 0 ? 1 : 0))
+    case .hits: return max(0, rects.hits.inset(1).height - 1)
+    case .checklist: return max(0, rects.checklist.inset(1).height)
+    }
+}
+
+/// First visible row: the previous one while `selected` is inside the window (moving the
+/// selection then redraws two rows, not the list); when it leaves, the window jumps half a page
+/// so the selection is in the middle (one list redraw per half page, not one per row).
+func scrollTop(previous: Int, selected: Int, count: Int, visible: Int) -> Int {
     guard visible > 0, count > visible else { return 0 }
-    return min(max(0, selected - visible / 2), count - visible)
+    var top = min(max(0, previous), count - visible)
+    if selected < top || selected >= top + visible { top = selected - visible / 2 }
+    return max(0, min(top, count - visible))
+}
+
+private func scrollOffset(_ state: AppState, _ pane: Pane, selected: Int, count: Int, visible: Int) -> Int {
+    scrollTop(previous: state.viewTop[pane] ?? 0, selected: selected, count: count, visible: visible)
 }
 
 private func selectionRole(_ state: AppState, _ pane: Pane) -> Role {
@@ -135,7 +162,7 @@ private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect
         for (i, l) in lines.prefix(rows).enumerated() { grid.put(l, x: inner.x, y: inner.y + 1 + i, role: .muted) }
         return
     }
-    let top = scrollOffset(selected: state.serverIndex, count: servers.count, visible: rows)
+    let top = scrollOffset(state, .servers, selected: state.serverIndex, count: servers.count, visible: rows)
     for row in 0..<rows {
         let i = top + row
         guard i < servers.count else { break }
@@ -196,7 +223,7 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
         }
         return
     }
-    let top = scrollOffset(selected: state.hitIndex, count: hits.count, visible: visible)
+    let top = scrollOffset(state, .hits, selected: state.hitIndex, count: hits.count, visible: visible)
     for row in 0..<visible {
         let i = top + row
         guard i < hits.count else { break }
@@ -207,7 +234,9 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
         if selected { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), role: base) }
         let fp = state.triageByHit[hit.id]?.decision == .falsePositive
         var x = inner.x
-        grid.put(severityLabel(hit.severity), x: x, y: y, role: selected ? base : (fp ? .muted : severityRole(hit.severity)))
+        // The severity keeps its colour on the selected row too: moving the selection then
+        // rewrites only the rest of the two rows (fewer bytes over a slow link).
+        grid.put(severityLabel(hit.severity), x: x, y: y, role: fp ? .muted : severityRole(hit.severity))
         x += 5
         grid.put(hit.time.map(shortTime) ?? "-", x: x, y: y, maxWidth: 11, role: base)
         x += 12
@@ -274,7 +303,7 @@ private func drawChecklist(_ state: AppState, into grid: inout CellGrid, _ r: Re
         return
     }
     let steps = state.playbook.steps
-    let top = scrollOffset(selected: state.stepIndex, count: steps.count, visible: inner.height)
+    let top = scrollOffset(state, .checklist, selected: state.stepIndex, count: steps.count, visible: inner.height)
     for row in 0..<inner.height {
         let i = top + row
         guard i < steps.count else { break }
@@ -350,17 +379,17 @@ func detailLines(_ state: AppState, width: Int, ascii: Bool, maxLines: Int = .ma
     } else if let server = state.selectedServer {
         let scanned = (state.snapshot?.scanPasses ?? 0) > 0
         add("\(server.name): \(scanned ? server.verdict.rawValue : "scanning…")", scanned ? verdictRole(server.verdict) : .muted, untrusted: true)
-        if let info = state.snapshot?.caseFile.server(named: server.name) {
+        if let info = state.serverRecords[server.name.lowercased()] {
             let facing = info.internetFacing.map { $0 ? "internet-facing" : "internal" } ?? "exposure unknown"
             add("\(info.fqdn ?? "FQDN unknown") · \(info.role ?? "role unknown") · build \(info.exchangeBuild ?? "unknown") · \(facing)", .muted, untrusted: true)
         }
         let bySeverity = Severity.allCases.reversed().compactMap { sev in server.bySeverity[sev].map { "\($0) \(sev.rawValue)" } }
         add("\(server.hits) hit(s)\(bySeverity.isEmpty ? "" : ": " + bySeverity.joined(separator: ", ")) · checklist \(server.stepsDone)/\(server.stepsApplicable)")
         add("\(server.evidenceFiles) evidence file(s), \(server.checkedFiles) read as a known format:", .muted)
-        for missing in (state.snapshot?.missingEvidence ?? []) where missing.server.lowercased() == server.name.lowercased() {
+        for missing in state.missingByServer[server.name.lowercased()] ?? [] {
             add("\(missing.path) [registered, now missing from the evidence folder]", .severityMedium, untrusted: true)
         }
-        for status in (state.snapshot?.statuses ?? []) where status.server.lowercased() == server.name.lowercased() {
+        for status in state.statusesByServer[server.name.lowercased()] ?? [] {
             let fmt = status.format?.label ?? "not checked"
             add("\(status.path) [\(fmt)] \(status.warnings.joined(separator: "; "))", status.checked ? .normal : .severityMedium, untrusted: true)
         }

@@ -9,6 +9,8 @@ public enum Action: Sendable {
     case snapshot(CaseSnapshot)
     /// Lines around a hit, read by the runtime after a ``Effect/readExcerpt(path:line:)``.
     case excerpt(EvidenceExcerpt)
+    /// No key for a moment after the selection moved: the panes that follow it catch up.
+    case settled
 }
 
 /// What the runtime must do after an update.
@@ -28,11 +30,25 @@ public enum Effect: Sendable, Equatable {
 public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
     let effects = dispatch(&state, action)
     state.refreshViews()
+    adjustViewports(&state)
     return effects
+}
+
+/// Keeps each list's window where it was unless the selection left it.
+private func adjustViewports(_ state: inout AppState) {
+    guard state.size.cols >= minimumSize.cols, state.size.rows >= minimumSize.rows else { return }
+    for pane in Pane.allCases {
+        let selected = pane == .servers ? state.serverIndex : pane == .hits ? state.hitIndex : state.stepIndex
+        let top = scrollTop(previous: state.viewTop[pane] ?? 0, selected: selected, count: state.count(of: pane), visible: visibleRows(pane, state))
+        if state.viewTop[pane] != top { state.viewTop[pane] = top }
+    }
 }
 
 private func dispatch(_ state: inout AppState, _ action: Action) -> [Effect] {
     switch action {
+    case .settled:
+        state.settledSelection = nil
+        return []
     case let .excerpt(excerpt):
         if let hit = state.selectedHit, hit.evidence == excerpt.path, hit.line == excerpt.centre { state.excerpt = excerpt }
         return []
@@ -59,6 +75,17 @@ private func dispatch(_ state: inout AppState, _ action: Action) -> [Effect] {
             if KeyMap.command(for: key, readOnly: false) != nil { state.message = "read-only review: this key is not available" }
             return []
         }
+        let moves: Set<Command> = [.moveDown, .moveUp, .pageDown, .pageUp, .top, .bottom]
+        if moves.contains(command), !state.showDetail, !state.showHelp {
+            let before = AppState.Selection(serverIndex: state.serverIndex, hitIndex: state.hitIndex, stepIndex: state.stepIndex, viewTop: state.viewTop)
+            let effects = run(command, &state)
+            let after = AppState.Selection(serverIndex: state.serverIndex, hitIndex: state.hitIndex, stepIndex: state.stepIndex, viewTop: state.viewTop)
+            if state.settledSelection == nil, after != before { state.settledSelection = before }
+            if state.settledSelection == after { state.settledSelection = nil }
+            return effects
+        }
+        // Any other key acts on what the screen shows in full.
+        state.settledSelection = nil
         return run(command, &state)
     }
 }

@@ -109,6 +109,9 @@ enum ConsoleLauncher {
         var dirty = true
         var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: mailbox.readFD, events: Int16(POLLIN), revents: 0)]
+        // Panes that follow a moving selection catch up this long after the last key.
+        let settleDelay = Duration.milliseconds(150)
+        var settleAt: ContinuousClock.Instant?
         while running {
             if dirty {
                 terminal.present(render(state, ascii: terminal.ascii), fullRedraw: state.needsFullRedraw)
@@ -117,14 +120,21 @@ enum ConsoleLauncher {
             }
             fds[0].revents = 0
             fds[1].revents = 0
-            _ = poll(&fds, 2, 1000)
+            var timeout: Int32 = 1000
+            if let at = settleAt {
+                let left = ContinuousClock.now.duration(to: at).components
+                timeout = max(0, min(1000, Int32(left.seconds * 1000 + left.attoseconds / 1_000_000_000_000_000)))
+            }
+            _ = poll(&fds, 2, timeout)
             if caughtSignal != 0 { break }
             if let snapshot = mailbox.take() {
                 _ = update(&state, .snapshot(snapshot))
                 dirty = true
             }
+            var hadKey = false
             for event in terminal.readEvents() {
                 dirty = true
+                if case .key = event { hadKey = true }
                 let effects: [Effect]
                 switch event {
                 case let .resized(size): effects = update(&state, .resized(size))
@@ -147,6 +157,17 @@ enum ConsoleLauncher {
                         _ = update(&state, .excerpt(EvidenceExcerpt.read(caseFolder: store.folder, path: path, line: line)))
                     }
                 }
+            }
+            if state.settledSelection != nil {
+                if hadKey {
+                    settleAt = ContinuousClock.now.advanced(by: settleDelay)
+                } else if let at = settleAt, ContinuousClock.now >= at {
+                    _ = update(&state, .settled)
+                    settleAt = nil
+                    dirty = true
+                }
+            } else {
+                settleAt = nil
             }
         }
         let (unsaved, reason) = session.stop()

@@ -53,8 +53,10 @@ func demoState(cols: Int = 80, rows: Int = 24) throws -> AppState {
     return state
 }
 
+/// Presses keys, then pauses (``Action/settled``), as a responder does between keystrokes.
 func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
     var effects: [Effect] = []
     for k in keys { effects += update(&state, .key(k)) }
+    _ = update(&state, .settled)
     return effects
 }
