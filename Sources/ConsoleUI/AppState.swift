@@ -104,7 +104,8 @@ public struct AppState: Sendable {
     /// Every server in display order, before the filter.
     public private(set) var allServers: [ServerSummary] = []
     /// Hits per server (lowercased name), most severe and newest first; derived once per snapshot.
-    private(set) var hitsByServer: [String: [Hit]] = [:]
+    /// (Indices into `snapshot.hits`, so a million hits are grouped and sorted without copying them.)
+    private(set) var hitsByServer: [String: [Int32]] = [:]
     /// Hits of the selected server in ``hitSort`` order, filtered by the hits filter; derived
     /// when the server, snapshot, sort or filter changes, never per frame.
     public private(set) var hitsOfSelectedServer: [Hit] = []
@@ -145,9 +146,17 @@ public struct AppState: Sendable {
         missingByServer = missing
         serverRecords = Dictionary(snapshot.caseFile.servers.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
         if !sameHits {
-            var grouped: [String: [Hit]] = [:]
-            for hit in snapshot.hits { grouped[hit.server.lowercased(), default: []].append(hit) }
-            for key in grouped.keys { grouped[key]?.sort(by: Hit.displayOrder) }
+            var grouped: [String: [Int32]] = [:]
+            var keys: [String: String] = [:]
+            snapshot.hits.withUnsafeBufferPointer { hits in
+                for i in hits.indices {
+                    let name = hits[i].server
+                    let key: String
+                    if let k = keys[name] { key = k } else { key = name.lowercased(); keys[name] = key }
+                    grouped[key, default: []].append(Int32(i))
+                }
+                for key in grouped.keys { grouped[key]!.sort { Hit.displayOrder(hits[Int($0)], hits[Int($1)]) } }
+            }
             hitsByServer = grouped
             if let baseline = baselineHitIDs {
                 newHits = snapshot.hits.reduce(0) { $0 + (baseline.contains($1.id) ? 0 : 1) }
@@ -169,7 +178,7 @@ public struct AppState: Sendable {
         let hitKey = ["\(snapshotGeneration)", name, hitSort.rawValue, filters[.hits] ?? ""]
         if hitKey != hitViewKey {
             hitViewKey = hitKey
-            var hits = hitsByServer[name] ?? []
+            var hits = allHits(ofServer: name)
             var filter = ListFilter(filters[.hits] ?? "")
             filter.triage = triageByHit
             if !filter.isEmpty { hits = hits.filter { filter.matches($0) } }
@@ -179,7 +188,19 @@ public struct AppState: Sendable {
     }
 
     /// Every hit of a server (before the filter), most severe first.
-    func allHits(ofServer name: String) -> [Hit] { hitsByServer[name.lowercased()] ?? [] }
+    func allHits(ofServer name: String) -> [Hit] {
+        guard let all = snapshot?.hits, let indices = hitsByServer[name.lowercased()] else { return [] }
+        return indices.map { all[Int($0)] }
+    }
+
+    /// Whether any hit of a server (before the filter) satisfies `predicate`, without copying them.
+    func anyHit(ofServer name: String, where predicate: (Hit) -> Bool) -> Bool {
+        guard let all = snapshot?.hits, let indices = hitsByServer[name.lowercased()] else { return false }
+        return all.withUnsafeBufferPointer { hits in indices.contains { predicate(hits[Int($0)]) } }
+    }
+
+    /// Number of hits of a server before the filter.
+    func hitCount(ofServer name: String) -> Int { hitsByServer[name.lowercased()]?.count ?? 0 }
 
     public var selectedServer: ServerSummary? {
         let s = servers

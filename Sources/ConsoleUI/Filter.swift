@@ -173,7 +173,7 @@ func applyFilter(_ text: String, to pane: Pane, _ state: inout AppState) {
         state.message = trimmed.isEmpty ? "servers filter cleared" : "\(n) of \(state.allServers.count) server(s) match"
     case .hits:
         state.hitIndex = keepHit.flatMap { id in state.hitsOfSelectedServer.firstIndex { $0.id == id } } ?? 0
-        let all = state.selectedServer.map { state.allHits(ofServer: $0.name).count } ?? 0
+        let all = state.selectedServer.map { state.hitCount(ofServer: $0.name) } ?? 0
         state.message = trimmed.isEmpty ? "hits filter cleared" : "\(state.hitsOfSelectedServer.count) of \(all) hit(s) match"
     case .checklist: break
     }
@@ -212,7 +212,7 @@ func jumpToMatchingServer(_ state: inout AppState, forward: Bool) {
     for step in 1...n {
         let i = ((state.serverIndex + (forward ? step : -step)) % n + n) % n
         let server = servers[i]
-        let matches = filter.isEmpty ? server.hits > 0 : state.allHits(ofServer: server.name).contains { filter.matches($0) }
+        let matches = filter.isEmpty ? server.hits > 0 : state.anyHit(ofServer: server.name) { filter.matches($0) }
         if matches {
             if i == state.serverIndex && step == n { break }
             state.serverIndex = i

@@ -10,7 +10,7 @@ func paneCount(_ state: AppState, _ pane: Pane) -> String {
     case .hits:
         let shown = state.hitsOfSelectedServer.count
         guard state.filters[.hits] != nil, let server = state.selectedServer else { return "(\(shown))" }
-        return "(\(shown)/\(state.allHits(ofServer: server.name).count))"
+        return "(\(shown)/\(state.hitCount(ofServer: server.name)))"
     case .checklist:
         return ""
     }

@@ -202,7 +202,7 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
         if state.snapshot != nil { grid.put("no server selected", x: inner.x, y: inner.y + 1, maxWidth: inner.width, role: .muted) }
         return
     }
-    if hits.isEmpty, state.filters[.hits] != nil, !state.allHits(ofServer: summary.name).isEmpty {
+    if hits.isEmpty, state.filters[.hits] != nil, state.hitCount(ofServer: summary.name) > 0 {
         grid.put("no hit of this server matches the filter (Esc clears it)", x: inner.x, y: inner.y + 1, maxWidth: inner.width, role: .muted)
         return
     }
