@@ -148,14 +148,28 @@ public struct AppState: Sendable {
         if !sameHits {
             var grouped: [String: [Int32]] = [:]
             var keys: [String: String] = [:]
+            // Severity rank and time per hit, so the sort compares numbers and looks at the hit
+            // itself (``Hit/displayOrder(_:_:)``) only on ties.
+            let rank = Dictionary(uniqueKeysWithValues: Severity.allCases.sorted().enumerated().map { ($1, UInt8($0)) })
+            var sev = [UInt8](repeating: 0, count: snapshot.hits.count)
+            var time = [Double](repeating: -.infinity, count: snapshot.hits.count)
             snapshot.hits.withUnsafeBufferPointer { hits in
                 for i in hits.indices {
                     let name = hits[i].server
                     let key: String
                     if let k = keys[name] { key = k } else { key = name.lowercased(); keys[name] = key }
                     grouped[key, default: []].append(Int32(i))
+                    sev[i] = rank[hits[i].severity] ?? 0
+                    if let t = hits[i].time { time[i] = t.timeIntervalSinceReferenceDate }
                 }
-                for key in grouped.keys { grouped[key]!.sort { Hit.displayOrder(hits[Int($0)], hits[Int($1)]) } }
+                for key in grouped.keys {
+                    grouped[key]!.sort { a, b in
+                        let x = Int(a), y = Int(b)
+                        if sev[x] != sev[y] { return sev[x] > sev[y] }
+                        if time[x] != time[y] { return time[x] > time[y] }
+                        return Hit.displayOrder(hits[x], hits[y])
+                    }
+                }
             }
             hitsByServer = grouped
             if let baseline = baselineHitIDs {

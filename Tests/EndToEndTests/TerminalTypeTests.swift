@@ -103,6 +103,25 @@ struct TerminalTypeTests {
         #expect(audit.map { $0["after"] as? String } == ["false-positive", "untriaged"])
     }
 
+    @Test("a broken theme file opens the console with the default theme and says where it is broken; t changes colours live")
+    func brokenTheme() throws {
+        let home = temporaryFolder("broken-theme")
+        let dir = home.appendingPathComponent("incident/themes")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data("{\n  \"roles\": {\n    \"muted\": { \"fg\": \"mauve\" }\n  }\n}\n".utf8).write(to: dir.appendingPathComponent("mine.json"))
+        let caseDir = temporaryFolder("broken-theme-case").appendingPathComponent("case")
+        _ = try run(incidentBinary.path, ["demo", "--dir", caseDir.path, "--no-open"])
+        let tmux = try TmuxSession("\(incidentBinary.path) open \(caseDir.path) --theme mine", cols: 160, rows: 30, env: ["XDG_CONFIG_HOME": home.path])
+        #expect(tmux.waitFor("mine.json:3:22: fg must be default, a colour name or #rrggbb; using default"), "screen was:\n\(tmux.capture())")
+        #expect(tmux.waitForServer("EXCH01", "compromised"))
+        let before = tmux.captureWithAttributes()
+        tmux.send("t")
+        #expect(tmux.waitFor("theme: high-contrast"))
+        #expect(tmux.waitUntil { _ in tmux.captureWithAttributes() != before }, "the colours did not change")
+        tmux.send("q")
+        #expect(tmux.waitFor("EXIT=0"))
+    }
+
     @Test("incident themes list names the four shipped themes")
     func themesList() throws {
         let home = temporaryFolder("themes")
