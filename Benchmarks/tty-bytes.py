@@ -82,7 +82,7 @@ def main():
     results["hits"] = press([b"j"], "hits pane: j")
     burst(b"j", 20, "hits pane: j held down")
     os.write(fd, b"\t"); read_quiet(fd, quiet=0.5)
-    results["checklist"] = press([b"j"], "checklist pane: j")
+    results["checklist"] = press([b"j", b"k"], "checklist pane: j/k")
     os.write(fd, b"q")
     read_quiet(fd, quiet=0.5)
     try:
