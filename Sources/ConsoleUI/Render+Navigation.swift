@@ -86,3 +86,14 @@ private func drawBox(_ grid: inout CellGrid, _ r: Rect, title: String) {
     grid.put("┘", x: r.maxX - 1, y: r.maxY - 1, role: .borderFocused)
     grid.put(" " + title + " ", x: r.x + 2, y: r.y, maxWidth: r.width - 4, role: .titleFocused)
 }
+
+/// The mark of a triage decision in the hits list (nil when untriaged): `✓` confirmed,
+/// `?` needs review, `✗` false positive; in ASCII `+`, `?`, `-`.
+func triageMark(_ decision: TriageDecision.Decision?, ascii: Bool) -> String? {
+    switch decision {
+    case .confirmed?: ascii ? "+" : "✓"
+    case .needsReview?: "?"
+    case .falsePositive?: ascii ? "-" : "✗"
+    case .untriaged?, nil: nil
+    }
+}

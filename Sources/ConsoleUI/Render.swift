@@ -246,6 +246,10 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
             grid.put(hit.stage.rawValue, x: x, y: y, maxWidth: 14, role: base)
             x += 15
         }
+        // A triaged hit says so before its value: ✓ confirmed, ? needs review, ✗ false positive.
+        if let mark = triageMark(state.triageByHit[hit.id]?.decision, ascii: grid.ascii), inner.maxX - x > 4 {
+            x += grid.put(mark + " ", x: x, y: y, role: base)
+        }
         let remaining = inner.maxX - x
         if remaining > 0 {
             grid.putUntrusted(hit.value, x: x, y: y, maxWidth: remaining, role: base)

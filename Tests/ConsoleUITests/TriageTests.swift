@@ -44,6 +44,9 @@ struct TriageTests {
         #expect(state.message == "\(hit.indicator) on EXCH02 marked confirmed (u undoes)")
         applyLocally(effects, &state)
         #expect(state.triageByHit[hit.id]?.decision == .confirmed)
+        // The list marks it before its value.
+        let row = try #require(render(state).text().split(separator: "\n").first { $0.contains(hit.indicator) && $0.contains("✓ ") })
+        #expect(row.contains("\(hit.indicator) ") && row.contains("✓ \(hit.value.prefix(10))"))
         // u: a confirmation, cancel by default.
         #expect(press(&state, .character("u")).isEmpty)
         let question = try #require(state.confirmation)
