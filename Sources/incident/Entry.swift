@@ -20,7 +20,8 @@ struct Incident: ParsableCommand {
           incident server set ./case-2021-03 EXCH01 --build 15.1.2176.9
         """,
         subcommands: [OpenCommand.self, DemoCommand.self, NewCommand.self, ScanCommand.self, ServerCommand.self,
-                      IndicatorsCommand.self, ExportCommand.self, ReportCommand.self]
+                      IndicatorsCommand.self, ExportCommand.self, ReportCommand.self,
+                      ThemesCommand.self, BenchCommand.self]
     )
 
     static func main() {
