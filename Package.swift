@@ -16,19 +16,26 @@ let package = Package(
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw",
                        providers: [.apt(["libncursesw5-dev"])]),
         .systemLibrary(name: "CWidth", path: "Sources/CWidth"),
+        // Windows event logs (EVTX) through libevtx, and content signatures through libyara.
+        .systemLibrary(name: "CEvtx", path: "Sources/CEvtx",
+                       providers: [.apt(["libevtx-dev", "libbfio-dev"])]),
+        .systemLibrary(name: "CYara", path: "Sources/CYara",
+                       providers: [.apt(["libyara-dev"])]),
 
         // Core: case model, case store, indicators, parsers, scanner, playbook. No UI, no curses.
         .target(
             name: "IncidentCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams")],
-            resources: [.embedInCode("Resources/indicators.json"), .embedInCode("Resources/playbook.json")]
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams"), "CEvtx", "CYara"],
+            resources: [.embedInCode("Resources/indicators.json"), .embedInCode("Resources/playbook.json"),
+                        .embedInCode("Resources/webshells.yar")]
         ),
         // Cells, grid, text width and sanitising, keys. No curses.
         .target(name: "TerminalCore", dependencies: ["CWidth"]),
         // Themes shipped in the top-level Themes/ folder, compiled into the binary.
         .target(name: "BundledThemes", path: "Themes",
                 exclude: ["README.md"],
-                resources: [.embedInCode("default.json"), .embedInCode("monochrome.json")]),
+                resources: [.embedInCode("default.json"), .embedInCode("monochrome.json"),
+                            .embedInCode("light.json"), .embedInCode("high-contrast.json")]),
         // State -> update -> render into a CellGrid. Pure.
         .target(name: "ConsoleUI", dependencies: ["IncidentCore", "TerminalCore", "BundledThemes"]),
         // The thin ncurses backend: every curses call lives here, on the main thread.

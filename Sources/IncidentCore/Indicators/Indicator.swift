@@ -12,6 +12,10 @@ public enum EvidenceFormat: String, Codable, Sendable, CaseIterable {
     case iisW3C = "iis-w3c"
     /// File inventories: `Get-ChildItem -Recurse | Get-FileHash | Export-Csv` (`Algorithm`, `Hash`, `Path`).
     case fileInventory = "file-inventory"
+    /// Windows event logs (`.evtx`, recognised by the `ElfFile\0` signature), read through libevtx.
+    case windowsEvtx = "windows-evtx"
+    /// Any other collected file (web-shell copies, scripts, binaries), scanned whole with YARA rules.
+    case collectedFile = "collected-file"
 
     /// Short label for the console.
     public var label: String {
@@ -21,6 +25,8 @@ public enum EvidenceFormat: String, Codable, Sendable, CaseIterable {
         case .oabGenerator: "OAB generator"
         case .iisW3C: "IIS W3C"
         case .fileInventory: "file inventory"
+        case .windowsEvtx: "Windows event log"
+        case .collectedFile: "collected file (YARA)"
         }
     }
 }
@@ -68,7 +74,10 @@ public struct Indicator: Codable, Sendable, Equatable, Identifiable {
 /// `predicate` (a named check written in code: `ecpScriptInUrl`, `oabPathOutsideClientAccess`),
 /// `regexInList` (name of a pattern list in the pack: any of its regexes matches, unless that
 /// regex's exclusion also matches), `domainInList` (list name: the host or one of its parent
-/// domains is listed). The field `raw-line` is the whole evidence line.
+/// domains is listed),
+/// `fileNameInList` / `fileNameNotInList` (list name; the value's last path component, after the
+/// last `\` or `/`, e.g. `cmd.exe` of `C:\Windows\System32\cmd.exe`; an absent or empty value
+/// fails both). The field `raw-line` is the whole evidence line.
 public struct Condition: Codable, Sendable, Equatable {
     public enum Operator: String, Codable, Sendable, CaseIterable {
         case like, notLike, likeAny, notLikeAny, equals, notEquals, contains, notContains, containsAny
@@ -77,6 +86,7 @@ public struct Condition: Codable, Sendable, Equatable {
         case regexInList
         /// The value is a host name equal to, or below, a domain of a list (`a.evil.com` is in `evil.com`).
         case domainInList
+        case fileNameInList, fileNameNotInList
     }
 
     public var field: String

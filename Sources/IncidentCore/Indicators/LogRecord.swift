@@ -57,6 +57,14 @@ public struct LogRecord: Sendable {
         extraNames[key] = name
     }
 
+    /// Sets a derived field under a logical name (`process-image`) that hits report with the
+    /// spelling of the field it came from (`Image`).
+    public mutating func set(_ name: String, _ value: String, displayedAs display: String) {
+        let key = name.lowercased()
+        extras[key] = value
+        extraNames[key] = display
+    }
+
     /// The value of a field or alias (case-insensitive name), or nil when absent.
     public func value(_ name: String) -> String? {
         value(lowercased: name.lowercased())

@@ -106,6 +106,7 @@ private struct CompiledCondition: Sendable {
         case predicate(@Sendable (String) -> Bool)
         case regexSet(RegexSet)
         case domainIn(Set<String>)
+        case fileNameIn(Set<String>, negate: Bool)
     }
 
     let field: String
@@ -129,6 +130,11 @@ private struct CompiledCondition: Sendable {
         case .startsWithAny: test = .startsWith(values)
         case .endsWith: test = .endsWith([first])
         case .endsWithAny: test = .endsWith(values)
+        case .fileNameInList, .fileNameNotInList:
+            guard let set = lists[c.values.first ?? ""] else {
+                throw IndicatorPackError.unknownList(indicator: indicator, list: c.values.first ?? "")
+            }
+            test = .fileNameIn(set, negate: c.op == .fileNameNotInList)
         case .inList, .notInList, .userAgentInList, .domainInList:
             guard let set = lists[c.values.first ?? ""] else {
                 throw IndicatorPackError.unknownList(indicator: indicator, list: c.values.first ?? "")
@@ -205,6 +211,10 @@ private struct CompiledCondition: Sendable {
                 host = host[host.index(after: dot)...]
             }
             return false
+        case let .fileNameIn(set, negate):
+            let name = value.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? ""
+            guard !name.isEmpty else { return false }
+            return set.contains(name) != negate
         case .empty: return false
         }
     }

@@ -49,14 +49,17 @@ public enum FormatDetector {
         return .unrecognised("format not recognised from its first lines; not checked")
     }
 
-    /// A fresh parser for a format.
-    public static func parser(for format: EvidenceFormat) -> any EvidenceLineParser {
+    /// A fresh parser for a format. Windows event logs are parsed one event (its XML) per call;
+    /// collected files are not parsed but scanned whole with YARA, so they have none (nil).
+    public static func parser(for format: EvidenceFormat) -> (any EvidenceLineParser)? {
         switch format {
         case .httpProxy: HttpProxyParser()
         case .ecpServer: ECPServerParser()
         case .oabGenerator: OABGeneratorParser()
         case .iisW3C: W3CParser()
         case .fileInventory: FileInventoryParser()
+        case .windowsEvtx: EvtxEventParser()
+        case .collectedFile: nil
         }
     }
 }
