@@ -67,7 +67,15 @@ struct ScanCommand: ParsableCommand {
             "servers": snapshot.summaries.map { s -> [String: Any] in
                 ["name": s.name, "verdict": s.verdict.rawValue, "hits": s.hits,
                  "evidenceFiles": s.evidenceFiles, "checkedFiles": s.checkedFiles,
-                 "stepsDone": s.stepsDone, "stepsApplicable": s.stepsApplicable]
+                 "stepsDone": s.stepsDone, "stepsApplicable": s.stepsApplicable,
+                 "coverage": s.coverage.map { c -> [String: Any] in
+                     ["check": c.check.rawValue, "title": c.check.title, "status": c.status.rawValue, "required": c.check.required,
+                      "evidence": c.evidence, "from": iso(c.from), "to": iso(c.to), "hits": c.hits, "reason": c.reason]
+                 },
+                 "chain": s.chain.map { l -> [String: Any] in
+                     ["stage": l.stage.rawValue, "hits": l.hits, "firstSeen": iso(l.firstSeen), "lastSeen": iso(l.lastSeen),
+                      "clientIps": l.clientIPs, "indicators": l.indicators, "cves": l.cves]
+                 }]
             },
             "files": snapshot.statuses.map { f -> [String: Any] in
                 ["path": f.path, "server": f.server, "format": f.format?.rawValue ?? NSNull(), "sizeBytes": f.sizeBytes,
@@ -88,6 +96,14 @@ struct ScanCommand: ParsableCommand {
         print("case: \(safe(snapshot.caseFile.name))")
         for s in snapshot.summaries {
             print("server \(safe(s.name)): \(s.verdict.rawValue), \(s.hits) hit(s), \(s.checkedFiles)/\(s.evidenceFiles) evidence file(s) checked, checklist \(s.stepsDone)/\(s.stepsApplicable)")
+            for link in s.chain {
+                let first = link.firstSeen.map(Timestamps.iso8601) ?? "-", last = link.lastSeen.map(Timestamps.iso8601) ?? "-"
+                print("  chain \(link.stage.rawValue): \(link.hits) hit(s) \(link.indicators.joined(separator: ",")) \(first) .. \(last) clients: \(safe(link.clientIPs.isEmpty ? "-" : link.clientIPs.joined(separator: ",")))")
+            }
+            for c in s.coverage {
+                let range = c.from.map { "\(Timestamps.iso8601($0)) .. \(c.to.map(Timestamps.iso8601) ?? "-")" } ?? "-"
+                print("  check \(c.check.rawValue)\(c.check.required ? "" : " (optional)"): \(c.status.rawValue), \(c.evidence.count) file(s), \(range): \(safe(c.reason))")
+            }
         }
         for f in snapshot.statuses where !f.warnings.isEmpty {
             print("warning: \(safe(f.path)): \(safe(f.warnings.joined(separator: "; ")))")
