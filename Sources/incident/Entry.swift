@@ -18,7 +18,8 @@ struct Incident: ParsableCommand {
           incident open ./case-2021-03       (evidence: ./case-2021-03/evidence/NAME/)
           incident scan ./case-2021-03 --format json
         """,
-        subcommands: [OpenCommand.self, DemoCommand.self, NewCommand.self, ScanCommand.self]
+        subcommands: [OpenCommand.self, DemoCommand.self, NewCommand.self, ScanCommand.self,
+                      IndicatorsCommand.self]
     )
 
     static func main() {

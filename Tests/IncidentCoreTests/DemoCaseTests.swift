@@ -229,7 +229,7 @@ struct DemoCaseTests {
         #expect(ids(proxy, 13) == ["PL-001", "PL-009", "UA-057", "IP-054"])
         #expect(ids(proxy, 14) == ["PL-001", "PL-007", "UA-057", "IP-054"])
         let ecp = "EXCH01/Logging/ECP/Server/ECPServer20210303-1.LOG"
-        #expect(ids(ecp, 9) == ["PL-011", "PL-012", "PL-013"])
+        #expect(ids(ecp, 9) == ["PL-011", "PL-012", "PL-013", "PL-014"])
         #expect(ids(ecp, 12) == ["PL-013"])
         #expect(ids("EXCH01/Logging/ECP/Server/ECPServer20210302-1.LOG", 7) == ["PL-013"])
         let inventory = "EXCH01/FileHashes/EXCH01-webfiles.csv"

@@ -54,7 +54,7 @@ public final class EvidenceScanner {
     /// Every hit found so far, in no particular order, without hits that an indicator's
     /// `suppressedBy` makes redundant.
     public var hits: [Hit] {
-        let all = cursors.values.flatMap { $0.hits + $0.tailHits }
+        let all = cursors.values.flatMap { $0.hits + $0.tailHits } + baselineHits()
         guard !suppressions.isEmpty else { return all }
         var present = Set<String>()
         for hit in all { present.insert(Self.key(hit.server, hit.clientIP, hit.indicator)) }
@@ -77,7 +77,13 @@ public final class EvidenceScanner {
     /// The status of every file seen so far (and of every entry skipped in the last pass),
     /// sorted by path.
     public var statuses: [FileStatus] {
-        (cursors.values.map(\.status) + skipped).sorted { $0.path < $1.path }
+        (cursors.values.map(baselineStatus) + skipped).sorted { $0.path < $1.path }
+    }
+
+    /// Exchange build per server (lowercased name → build such as `15.0.1497.2`), from the case;
+    /// chooses which known-good baseline applies to a server's inventories.
+    public var serverBuilds: [String: String] = [:] {
+        didSet { if oldValue != serverBuilds { version += 1 } }
     }
 
     private var skipped: [FileStatus] = []
@@ -284,6 +290,23 @@ final class FileCursor {
     var crAtEnd = false
     /// Why the file's format was not recognised (nil when it was).
     var unrecognisedReason: String?
+    /// Inventory rows of web files, for the known-good baseline comparison: line, lowercase
+    /// SHA-256, raw row.
+    var webFiles: [(line: Int, hash: String, raw: String)] = []
+    /// For baseline files: build → lowercase SHA-256 values.
+    var baseline: [String: Set<String>] = [:]
+
+    /// Web file types Microsoft's CompareExchangeHashes.ps1 hashed (plus `.ashx`), under the
+    /// Exchange web folders (`FrontEnd\HttpProxy\`, `ClientAccess\` except the OAB download folder
+    /// whose temporary `*.djs`-like files are benign, CSS-Exchange issues 320/345) and
+    /// `inetpub\wwwroot\`.
+    static func isBaselinedWebFile(_ path: String) -> Bool {
+        let p = path.lowercased().replacingOccurrences(of: "/", with: "\\")
+        let inWeb = p.contains("\\frontend\\httpproxy\\") || (p.contains("\\clientaccess\\") && !p.contains("\\clientaccess\\oab\\"))
+            || p.contains("\\inetpub\\wwwroot\\")
+        guard inWeb, let dot = p.lastIndex(of: ".") else { return false }
+        return ["aspx", "asmx", "asax", "ashx", "js", "css", "htm", "html"].contains(String(p[p.index(after: dot)...]))
+    }
 
     static let headLength = 512
 
@@ -310,6 +333,8 @@ final class FileCursor {
         hasher = SHA256()
         hits = []
         tailHits = []
+        webFiles = []
+        baseline = [:]
         skippingLongLine = false
         truncatedLines = 0
         invalidLines = 0
@@ -519,6 +544,12 @@ final class FileCursor {
         }
         guard let record else { return }
         if final {
+            if working.format == .fileInventory, let path = record.value(lowercased: "path"), let hash = record.value(lowercased: "hash"),
+               SHA256Hex.isHex64(hash), Self.isBaselinedWebFile(path) {
+                webFiles.append((number, hash.lowercased(), String(record.raw.prefix(4096))))
+            } else if working.format == .hashBaseline, let hash = record.value(lowercased: "hash"), let build = record.value(lowercased: "build") {
+                baseline[build, default: []].insert(hash.lowercased())
+            }
             status.records += 1
             if let t = record.time {
                 if status.firstEvent.map({ t < $0 }) ?? true { status.firstEvent = t }
@@ -533,5 +564,59 @@ final class FileCursor {
                           clientIP: record.clientIP, rawLine: String(record.raw.prefix(65_536)))
             if final { hits.append(hit) } else { tailHits.append(hit) }
         }
+    }
+}
+
+// MARK: - Known-good baselines as an allow-list
+
+extension EvidenceScanner {
+    /// The indicator reported for web files missing from the baseline.
+    static let baselineIndicator = "BL-001"
+
+    /// The baselines that apply to a server: those of its recorded build when one matches, else
+    /// (build unknown) every baseline in its evidence; empty when none applies.
+    func baselines(for server: String) -> Set<String>? {
+        let own = cursorsOf(server).filter { $0.status.format == .hashBaseline }
+        guard !own.isEmpty else { return nil }
+        var sets: [String: Set<String>] = [:]
+        for c in own { for (build, hashes) in c.baseline { sets[build, default: []].formUnion(hashes) } }
+        if let build = serverBuilds[server.lowercased()], !build.isEmpty {
+            return sets[build]
+        }
+        return sets.values.reduce(into: Set<String>()) { $0.formUnion($1) }
+    }
+
+    private func cursorsOf(_ server: String) -> [FileCursor] {
+        cursors.values.filter { $0.server.lowercased() == server.lowercased() && !$0.missing }
+    }
+
+    /// BL-001 hits: inventory rows of web files (see ``FileCursor/isBaselinedWebFile(_:)``)
+    /// whose SHA-256 is absent from the server's baseline. Servers without a baseline get none
+    /// (a missing baseline would only make noise: CSS-Exchange issue 313).
+    func baselineHits() -> [Hit] {
+        guard let indicator = engine.pack.indicators.first(where: { $0.id == Self.baselineIndicator }) else { return [] }
+        var out: [Hit] = []
+        let servers = Set(cursors.values.map { $0.server.lowercased() })
+        for server in servers {
+            guard let allowed = baselines(for: server), !allowed.isEmpty else { continue }
+            for c in cursorsOf(server) where c.status.format == .fileInventory {
+                for row in c.webFiles where !allowed.contains(row.hash) {
+                    out.append(Hit(indicator: indicator, server: c.server, evidence: c.path, line: row.line, time: nil,
+                                   field: "Hash", value: row.hash, clientIP: nil, rawLine: row.raw))
+                }
+            }
+        }
+        return out
+    }
+
+    /// A baseline file's status, with a warning when the server's recorded build has no baseline here.
+    func baselineStatus(_ c: FileCursor) -> FileStatus {
+        guard c.status.format == .hashBaseline else { return c.status }
+        var s = c.status
+        if let build = serverBuilds[c.server.lowercased()], !build.isEmpty, c.baseline[build] == nil {
+            let builds = c.baseline.keys.sorted().joined(separator: ", ")
+            s.warnings.append("baseline for build \(builds.isEmpty ? "none" : builds), but \(c.server) is recorded as build \(build): not used for this server")
+        }
+        return s
     }
 }
