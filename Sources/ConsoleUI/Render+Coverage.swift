@@ -29,11 +29,11 @@ func coverageAndChainLines(_ server: ServerSummary) -> [(String, Role)] {
             switch c.status {
             case .findings: role = .severityHigh
             case .noFindings: role = .normal
-            case .insufficientCoverage, .notChecked: role = c.check.required ? .severityMedium : .muted
+            case .insufficientCoverage, .notChecked: role = c.required ? .severityMedium : .muted
             }
             var range = ""
             if let from = c.from, let to = c.to { range = " [\(Timestamps.iso8601(from)) – \(Timestamps.iso8601(to))]" }
-            out.append(("  \(c.status.rawValue): \(c.check.title)\(c.check.required ? "" : " (optional)")\(range) — \(c.reason)", role))
+            out.append(("  \(c.status.rawValue): \(c.check.title)\(c.required ? "" : " (optional)")\(range) — \(c.reason)", role))
         }
     }
     return out

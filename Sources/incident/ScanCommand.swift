@@ -69,7 +69,7 @@ struct ScanCommand: ParsableCommand {
                  "evidenceFiles": s.evidenceFiles, "checkedFiles": s.checkedFiles,
                  "stepsDone": s.stepsDone, "stepsApplicable": s.stepsApplicable,
                  "coverage": s.coverage.map { c -> [String: Any] in
-                     ["check": c.check.rawValue, "title": c.check.title, "status": c.status.rawValue, "required": c.check.required,
+                     ["check": c.check.rawValue, "title": c.check.title, "status": c.status.rawValue, "required": c.required,
                       "evidence": c.evidence, "from": iso(c.from), "to": iso(c.to), "hits": c.hits, "reason": c.reason]
                  },
                  "chain": s.chain.map { l -> [String: Any] in
@@ -102,7 +102,7 @@ struct ScanCommand: ParsableCommand {
             }
             for c in s.coverage {
                 let range = c.from.map { "\(Timestamps.iso8601($0)) .. \(c.to.map(Timestamps.iso8601) ?? "-")" } ?? "-"
-                print("  check \(c.check.rawValue)\(c.check.required ? "" : " (optional)"): \(c.status.rawValue), \(c.evidence.count) file(s), \(range): \(safe(c.reason))")
+                print("  check \(c.check.rawValue)\(c.required ? "" : " (optional)"): \(c.status.rawValue), \(c.evidence.count) file(s), \(range): \(safe(c.reason))")
             }
         }
         for f in snapshot.statuses where !f.warnings.isEmpty {

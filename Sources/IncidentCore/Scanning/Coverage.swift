@@ -52,10 +52,17 @@ public enum CoverageCheck: String, CaseIterable, Codable, Sendable {
     /// Event logs (26857, whose code execution leaves its marks through the same file writes
     /// and files on disk) and IIS logs (the same requests HttpProxy already logs) are shown with
     /// their coverage but do not block `no-findings`.
-    public var required: Bool {
+    public var required: Bool { required(build: nil) }
+
+    /// Whether the check is required on a server of this Exchange build. Exchange 2010
+    /// (`14.x`) is exposed only to CVE-2021-26857 (KB5000978), so there the 26857 event-log
+    /// check is the one required check (CSS-Exchange issues 241: a 2010 run that skipped the
+    /// other tests and printed "Nothing suspicious detected" proves nothing).
+    public func required(build: String?) -> Bool {
+        if let build, build.hasPrefix("14.") { return self == .cve202126857 }
         switch self {
-        case .cve202126855, .cve202126858, .cve202127065, .filesOnDisk: true
-        case .cve202126857, .iisRequests: false
+        case .cve202126855, .cve202126858, .cve202127065, .filesOnDisk: return true
+        case .cve202126857, .iisRequests: return false
         }
     }
 
@@ -98,6 +105,8 @@ public enum CoverageStatus: String, Codable, Sendable {
 public struct CheckCoverage: Sendable, Equatable {
     public var check: CoverageCheck
     public var status: CoverageStatus
+    /// Whether this check must be covered for the server to be `no-findings` (see ``CoverageCheck/required(build:)``).
+    public var required: Bool
     /// Evidence files that fed the check, relative to the case folder, sorted.
     public var evidence: [String]
     /// Earliest and latest event time (UTC) in that evidence; nil when none is dated.
@@ -116,12 +125,14 @@ public enum Coverage {
     ///   - files: the server's file statuses (skipped entries and unrecognised files feed no check).
     ///   - hits: the server's counted hits (not triaged as false positives).
     ///   - exposureStart: the case's exposure window start (UTC); logs must reach back this far.
-    public static func evaluate(files: [FileStatus], hits: [Hit], exposureStart: Date) -> [CheckCoverage] {
+    ///   - build: the server's Exchange build when recorded (decides which checks are required).
+    public static func evaluate(files: [FileStatus], hits: [Hit], exposureStart: Date, build: String? = nil) -> [CheckCoverage] {
         CoverageCheck.allCases.map { check in
+            let required = check.required(build: build)
             let used = files.filter { f in !f.skipped && f.format.map(check.accepts) == true }
             let paths = used.map(\.path).sorted()
             if used.isEmpty {
-                return CheckCoverage(check: check, status: .notChecked, evidence: [], from: nil, to: nil, hits: 0,
+                return CheckCoverage(check: check, status: .notChecked, required: required, evidence: [], from: nil, to: nil, hits: 0,
                                      reason: "no evidence for this check: collect \(check.input)")
             }
             let pathSet = Set(paths)
@@ -155,7 +166,7 @@ public enum Coverage {
                 status = .noFindings
                 reason = from.map { "logs reach back to \(Timestamps.iso8601($0)), before \(start); no hit" } ?? "\(records) row(s) read; no hit"
             }
-            return CheckCoverage(check: check, status: status, evidence: paths, from: from, to: to, hits: hitCount, reason: reason)
+            return CheckCoverage(check: check, status: status, required: required, evidence: paths, from: from, to: to, hits: hitCount, reason: reason)
         }
     }
 
@@ -164,7 +175,7 @@ public enum Coverage {
     /// `not-checked`. Every other verdict is kept (a finding stands whatever the coverage).
     public static func adjust(_ verdict: Verdict, coverage: [CheckCoverage]) -> Verdict {
         guard verdict == .noFindings else { return verdict }
-        let short = coverage.contains { $0.check.required && ($0.status == .insufficientCoverage || $0.status == .notChecked) }
+        let short = coverage.contains { $0.required && ($0.status == .insufficientCoverage || $0.status == .notChecked) }
         return short ? .insufficientCoverage : .noFindings
     }
 }

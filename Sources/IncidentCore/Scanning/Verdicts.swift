@@ -72,7 +72,8 @@ public enum Verdicts {
             let files = filesByServer[key] ?? []
             let serverHits = hitsByServer[key] ?? []
             let checked = files.filter(\.checked).count
-            let coverage = Coverage.evaluate(files: files, hits: serverHits, exposureStart: caseFile.settings.exposureWindowStart)
+            let coverage = Coverage.evaluate(files: files, hits: serverHits, exposureStart: caseFile.settings.exposureWindowStart,
+                                             build: server.exchangeBuild)
             let verdict = Coverage.adjust(verdict(checkedFiles: checked, hits: serverHits), coverage: coverage)
             var bySeverity: [Severity: Int] = [:]
             for hit in serverHits { bySeverity[hit.severity, default: 0] += 1 }

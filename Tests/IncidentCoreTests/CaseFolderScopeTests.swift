@@ -1,0 +1,30 @@
+import Foundation
+import Testing
+@testable import IncidentCore
+
+/// The case folder's own files are never evidence: only `evidence/<server>/` is walked.
+@Suite("Case folder scope")
+struct CaseFolderScopeTests {
+    @Test func onlyEvidenceIsScanned() throws {
+        let dir = try TempDir("scope")
+        let store = CaseStore(folder: dir.url)
+        try store.create(CaseFile(name: "scope", servers: [Server(name: "EXCH01")]))
+        // Files that look like evidence (and hit) but belong to the case, its exports, rules and packs.
+        let shellLine = ScanFixture.text([ScanFixture.shell])
+        for rel in ["exports/report-EXCH01.log", "rules/custom.yar", "packs/pack.log", "reports/u_ex210303.log",
+                    "case.json.bak", "backups/case-2021-03-05.json", "EXCH01/u_ex210303.log"] {
+            _ = try dir.write(rel, shellLine)
+        }
+        _ = try dir.write("evidence/EXCH01/IIS/u_ex210303.log", shellLine)
+        let session = CaseSession(store: store, caseFile: try store.load(), engine: try builtInEngine(), playbook: try Playbook.builtIn(),
+                                  responder: "tester", readOnly: false)
+        let snap = session.scanOnce()
+        #expect(snap.statuses.map(\.path) == ["evidence/EXCH01/IIS/u_ex210303.log"])
+        #expect(Set(snap.hits.map(\.evidence)) == ["evidence/EXCH01/IIS/u_ex210303.log"])
+        #expect(snap.caseFile.evidence.map(\.path) == ["evidence/EXCH01/IIS/u_ex210303.log"])
+        // A second pass after the save (case.json and its lock rewritten) reads nothing new.
+        let again = session.scanOnce()
+        #expect(again.statuses.map(\.path) == ["evidence/EXCH01/IIS/u_ex210303.log"])
+        #expect(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("case.json").path))
+    }
+}
