@@ -19,7 +19,7 @@ struct Incident: ParsableCommand {
           incident scan ./case-2021-03 --format json
         """,
         subcommands: [OpenCommand.self, DemoCommand.self, NewCommand.self, ScanCommand.self,
-                      IndicatorsCommand.self]
+                      IndicatorsCommand.self, BenchCommand.self]
     )
 
     static func main() {

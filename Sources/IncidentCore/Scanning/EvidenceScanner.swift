@@ -47,8 +47,15 @@ public final class EvidenceScanner {
     /// Bumped whenever any file's hits or status may have changed.
     public private(set) var version = 0
 
+    /// Files read at once in one pass: the `INCIDENT_SCAN_THREADS` environment variable when set
+    /// (1 = single-threaded, for benchmarks), else the number of active CPU cores. Each file is
+    /// read by one thread; several files are read in parallel.
+    public var threads: Int
+
     public init(engine: RuleEngine) {
         self.engine = engine
+        let env = ProcessInfo.processInfo.environment["INCIDENT_SCAN_THREADS"].flatMap(Int.init)
+        self.threads = max(1, env ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 
     /// Every hit found so far, in no particular order, without hits that an indicator's
@@ -109,10 +116,14 @@ public final class EvidenceScanner {
             if cursors[gone]?.missing == false { version += 1 }
             cursors[gone]?.markMissing()
         }
+        var work: [(FileCursor, String)] = []
         for file in found {
             let cursor = cursors[file.relativePath] ?? FileCursor(path: file.relativePath, server: file.server)
             cursors[file.relativePath] = cursor
-            if cursor.update(path: file.path, engine: engine) { changed.append(file.relativePath) }
+            work.append((cursor, file.path))
+        }
+        for (i, didChange) in Self.update(work, engine: engine, threads: threads).enumerated() where didChange {
+            changed.append(work[i].0.path)
         }
         if !changed.isEmpty { version += 1 }
         return changed
@@ -618,5 +629,55 @@ extension EvidenceScanner {
             s.warnings.append("baseline for build \(builds.isEmpty ? "none" : builds), but \(c.server) is recorded as build \(build): not used for this server")
         }
         return s
+    }
+}
+
+// MARK: - Parallel pass
+
+/// Shares the per-file cursors with worker threads: each index is touched by exactly one thread.
+private final class ParallelWork: @unchecked Sendable {
+    let items: [(FileCursor, String)]
+    var changed: [Bool]
+    init(_ items: [(FileCursor, String)]) {
+        self.items = items
+        self.changed = Array(repeating: false, count: items.count)
+    }
+}
+
+extension EvidenceScanner {
+    /// Brings every cursor up to date, several files at once when `threads` > 1. Unchanged files
+    /// cost one `stat` each; files are handed out one at a time, so one big file does not hold
+    /// up the others. Returns, per item, whether anything was read.
+    static func update(_ items: [(FileCursor, String)], engine: RuleEngine, threads: Int) -> [Bool] {
+        let work = ParallelWork(items)
+        if threads <= 1 || items.count < 2 {
+            for i in items.indices { work.changed[i] = items[i].0.update(path: items[i].1, engine: engine) }
+            return work.changed
+        }
+        let shared = SharedCounter()
+        DispatchQueue.concurrentPerform(iterations: min(threads, items.count)) { _ in
+            while let i = shared.take(limit: work.items.count) {
+                let (cursor, path) = work.items[i]
+                let result = cursor.update(path: path, engine: engine)
+                shared.lock.lock()
+                work.changed[i] = result
+                shared.lock.unlock()
+            }
+        }
+        return work.changed
+    }
+}
+
+/// A locked counter handing out work indices.
+private final class SharedCounter: @unchecked Sendable {
+    private var next = 0
+    let lock = NSLock()
+
+    func take(limit: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < limit else { return nil }
+        next += 1
+        return next - 1
     }
 }
