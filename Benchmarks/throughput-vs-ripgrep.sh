@@ -112,7 +112,7 @@ rgrun() {  # threads label
     start=$(date +%s.%N)
     rg -F -i -c -j "$1" -f "$WORK/patterns.txt" "$WORK/case/evidence" > /dev/null || true
     end=$(date +%s.%N)
-    python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'rg -F -f ($3): {s:.2f} s, {int(sys.argv[4])/1048576/s:.1f} MiB/s')" "$start" "$end" "$2" "$BYTES"
+    python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'rg -F -f ({sys.argv[3]}): {s:.2f} s, {int(sys.argv[4])/1048576/s:.1f} MiB/s')" "$start" "$end" "$2" "$BYTES"
 }
 ours 1 "1 thread"
 rgrun 1 "1 thread"

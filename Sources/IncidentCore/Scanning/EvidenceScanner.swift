@@ -535,6 +535,12 @@ final class FileCursor {
         }
     }
 
+    /// Whether the UTF-8 form holds 0xEF (the lead byte of U+FFFD), found with `memchr`.
+    static func hasByteEF(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { b in b.baseAddress.map { memchr($0, 0xEF, b.count) != nil } ?? false }
+    }
+
     static func endsWithUTF16CR(_ b: [UInt8], bigEndian: Bool) -> Bool {
         let n = b.count - b.count % 2
         guard n >= 2 else { return false }
@@ -545,7 +551,7 @@ final class FileCursor {
         guard var parser else { return }
         let number = lineCount + 1
         if final && line.truncated { truncatedLines += 1 }
-        if final && line.text.utf8.contains(0xEF) && line.text.unicodeScalars.contains("\u{FFFD}") { invalidLines += 1 }
+        if final && Self.hasByteEF(line.text) && line.text.unicodeScalars.contains("\u{FFFD}") { invalidLines += 1 }
         var working = parser
         let record = working.parse(line.text, line: number)
         if final {
