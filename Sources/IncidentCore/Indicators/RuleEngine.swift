@@ -114,9 +114,14 @@ public struct RuleEngine: Sendable {
     }
 }
 
-private struct CompiledIndicator: Sendable {
+/// A class, so that walking the candidates retains one reference instead of every field of the indicator.
+private final class CompiledIndicator: Sendable {
     let indicator: Indicator
     let conditions: [CompiledCondition]
+    init(indicator: Indicator, conditions: [CompiledCondition]) {
+        self.indicator = indicator
+        self.conditions = conditions
+    }
 }
 
 /// `NSRegularExpression` is immutable after creation and documented thread-safe.

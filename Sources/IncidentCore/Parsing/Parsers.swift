@@ -55,7 +55,9 @@ public struct HttpProxyParser: EvidenceLineParser {
         }
         // The bare header may repeat; any other row is data, whatever its values say (request
         // fields are attacker-controlled and must never rename the columns).
-        if values.count == headerLowered.count, values.first?.trimmingCharacters(in: .whitespaces).lowercased() == headerLowered.first,
+        // (Cheap length test first: data rows start with a timestamp, far longer than "DateTime".)
+        if values.count == headerLowered.count, let first = values.first, let head = headerLowered.first,
+           first.utf8.count <= head.utf8.count + 8, first.trimmingCharacters(in: .whitespaces).lowercased() == head,
            values.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) == headerLowered {
             return nil
         }
