@@ -58,7 +58,10 @@ public struct RuleEngine: Sendable {
         var ordinals: [EvidenceFormat: [String: Int]] = [:]
         for indicator in pack.indicators {
             guard seen.insert(indicator.id).inserted else { throw IndicatorPackError.duplicateID(indicator.id) }
+            // All conditions must hold, so their order is free: cheap tests first, regexes and
+            // predicates last (stable among equals).
             let conditions = try indicator.all.map { try CompiledCondition($0, indicator: indicator.id, lists: lists) }
+                .enumerated().sorted { ($0.element.costly ? 1 : 0, $0.offset) < ($1.element.costly ? 1 : 0, $1.offset) }.map(\.element)
             for format in indicator.formats {
                 let numbered = conditions.map { c -> CompiledCondition in
                     var c = c
@@ -147,6 +150,14 @@ private struct CompiledCondition: Sendable {
     let test: Test
     /// Position of `field` among the distinct condition fields of the format being matched.
     var ordinal = 0
+
+    /// Regexes and predicates cost more than the other tests.
+    var costly: Bool {
+        switch test {
+        case .regex, .predicate: true
+        default: false
+        }
+    }
 
     init(_ c: Condition, indicator: String, lists: [String: Set<String>]) throws {
         field = c.field.lowercased()
