@@ -213,3 +213,26 @@ struct IISQuirkCorpusTests {
         #expect(s.warnings == ["format not recognised from its first lines; not checked"])
     }
 }
+
+/// The new parsers take hostile input without crashing: junk, replacement characters, a 10 MB line.
+@Suite("Tool-output parsers under hostile input")
+struct ToolParserRobustnessTests {
+    @Test(arguments: [EvidenceFormat.testProxyLogon, .msertLog, .eomtLog, .hashBaseline, .fileInventory])
+    func junkAndHugeLines(_ format: EvidenceFormat) throws {
+        let huge = String(repeating: "A", count: 10 * 1024 * 1024)
+        let junk = String(decoding: randomBytes(count: 4096, seed: 11), as: UTF8.self)
+        let heads: [EvidenceFormat: [String]] = [
+            .testProxyLogon: ["\"ComputerName\",\"Type\",\"Path\",\"Name\",\"LastWrite\""],
+            .msertLog: ["Microsoft Safety Scanner v1.333, (build 1.333.1050.0)"],
+            .eomtLog: ["2021-03-16 09:12:44 Info: Starting EOMT.ps1"],
+            .hashBaseline: [FormatTests.baselineRows[1]],
+            .fileInventory: [Inventory.header],
+        ]
+        let lines = (heads[format] ?? []) + [junk, "{" + huge, "Threat Detected: " + huge, "2021-03-16 09:12:44 Error: " + huge,
+                                             "\"EXCH01\",\"LsassDump\",\"" + huge + "\",\"x\",\"y\"", "\u{FFFD}\u{FFFD}", ""]
+        let records = parseAll(lines, format: format)
+        let engine = try builtInEngine()
+        for r in records { _ = engine.match(r, format: format) }
+        #expect(records.count <= lines.count)
+    }
+}
