@@ -236,3 +236,21 @@ struct ToolParserRobustnessTests {
         #expect(records.count <= lines.count)
     }
 }
+
+@Suite("HttpProxy duplicate column names")
+struct HttpProxyDuplicateColumnTests {
+    /// A header naming a column twice: columns keep their positions, the first of the two is read,
+    /// and the file gets a warning.
+    @Test func firstOfDuplicateColumnsIsRead() throws {
+        let fields = HttpProxyLog.fields + ["AnchorMailbox"]
+        let header = fields.joined(separator: ",")
+        let row = HttpProxyLog.row(["AnchorMailbox": "ServerInfo~a]@exch/mapi/emsmdb/?#"], fields: HttpProxyLog.fields) + ",Smtp~bob@corp.example"
+        var p = HttpProxyParser()
+        #expect(p.parse(header, line: 1) == nil)
+        let parsed = p.parse(row, line: 2)
+        let r = try #require(parsed)
+        #expect(r.value("AnchorMailbox") == "ServerInfo~a]@exch/mapi/emsmdb/?#")
+        #expect(p.warnings == ["header names a column more than once (AnchorMailbox): the first of each is read"])
+        #expect(ids(try builtInEngine().match(r, format: .httpProxy)) == ["PL-001"])
+    }
+}

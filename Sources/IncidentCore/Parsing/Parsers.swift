@@ -34,6 +34,7 @@ public struct HttpProxyParser: EvidenceLineParser {
         var w: [String] = []
         if mismatched > 0 { w.append("\(mismatched) row(s) with a different number of values than the header") }
         if rowsBeforeHeader > 0 { w.append("\(rowsBeforeHeader) row(s) before any header were not checked") }
+        if !duplicates.isEmpty { w.append("header names a column more than once (\(duplicates.joined(separator: ", "))): the first of each is read") }
         return w
     }
 
@@ -67,8 +68,13 @@ public struct HttpProxyParser: EvidenceLineParser {
         return r
     }
 
+    /// Column names the header repeats (case-insensitively), in header spelling.
+    var duplicates: [String] = []
+
     mutating func setHeader(_ names: [String]) {
         let trimmed = names.map { $0.trimmingCharacters(in: .whitespaces) }
+        var seen = Set<String>()
+        for name in trimmed where !seen.insert(name.lowercased()).inserted && !duplicates.contains(name) { duplicates.append(name) }
         schema = FieldSchema(names: trimmed, aliases: Self.aliases)
         headerLowered = trimmed.map { $0.lowercased() }
     }
