@@ -28,3 +28,29 @@ struct CaseFolderScopeTests {
         #expect(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("case.json").path))
     }
 }
+
+@Suite("Parallel scan")
+struct ParallelScanTests {
+    /// Several files read on several threads give exactly the hits and statuses of one thread.
+    @Test func parallelEqualsSingleThreaded() throws {
+        let dir = try TempDir("parallel")
+        for n in 0..<12 {
+            let lines = IISLog.header + (0..<200).map { i in
+                i % 50 == 7 ? IISLog.line("POST", "/ecp/y.js", ip: RuleCases.volexityIP) : IISLog.line("GET", "/owa/", ip: "10.0.\(n).\(i % 250)")
+            }
+            _ = try dir.write("evidence/EXCH0\(n % 3)/IIS/u_ex2103\(String(format: "%02d", n)).log", lines.joined(separator: "\r\n") + "\r\n")
+        }
+        let one = EvidenceScanner(engine: try builtInEngine())
+        one.threads = 1
+        one.scan(caseFolder: dir.url)
+        let many = EvidenceScanner(engine: try builtInEngine())
+        many.threads = 4
+        let changed = many.scan(caseFolder: dir.url)
+        #expect(changed.count == 12)
+        #expect(Set(many.hits.map(\.id)) == Set(one.hits.map(\.id)))
+        #expect(many.hits.count == 12 * 4 * 2) // 4 hitting lines per file, IIS-060 and IP-054 each
+        #expect(many.statuses == one.statuses)
+        // An unchanged rescan reads nothing, on any number of threads.
+        #expect(many.scan(caseFolder: dir.url).isEmpty)
+    }
+}
