@@ -9,18 +9,25 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries: ncursesw (wide-character API) and libc's wcwidth.
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw",
                        providers: [.apt(["libncursesw5-dev"])]),
         .systemLibrary(name: "CWidth", path: "Sources/CWidth"),
+        // Windows event logs (EVTX) through libevtx, and content signatures through libyara.
+        .systemLibrary(name: "CEvtx", path: "Sources/CEvtx",
+                       providers: [.apt(["libevtx-dev", "libbfio-dev"])]),
+        .systemLibrary(name: "CYara", path: "Sources/CYara",
+                       providers: [.apt(["libyara-dev"])]),
 
         // Core: case model, case store, indicators, parsers, scanner, playbook. No UI, no curses.
         .target(
             name: "IncidentCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
-            resources: [.embedInCode("Resources/indicators.json"), .embedInCode("Resources/playbook.json")]
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams"), "CEvtx", "CYara"],
+            resources: [.embedInCode("Resources/indicators.json"), .embedInCode("Resources/playbook.json"),
+                        .embedInCode("Resources/webshells.yar")]
         ),
         // Cells, grid, text width and sanitising, keys. No curses.
         .target(name: "TerminalCore", dependencies: ["CWidth"]),

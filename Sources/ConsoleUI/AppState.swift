@@ -42,6 +42,10 @@ public struct AppState: Sendable {
     public var quitConfirmed = false
     /// Indicator titles by id, for the detail view.
     public var indicatorTitles: [String: String] = [:]
+    /// The text prompt on the status line, while the responder types; keys go to it first.
+    public var prompt: ActivePrompt?
+    /// The checklist walk-through view, while open (keys go to it after the prompt).
+    public var walkthrough: Walkthrough?
 
     public init(caseName: String, playbook: Playbook, size: Size, readOnly: Bool = false) {
         self.caseName = caseName

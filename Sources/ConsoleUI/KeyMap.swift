@@ -5,6 +5,7 @@ public enum Command: String, Sendable, CaseIterable, Equatable {
     case moveDown, moveUp, pageDown, pageUp, top, bottom
     case nextPane, previousPane
     case toggleDetail, advanceStep, toggleHelp, closeOverlay, redraw, quit
+    case setBuild, walkthrough, blockStep, skipStep, noteStep
 }
 
 /// One key binding: the keys, the command, and the words shown in help and the README.
@@ -31,6 +32,11 @@ public enum KeyMap {
         KeyBinding(keys: [.backTab, .left, .character("h")], keyLabel: "Shift-Tab", command: .previousPane, help: "previous pane", writes: false),
         KeyBinding(keys: [.enter], keyLabel: "Enter", command: .toggleDetail, help: "open or close the detail view", writes: false),
         KeyBinding(keys: [.character(" ")], keyLabel: "Space", command: .advanceStep, help: "advance the selected step: todo → in-progress → done → todo", writes: true),
+        KeyBinding(keys: [.character("w")], keyLabel: "w", command: .walkthrough, help: "walk through the selected server's steps with guidance", writes: false),
+        KeyBinding(keys: [.character("B")], keyLabel: "B", command: .blockStep, help: "mark the selected step blocked, with a note", writes: true),
+        KeyBinding(keys: [.character("X")], keyLabel: "X", command: .skipStep, help: "mark the selected step not applicable, with a note", writes: true),
+        KeyBinding(keys: [.character("m")], keyLabel: "m", command: .noteStep, help: "write a note on the selected step", writes: true),
+        KeyBinding(keys: [.character("b")], keyLabel: "b", command: .setBuild, help: "set the selected server's Exchange build (patch state)", writes: true),
         KeyBinding(keys: [.character("?")], keyLabel: "?", command: .toggleHelp, help: "show or hide this help", writes: false),
         KeyBinding(keys: [.escape], keyLabel: "Esc", command: .closeOverlay, help: "close help or detail", writes: false),
         KeyBinding(keys: [.ctrl("l")], keyLabel: "Ctrl-L", command: .redraw, help: "redraw the screen", writes: false),

@@ -39,8 +39,13 @@ public func render(_ state: AppState, ascii: Bool = false) -> CellGrid {
     if state.showDetail {
         drawDetail(state, into: &grid, detailOverlayRect(size), title: "Detail (Enter or Esc to close)", overlay: true)
     }
+    if state.walkthrough != nil { drawWalkthrough(state, into: &grid, body) }
     if state.showHelp { drawHelp(state, into: &grid, body) }
-    drawStatus(state, into: &grid, y: size.rows - 1)
+    if let prompt = state.prompt {
+        drawPrompt(label: prompt.label, editor: prompt.editor, into: &grid, y: size.rows - 1)
+    } else {
+        drawStatus(state, into: &grid, y: size.rows - 1)
+    }
     return grid
 }
 
@@ -105,9 +110,12 @@ private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect
     guard inner.height > 1, inner.width > 10 else { return }
     // The steps column gives way first on narrow screens (the checklist title shows progress too).
     let showSteps = inner.width >= 34
-    let verdictW = 12, hitsW = 4, stepsW = showSteps ? 5 : 0
-    let nameW = max(4, inner.width - verdictW - hitsW - stepsW - (showSteps ? 3 : 2))
-    let header = TextWidth.pad("Server", to: nameW) + " " + TextWidth.pad("Verdict", to: verdictW) + " " + leftPad("Hits", hitsW)
+    // Patch and compromise markers (see patchMarker/compromiseMarker), from 30 columns.
+    let showMarks = inner.width >= 30
+    let verdictW = 12, hitsW = 4, stepsW = showSteps ? 5 : 0, marksW = showMarks ? 2 : 0
+    let nameW = max(4, inner.width - verdictW - hitsW - stepsW - marksW - (showSteps ? 3 : 2) - (showMarks ? 1 : 0))
+    let header = TextWidth.pad("Server", to: nameW) + " " + TextWidth.pad("Verdict", to: verdictW) + " "
+        + (showMarks ? "PC " : "") + leftPad("Hits", hitsW)
         + (showSteps ? " " + leftPad("Steps", stepsW) : "")
     grid.put(header, x: inner.x, y: inner.y, maxWidth: inner.width, role: .header)
     let visible = inner.height - 1
@@ -142,6 +150,11 @@ private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect
         let verdictText = scanned ? (s.verdict == .insufficientCoverage ? "insufficient" : s.verdict.rawValue) : "scanning…"
         grid.put(TextWidth.pad(verdictText, to: verdictW), x: x, y: y, role: selected ? base : (scanned ? verdictRole(s.verdict) : .muted))
         x += verdictW + 1
+        if showMarks {
+            grid.put(patchMarker(s.patchState), x: x, y: y, role: selected ? base : patchRole(s.patchState))
+            grid.put(compromiseMarker(s.compromiseState), x: x + 1, y: y, role: selected ? base : compromiseRole(s.compromiseState))
+            x += marksW + 1
+        }
         grid.put(leftPad(compactCount(s.hits), hitsW), x: x, y: y, role: base)
         x += hitsW + 1
         if showSteps {
@@ -270,7 +283,7 @@ private func drawChecklist(_ state: AppState, into grid: inout CellGrid, _ r: Re
         guard i < steps.count else { break }
         let step = steps[i]
         let y = inner.y + row
-        let applies = step.applies(verdict: server.verdict)
+        let applies = step.applies(verdict: server.verdict, patchState: server.patchState)
         let st = caseFile.stepState(server: server.name, step: step.id)
         let selected = i == state.stepIndex
         let base: Role = selected ? selectionRole(state, .checklist) : .normal
@@ -308,7 +321,10 @@ func detailLines(_ state: AppState, width: Int, ascii: Bool) -> [(String, Role, 
             let st = cf.stepState(server: server.name, step: step.id)
             var who = ""
             if let e = cf.checklists[server.name]?[step.id] { who = " by \(e.by) at \(Timestamps.iso8601(e.at))" }
-            add("State: \(step.applies(verdict: server.verdict) ? st.rawValue : "does not apply (\(step.appliesWhen == .compromised ? "exploited or compromised servers" : step.appliesWhen.rawValue) only)")\(who)", .muted)
+            add("State: \(step.applies(verdict: server.verdict, patchState: server.patchState) ? st.rawValue : "does not apply (\(notApplicableMessage(step)))")\(who)", .muted, untrusted: true)
+            let entry = cf.checklists[server.name]?[step.id]
+            if let reason = automaticReason(entry) { add("Set by the evidence: " + reason, .severityMedium, untrusted: true) }
+            if let note = entry?.note, !note.isEmpty { add("Note: " + note, .muted, untrusted: true) }
         }
         add(step.guidance)
         if !step.commands.isEmpty {
@@ -337,6 +353,7 @@ func detailLines(_ state: AppState, width: Int, ascii: Bool) -> [(String, Role, 
         }
         let bySeverity = Severity.allCases.reversed().compactMap { sev in server.bySeverity[sev].map { "\($0) \(sev.rawValue)" } }
         add("\(server.hits) hit(s)\(bySeverity.isEmpty ? "" : ": " + bySeverity.joined(separator: ", ")) · checklist \(server.stepsDone)/\(server.stepsApplicable)")
+        if scanned { for (text, role) in standingLines(server) { add(text, role, untrusted: true) } }
         for (text, role) in coverageAndChainLines(server) { add(text, role, untrusted: true) }
         add("\(server.evidenceFiles) evidence file(s), \(server.checkedFiles) read as a known format:", .muted)
         for missing in (state.snapshot?.missingEvidence ?? []) where missing.server.lowercased() == server.name.lowercased() {
@@ -406,7 +423,7 @@ private func recolorEscapes(_ grid: inout CellGrid, x: Int, y: Int, width: Int) 
 private func drawHelp(_ state: AppState, into grid: inout CellGrid, _ body: Rect) {
     let bindings = KeyMap.bindings.filter { !(state.readOnly && $0.writes) }
     let width = min(body.width - 4, 76)
-    let height = min(body.height - 2, bindings.count + 4)
+    let height = min(body.height - 1, bindings.count + 4)
     let r = Rect(x: (body.width - width) / 2, y: 1, width: width, height: height)
     drawFrame(&grid, r, title: "Keys (? or Esc to close)", focused: true)
     let inner = r.inset(1)
@@ -442,6 +459,7 @@ private func drawStatus(_ state: AppState, into grid: inout CellGrid, y: Int) {
         let done = snap.summaries.reduce(0) { $0 + $1.stepsDone }
         let all = snap.summaries.reduce(0) { $0 + $1.stepsApplicable }
         parts.append("steps \(done)/\(all)")
+        parts.append(serversDone(snap.summaries))
     }
     if state.readOnly { parts.append("READ-ONLY") }
     let cols = state.size.cols

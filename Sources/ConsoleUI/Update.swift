@@ -35,6 +35,8 @@ public func update(_ state: inout AppState, _ action: Action) -> [Effect] {
         return []
     case let .key(key):
         state.message = nil
+        if state.prompt != nil { return updatePrompt(&state, key) }
+        if state.walkthrough != nil, !state.showHelp { return updateWalkthrough(&state, key) }
         if key != .character("q") { state.quitConfirmed = false }
         guard let command = KeyMap.command(for: key, readOnly: state.readOnly) else {
             if KeyMap.command(for: key, readOnly: false) != nil { state.message = "read-only review: this key is not available" }
@@ -101,11 +103,13 @@ private func run(_ command: Command, _ state: inout AppState) -> [Effect] {
             state.message = "Space works in the checklist pane (Tab to it)"
             return []
         }
-        if !step.applies(verdict: server.verdict) {
-            state.message = "\(step.title): only for exploited or compromised servers"
+        if !step.applies(verdict: server.verdict, patchState: server.patchState) {
+            state.message = notApplicableMessage(step)
             return []
         }
         return [.perform(.advanceStep(server: server.name, step: step.id))]
+    case .setBuild, .walkthrough, .blockStep, .skipStep, .noteStep:
+        return runRemediation(command, &state)
     }
     return []
 }

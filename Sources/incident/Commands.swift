@@ -89,11 +89,12 @@ enum CaseLoader {
         let engine: RuleEngine
         let playbook: Playbook
         do {
-            engine = try RuleEngine.builtIn()
-            playbook = try Playbook.builtIn()
+            engine = try RuleEngine.forCase(folder: store.folder, caseFile: caseFile)
         } catch {
-            fail("built-in data: \(error)")
+            fail("indicators: \(error)")
         }
+        // The case's own playbook.json (if any) extends the built-in one; its errors name the file.
+        do { playbook = try Playbook.forCase(folder: store.folder) } catch { fail("\(error)") }
         return (store, caseFile, engine, playbook)
     }
 }

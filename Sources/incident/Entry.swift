@@ -17,9 +17,11 @@ struct Incident: ParsableCommand {
           incident new ./case-2021-03 --name "Contoso Exchange"
           incident open ./case-2021-03       (evidence: ./case-2021-03/evidence/NAME/)
           incident scan ./case-2021-03 --format json
+          incident server set ./case-2021-03 EXCH01 --build 15.1.2176.9
         """,
-        subcommands: [OpenCommand.self, DemoCommand.self, NewCommand.self, ScanCommand.self,
-                      IndicatorsCommand.self, BenchCommand.self]
+        subcommands: [OpenCommand.self, DemoCommand.self, NewCommand.self, ScanCommand.self, ServerCommand.self,
+                      IndicatorsCommand.self, ExportCommand.self, ReportCommand.self,
+                      BenchCommand.self]
     )
 
     static func main() {

@@ -2,15 +2,6 @@ import ArgumentParser
 import Foundation
 import IncidentCore
 
-/// `incident indicators …`: the indicator catalog.
-struct IndicatorsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "indicators",
-        abstract: "Show the indicator catalog.",
-        subcommands: [IndicatorsListCommand.self]
-    )
-}
-
 /// `incident indicators list [--format text|json]`.
 struct IndicatorsListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -12,7 +12,7 @@ struct ScanCommand: ParsableCommand {
         discussion: """
         Exit codes: 0 when no hit at or above --fail-on (default high) was found and all evidence was read; 1 when such a hit was found; 2 on error, or when nothing at or above --fail-on was found but registered evidence is missing or items under evidence/ could not be read (results incomplete). Hits triaged as false positives do not count.
 
-        JSON output: one object with "case", "caseId", "scannedAt"; "hits" (each: id, indicator, severity, stage, cve, server, evidence, line, time, field, value, clientIp); "servers" (name, verdict, hits, evidenceFiles, checkedFiles, stepsDone, stepsApplicable); "files" (path, server, format, sizeBytes, sha256, lines, records, warnings, skipped); and "missingEvidence" (registered files no longer in the evidence folder).
+        JSON output: one object with "case", "caseId", "scannedAt"; "hits" (each: id, indicator, severity, stage, cve, server, evidence, line, time, field, value, clientIp); "servers" (name, verdict, hits, evidenceFiles, checkedFiles, stepsDone, stepsApplicable, patchState, patchReason, compromiseState, compromiseReason, done, exposureWindowStart); "files" (path, server, format, sizeBytes, sha256, lines, records, warnings, skipped); and "missingEvidence" (registered files no longer in the evidence folder).
 
         Examples:
           incident scan ./case-2021-03
@@ -75,7 +75,10 @@ struct ScanCommand: ParsableCommand {
                  "chain": s.chain.map { l -> [String: Any] in
                      ["stage": l.stage.rawValue, "hits": l.hits, "firstSeen": iso(l.firstSeen), "lastSeen": iso(l.lastSeen),
                       "clientIps": l.clientIPs, "indicators": l.indicators, "cves": l.cves]
-                 }]
+                 },
+                 "patchState": s.patchState.rawValue, "patchReason": s.patchReason,
+                 "compromiseState": s.compromiseState.rawValue, "compromiseReason": s.compromiseReason,
+                 "done": s.isDone, "exposureWindowStart": exposureStart(s.name, snapshot.caseFile)]
             },
             "files": snapshot.statuses.map { f -> [String: Any] in
                 ["path": f.path, "server": f.server, "format": f.format?.rawValue ?? NSNull(), "sizeBytes": f.sizeBytes,
@@ -90,12 +93,19 @@ struct ScanCommand: ParsableCommand {
         FileHandle.standardOutput.write(Data("\n".utf8))
     }
 
+    /// The server's exposure-window start (ISO-8601 UTC), or null for a server not yet in the case.
+    private func exposureStart(_ name: String, _ caseFile: CaseFile) -> Any {
+        guard let server = caseFile.server(named: name) else { return NSNull() }
+        return Timestamps.iso8601(Remediation.exposureWindowStart(for: server, in: caseFile))
+    }
+
     private func printText(_ snapshot: CaseSnapshot, hits: [Hit]) {
         // Evidence text is attacker-controlled: escape control characters before printing.
         func safe(_ s: String) -> String { TextSafety.escape(s) }
         print("case: \(safe(snapshot.caseFile.name))")
         for s in snapshot.summaries {
             print("server \(safe(s.name)): \(s.verdict.rawValue), \(s.hits) hit(s), \(s.checkedFiles)/\(s.evidenceFiles) evidence file(s) checked, checklist \(s.stepsDone)/\(s.stepsApplicable)")
+            print("server \(safe(s.name)): patch \(s.patchState.rawValue) (\(safe(s.patchReason))), compromise \(s.compromiseState.rawValue) (\(safe(s.compromiseReason))), \(s.isDone ? "done" : "not done")")
             for link in s.chain {
                 let first = link.firstSeen.map(Timestamps.iso8601) ?? "-", last = link.lastSeen.map(Timestamps.iso8601) ?? "-"
                 print("  chain \(link.stage.rawValue): \(link.hits) hit(s) \(link.indicators.joined(separator: ",")) \(first) .. \(last) clients: \(safe(link.clientIPs.isEmpty ? "-" : link.clientIPs.joined(separator: ",")))")

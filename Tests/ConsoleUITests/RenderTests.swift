@@ -12,10 +12,12 @@ struct RenderTests {
         let grid = render(state)
         assertSnapshot(grid.text(), named: "demo-80x24")
         assertSnapshot(grid.roles(), named: "demo-80x24-roles")
-        #expect(grid.row(2).hasPrefix("│EXCH01      compromised    70  0/14│"))
-        #expect(grid.row(3).hasPrefix("│EXCH02      probed          5  0/12│"))
-        #expect(grid.row(4).hasPrefix("│EXCH03      insufficient    0  0/12│"))
-        #expect(grid.row(23).hasPrefix(" Demo: Contoso Exchang…"))
+        // Patch (V vulnerable) and compromise (C compromised, ? unknown) markers after the verdict.
+        #expect(grid.row(2).hasPrefix("│EXCH01   compromised  VC   70  0/14│"))
+        #expect(grid.row(3).hasPrefix("│EXCH02   probed       V?    5  0/12│"))
+        #expect(grid.row(4).hasPrefix("│EXCH03   insufficient V?    0  0/12│"))
+        #expect(grid.row(23).hasPrefix(" Demo: Cont…"))
+        #expect(grid.row(23).contains("│ steps 0/38 │ done 0/3 "))
         #expect(grid.row(23).hasSuffix("? help  q quit "))
         #expect(grid.row(23).contains("rescan 07:20:00Z"))
     }
@@ -100,7 +102,7 @@ struct RenderTests {
         var state = try demoState(cols: 60, rows: 16)
         _ = press(&state, .character("?"))
         let text = render(state).text()
-        #expect(text.contains("+4 more: enlarge the window to see all keys"))
+        #expect(text.contains("+8 more: enlarge the window to see all keys"))
         #expect(text.contains("next row"))
     }
 

@@ -2,10 +2,10 @@ import Foundation
 import Testing
 
 /// A fresh copy of the demo case opened in tmux, once the compromised server is on screen.
-func openDemo(_ name: String, env: [String: String] = [:]) throws -> (URL, TmuxSession) {
+func openDemo(_ name: String, env: [String: String] = [:], cols: Int = 80, rows: Int = 24) throws -> (URL, TmuxSession) {
     let dir = temporaryFolder(name).appendingPathComponent("case")
     _ = try run(incidentBinary.path, ["demo", "--dir", dir.path, "--no-open"])
-    let tmux = try TmuxSession("\(incidentBinary.path) open \(dir.path)", env: env)
+    let tmux = try TmuxSession("\(incidentBinary.path) open \(dir.path)", cols: cols, rows: rows, env: env)
     #expect(tmux.waitForServer("EXCH01", "compromised"), "screen was:\n\(tmux.capture())")
     return (dir, tmux)
 }

@@ -11,7 +11,7 @@ struct CaseFolderScopeTests {
         try store.create(CaseFile(name: "scope", servers: [Server(name: "EXCH01")]))
         // Files that look like evidence (and hit) but belong to the case, its exports, rules and packs.
         let shellLine = ScanFixture.text([ScanFixture.shell])
-        for rel in ["exports/report-EXCH01.log", "rules/custom.yar", "packs/pack.log", "reports/u_ex210303.log",
+        for rel in ["exports/report-EXCH01.log", "packs/pack.log", "reports/u_ex210303.log",
                     "case.json.bak", "backups/case-2021-03-05.json", "EXCH01/u_ex210303.log"] {
             _ = try dir.write(rel, shellLine)
         }

@@ -208,9 +208,13 @@ struct IISQuirkCorpusTests {
     @Test func headerlessExtendedLayoutIsNotGuessed() throws {
         let (scanner, _) = try scan("elastic-beats/test-x-forward-for-extended.log")
         let s = try #require(scanner.statuses.first)
-        #expect(s.format == nil)
+        #expect(s.format == .iisW3C)
         #expect(s.records == 0)
-        #expect(s.warnings == ["format not recognised from its first lines; not checked"])
+        #expect(s.warnings == ["\(s.lines) line(s) not read: no #Fields header and not the IIS default layout"])
+        #expect(s.lines == 6)
+        // The IIS check of that server then has no coverage.
+        let c = Coverage.evaluate(files: [s], hits: [], exposureStart: CaseSettings.defaultExposureStart)
+        #expect(c.first { $0.check == .iisRequests }?.status == .insufficientCoverage)
     }
 }
 

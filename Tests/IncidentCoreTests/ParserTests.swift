@@ -330,7 +330,7 @@ struct FormatDetectorTests {
     ])
     func recognisedByContent(_ lines: [String], _ format: EvidenceFormat) {
         #expect(FormatDetector.detect(lines) == .recognised(format))
-        #expect(FormatDetector.parser(for: format).format == format)
+        #expect(FormatDetector.parser(for: format)?.format == format)
     }
 
     @Test func binaryJunkEmptyAndPlainText() {

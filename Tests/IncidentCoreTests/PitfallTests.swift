@@ -97,8 +97,9 @@ struct PitfallTests {
         let dir = try TempDir("p18")
         try Self.fixture(dir, "nmap-http-vuln-cve2021-26855.txt", as: "evidence/EXCH09/nmap.txt")
         let snap = try Self.session(dir).scanOnce()
-        #expect(snap.statuses.first?.format == nil)
-        #expect(snap.statuses.first?.warnings == ["format not recognised from its first lines; not checked"])
+        // Not a log: only scanned as a collected file (YARA), which alone never assesses a server.
+        #expect(snap.statuses.first?.format == .collectedFile)
+        #expect(snap.hits.isEmpty)
         #expect(snap.summaries.first?.verdict == .notAssessed)
     }
 
@@ -115,7 +116,7 @@ struct PitfallTests {
         try Self.fixture(dir, "BackendCookieMitigation-transcript.txt", as: "evidence/EXCH09/transcript.txt")
         try Self.fixture(dir, "EOMTSummary.txt", as: "evidence/EXCH09/EOMTSummary.txt")
         let snap = try Self.session(dir).scanOnce()
-        #expect(snap.statuses.map(\.format) == [nil, nil])
+        #expect(snap.statuses.map(\.format) == [.collectedFile, .collectedFile])
         #expect(snap.hits.isEmpty)
         #expect(snap.summaries.first?.verdict == .notAssessed)
     }

@@ -266,7 +266,7 @@ enum RuleCases {
         .inv("FP-043", false, "google.txt", path: "C:\\inetpub\\custom\\aspnet_client\\google.txt", []),
     ]
 
-    static let all: [RuleCase] = httpProxy + iis + ecp + oab + inventory + CatalogCases.all
+    static let all: [RuleCase] = httpProxy + iis + ecp + oab + inventory + evtx + CatalogCases.all
 }
 
 @Suite("RuleEngine with the built-in pack")
@@ -352,7 +352,7 @@ struct IndicatorPackTests {
     @Test func packIsWellFormed() throws {
         let pack = try BuiltInData.indicatorPack()
         #expect(!pack.name.isEmpty && !pack.version.isEmpty)
-        #expect(pack.indicators.count == 59)
+        #expect(pack.indicators.count == 83)
         let idList = pack.indicators.map(\.id)
         #expect(Set(idList).count == idList.count, "duplicate ids")
         for i in pack.indicators {

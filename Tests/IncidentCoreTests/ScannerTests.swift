@@ -226,20 +226,22 @@ struct EvidenceScannerTests {
         #expect(scanner.hits.isEmpty)
         let s = scanner.statuses
         try #require(s.count == 3)
-        #expect(s[0].format == nil && !s[0].checked)
-        #expect(s[0].warnings == ["binary content, not a known evidence format; not checked"])
+        // Not a log: scanned whole with YARA as a collected file, which alone assesses nothing.
+        #expect(s[0].format == .collectedFile && !s[0].checked)
+        #expect(s[0].warnings == [])
         #expect(s[0].sha256 == SHA256Hex.digest(junk))
         #expect(s[0].sizeBytes == 200_000)
         #expect(s[1].format == nil)
         #expect(s[1].warnings == ["empty file; not checked"])
         #expect(s[1].sha256 == SHA256Hex.digest([]))
-        #expect(s[2].format == nil)
-        #expect(s[2].warnings == ["format not recognised from its first lines; not checked"])
+        #expect(s[2].format == .collectedFile && !s[2].checked)
+        #expect(s[2].warnings == [])
         // More junk appended: still fine.
         try dir.append("evidence/EXCH01/dump/memory.bin", randomBytes(count: 5000, seed: 43))
         scanner.scan(caseFolder: dir.url)
         #expect(scanner.statuses[0].sha256 == SHA256Hex.digest(try dir.bytes("evidence/EXCH01/dump/memory.bin")))
-        #expect(scanner.statuses[0].warnings == ["binary content, not a known evidence format; not checked"])
+        #expect(scanner.statuses[0].warnings == [])
+        #expect(scanner.statuses[0].format == .collectedFile)
     }
 
     @Test func fileThatStartsEmptyIsDetectedOnceItHasContent() throws {

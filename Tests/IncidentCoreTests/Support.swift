@@ -124,7 +124,7 @@ func ids(_ indicators: [Indicator]) -> Set<String> { Set(indicators.map(\.id)) }
 
 /// Feeds lines (numbered from 1) into a fresh parser of `format` and returns every record.
 func parseAll(_ lines: [String], format: EvidenceFormat) -> [LogRecord] {
-    var parser = FormatDetector.parser(for: format)
+    guard var parser = FormatDetector.parser(for: format) else { return [] }
     var out: [LogRecord] = []
     for (i, line) in lines.enumerated() {
         if let r = parser.parse(line, line: i + 1) { out.append(r) }

@@ -21,6 +21,10 @@ public enum EvidenceFormat: String, Codable, Sendable, CaseIterable {
     case eomtLog = "eomt-log"
     /// Microsoft known-good hash baselines (`HASH,build,relative\path`, CSS-Exchange), used as an allow-list.
     case hashBaseline = "hash-baseline"
+    /// Windows event logs (`.evtx`, recognised by the `ElfFile\0` signature), read through libevtx.
+    case windowsEvtx = "windows-evtx"
+    /// Any other collected file (web-shell copies, scripts, binaries), scanned whole with YARA rules.
+    case collectedFile = "collected-file"
 
     /// Short label for the console.
     public var label: String {
@@ -34,6 +38,8 @@ public enum EvidenceFormat: String, Codable, Sendable, CaseIterable {
         case .msertLog: "MSERT log"
         case .eomtLog: "EOMT log"
         case .hashBaseline: "known-good hash baseline"
+        case .windowsEvtx: "Windows event log"
+        case .collectedFile: "collected file (YARA)"
         }
     }
 }
@@ -128,11 +134,22 @@ extension Condition {
 /// (array), `startsWith`, `startsWithAny` (array), `endsWith`, `endsWithAny` (array), `inList` / `notInList` (name of a
 /// list in the pack), `userAgentInList` (list name; `+`, commas and repeated spaces are folded so
 /// IIS and HttpProxy spellings compare equal), `regex` (ICU syntax), `empty` (true/false),
-/// `predicate` (a named check written in code: `ecpScriptInUrl`, `oabPathOutsideClientAccess`).
+/// `predicate` (a named check written in code: `ecpScriptInUrl`, `oabPathOutsideClientAccess`),
+/// `regexInList` (name of a pattern list in the pack: any of its regexes matches, unless that
+/// regex's exclusion also matches), `domainInList` (list name: the host or one of its parent
+/// domains is listed),
+/// `fileNameInList` / `fileNameNotInList` (list name; the value's last path component, after the
+/// last `\` or `/`, e.g. `cmd.exe` of `C:\Windows\System32\cmd.exe`; an absent or empty value
+/// fails both). The field `raw-line` is the whole evidence line.
 public struct Condition: Codable, Sendable, Equatable {
     public enum Operator: String, Codable, Sendable, CaseIterable {
         case like, notLike, likeAny, notLikeAny, equals, notEquals, contains, notContains, containsAny
         case startsWith, startsWithAny, endsWith, endsWithAny, inList, notInList, userAgentInList, regex, empty, predicate
+        /// Any regex of a pattern list of the pack (``IndicatorPack/patternLists``) matches.
+        case regexInList
+        /// The value is a host name equal to, or below, a domain of a list (`a.evil.com` is in `evil.com`).
+        case domainInList
+        case fileNameInList, fileNameNotInList
     }
 
     public var field: String
@@ -200,4 +217,16 @@ public struct IndicatorPack: Codable, Sendable, Equatable {
     /// Value lists (hashes, IP addresses, paths, user agents) referenced by `inList` conditions.
     public var lists: [String: [String]]
     public var indicators: [Indicator]
+    /// Regex lists referenced by `regexInList` conditions (imported packs); nil when none.
+    public var patternLists: [String: [PatternEntry]]? = nil
+
+    public init(name: String, version: String, description: String? = nil, lists: [String: [String]],
+                indicators: [Indicator], patternLists: [String: [PatternEntry]]? = nil) {
+        self.name = name
+        self.version = version
+        self.description = description
+        self.lists = lists
+        self.indicators = indicators
+        self.patternLists = patternLists
+    }
 }

@@ -29,7 +29,7 @@ public final class FieldSchema: @unchecked Sendable {
 /// `user-agent` (`cs(User-Agent)`, `UserAgent`), `url-stem` (`cs-uri-stem`, `UrlStem`), `status`
 /// (`sc-status`, `HttpStatus`), `method` (`cs-method`, `Method`). An alias reports the header's
 /// own spelling as the hit's field. Derived fields (`cs-uri`, `FileName`, `S:CMD`,
-/// `DownloadPath`) are set with ``set(_:_:)``.
+/// `DownloadPath`) are set with ``set(_:_:)``. `raw-line` reads the whole line.
 public struct LogRecord: Sendable {
     /// 1-based line number in the evidence file.
     public var line: Int
@@ -57,6 +57,14 @@ public struct LogRecord: Sendable {
         extraNames[key] = name
     }
 
+    /// Sets a derived field under a logical name (`process-image`) that hits report with the
+    /// spelling of the field it came from (`Image`).
+    public mutating func set(_ name: String, _ value: String, displayedAs display: String) {
+        let key = name.lowercased()
+        extras[key] = value
+        extraNames[key] = display
+    }
+
     /// The value of a field or alias (case-insensitive name), or nil when absent.
     public func value(_ name: String) -> String? {
         value(lowercased: name.lowercased())
@@ -65,6 +73,7 @@ public struct LogRecord: Sendable {
     /// The value for an already lowercased name.
     func value(lowercased key: String) -> String? {
         if let schema, let i = schema.index[key] { return i < columns.count ? columns[i] : nil }
+        if key == "raw-line" { return raw }
         return extras[key]
     }
 

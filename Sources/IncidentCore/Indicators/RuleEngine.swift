@@ -54,13 +54,19 @@ public struct RuleEngine: Sendable {
         var seen = Set<String>()
         var lists: [String: Set<String>] = [:]
         for (name, values) in pack.lists { lists[name] = Set(values.map { $0.lowercased() }) }
+        var regexSets: [String: RegexSet] = [:]
+        for (name, patterns) in pack.patternLists ?? [:] {
+            do { regexSets[name] = try RegexSet(patterns) } catch let RegexSet.RegexSetError.badPattern(p) {
+                throw IndicatorPackError.badRegex(indicator: "list " + name, pattern: p)
+            }
+        }
         var byFormat: [EvidenceFormat: [CompiledIndicator]] = [:]
         var ordinals: [EvidenceFormat: [String: Int]] = [:]
         for indicator in pack.indicators {
             guard seen.insert(indicator.id).inserted else { throw IndicatorPackError.duplicateID(indicator.id) }
             // All conditions must hold, so their order is free: cheap tests first, regexes and
             // predicates last (stable among equals).
-            let conditions = try indicator.all.map { try CompiledCondition($0, indicator: indicator.id, lists: lists) }
+            let conditions = try indicator.all.map { try CompiledCondition($0, indicator: indicator.id, lists: lists, regexSets: regexSets) }
                 .enumerated().sorted { ($0.element.costly ? 1 : 0, $0.offset) < ($1.element.costly ? 1 : 0, $1.offset) }.map(\.element)
             for format in indicator.formats {
                 let numbered = conditions.map { c -> CompiledCondition in
@@ -144,6 +150,9 @@ private struct CompiledCondition: Sendable {
         case regex(SendableRegex)
         case empty(Bool)
         case predicate(@Sendable (String) -> Bool)
+        case regexSet(RegexSet)
+        case domainIn(Set<String>)
+        case fileNameIn(Set<String>, negate: Bool)
     }
 
     let field: String
@@ -159,7 +168,7 @@ private struct CompiledCondition: Sendable {
         }
     }
 
-    init(_ c: Condition, indicator: String, lists: [String: Set<String>]) throws {
+    init(_ c: Condition, indicator: String, lists: [String: Set<String>], regexSets: [String: RegexSet]) throws {
         field = c.field.lowercased()
         let values = c.values.map { $0.lowercased() }
         let first = values.first ?? ""
@@ -177,12 +186,18 @@ private struct CompiledCondition: Sendable {
         case .startsWithAny: test = .startsWith(values)
         case .endsWith: test = .endsWith([first])
         case .endsWithAny: test = .endsWith(values)
-        case .inList, .notInList, .userAgentInList:
+        case .fileNameInList, .fileNameNotInList:
+            guard let set = lists[c.values.first ?? ""] else {
+                throw IndicatorPackError.unknownList(indicator: indicator, list: c.values.first ?? "")
+            }
+            test = .fileNameIn(set, negate: c.op == .fileNameNotInList)
+        case .inList, .notInList, .userAgentInList, .domainInList:
             guard let set = lists[c.values.first ?? ""] else {
                 throw IndicatorPackError.unknownList(indicator: indicator, list: c.values.first ?? "")
             }
             switch c.op {
             case .userAgentInList: test = .userAgentIn(Set(set.map(UserAgent.normalize)))
+            case .domainInList: test = .domainIn(set)
             case .notInList: test = .inSet(set, negate: true)
             default: test = .inSet(set, negate: false)
             }
@@ -197,6 +212,11 @@ private struct CompiledCondition: Sendable {
                 throw IndicatorPackError.unknownPredicate(indicator: indicator, predicate: c.values.first ?? "")
             }
             test = .predicate(p)
+        case .regexInList:
+            guard let set = regexSets[c.values.first ?? ""] else {
+                throw IndicatorPackError.unknownList(indicator: indicator, list: c.values.first ?? "")
+            }
+            test = .regexSet(set)
         }
     }
 
@@ -235,6 +255,22 @@ private struct CompiledCondition: Sendable {
             let range = NSRange(location: 0, length: min(ns.length, Self.regexWindow))
             return r.regex.firstMatch(in: value, options: [], range: range) != nil
         case let .predicate(p): return p(value)
+        case let .regexSet(set): return set.matches(value)
+        case let .domainIn(set):
+            // A host header may carry a port (`mail.example.com:443`) and a trailing dot.
+            var host = Substring(value)
+            if let colon = host.lastIndex(of: ":"), !host.contains("]"), host.filter({ $0 == ":" }).count == 1 { host = host[..<colon] }
+            if host.hasSuffix(".") { host = host.dropLast() }
+            while !host.isEmpty {
+                if set.contains(String(host)) { return true }
+                guard let dot = host.firstIndex(of: ".") else { return false }
+                host = host[host.index(after: dot)...]
+            }
+            return false
+        case let .fileNameIn(set, negate):
+            let name = value.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? ""
+            guard !name.isEmpty else { return false }
+            return set.contains(name) != negate
         case .empty: return false
         }
     }

@@ -21,6 +21,8 @@ public struct CaseFile: Codable, Sendable, Equatable {
     public var checklists: [String: [String: ChecklistEntry]]
     /// Append-only audit trail, oldest first.
     public var audit: [AuditEntry]
+    /// Indicator packs imported into this case (`incident indicators import`); nil when none.
+    public var indicatorPacks: [IndicatorPackRecord]?
 
     public init(
         caseId: String = UUID().uuidString.lowercased(),
@@ -95,13 +97,21 @@ public struct Server: Codable, Sendable, Equatable, Identifiable {
     public var exchangeBuild: String?
     /// Whether OWA/ECP were reachable from the internet; `nil` when unknown.
     public var internetFacing: Bool?
+    /// When the server was first exposed to attack (UTC), e.g. when it went online; `nil` uses
+    /// the case-wide ``CaseSettings/exposureWindowStart``. See ``Remediation/exposureWindowStart(for:in:)``.
+    public var firstExposure: Date?
+    /// When a fixed build was installed (UTC); ends the exposure window. `nil` when not known.
+    public var patchedOn: Date?
 
-    public init(name: String, fqdn: String? = nil, role: String? = nil, exchangeBuild: String? = nil, internetFacing: Bool? = nil) {
+    public init(name: String, fqdn: String? = nil, role: String? = nil, exchangeBuild: String? = nil, internetFacing: Bool? = nil,
+                firstExposure: Date? = nil, patchedOn: Date? = nil) {
         self.name = name
         self.fqdn = fqdn
         self.role = role
         self.exchangeBuild = exchangeBuild
         self.internetFacing = internetFacing
+        self.firstExposure = firstExposure
+        self.patchedOn = patchedOn
     }
 }
 
@@ -183,12 +193,17 @@ public struct ChecklistEntry: Codable, Sendable, Equatable {
     public var by: String
     public var at: Date
     public var note: String?
+    /// For the `web-shells` step once done: ids of the server's counted critical hits at that
+    /// time; a critical hit not in the list reopens the step (see ``Remediation``). Absent in
+    /// older case files.
+    public var hitsAtDone: [String]?
 
-    public init(state: StepState, by: String, at: Date, note: String? = nil) {
+    public init(state: StepState, by: String, at: Date, note: String? = nil, hitsAtDone: [String]? = nil) {
         self.state = state
         self.by = by
         self.at = at
         self.note = note
+        self.hitsAtDone = hitsAtDone
     }
 }
 

@@ -47,14 +47,23 @@ public enum FormatDetector {
             if tokens.count == W3CParser.defaultFields.count, Timestamps.parse(tokens[0] + " " + tokens[1]) != nil {
                 return .recognised(.iisW3C)
             }
+            // Header-less W3C lines in another layout (date, time, an HTTP method among many
+            // fields): an IIS log whose columns cannot be known. Read as IIS so that the file says
+            // its lines could not be read (and the IIS check shows no coverage), instead of
+            // passing for a collected file.
+            if tokens.count >= 12, tokens[0].count == 10, Timestamps.parse(tokens[0] + " " + tokens[1]) != nil,
+               tokens.contains(where: { W3CParser.methods.contains(String($0)) }) {
+                return .recognised(.iisW3C)
+            }
         }
         if sawBinary { return .unrecognised("binary content, not a known evidence format; not checked") }
         if lines.isEmpty { return .unrecognised("empty file; not checked") }
         return .unrecognised("format not recognised from its first lines; not checked")
     }
 
-    /// A fresh parser for a format.
-    public static func parser(for format: EvidenceFormat) -> any EvidenceLineParser {
+    /// A fresh parser for a format. Windows event logs are parsed one event (its XML) per call;
+    /// collected files are not parsed but scanned whole with YARA, so they have none (nil).
+    public static func parser(for format: EvidenceFormat) -> (any EvidenceLineParser)? {
         switch format {
         case .httpProxy: HttpProxyParser()
         case .ecpServer: ECPServerParser()
@@ -65,6 +74,8 @@ public enum FormatDetector {
         case .msertLog: MSERTLogParser()
         case .eomtLog: EOMTLogParser()
         case .hashBaseline: HashBaselineParser()
+        case .windowsEvtx: EvtxEventParser()
+        case .collectedFile: nil
         }
     }
 }

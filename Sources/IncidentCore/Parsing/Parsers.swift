@@ -181,6 +181,8 @@ public struct W3CParser: EvidenceLineParser {
         ("status", "sc-status"), ("method", "cs-method"), ("query", "cs-uri-query"),
     ]
     static let defaultSchema = FieldSchema(names: defaultFields, aliases: aliases)
+    /// HTTP methods that mark a space-separated line as a W3C request line.
+    static let methods: Set<String> = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PROPFIND", "PATCH", "RPC_IN_DATA", "RPC_OUT_DATA"]
     var assumedDefault = 0
     var unreadable = 0
     var mismatched = 0

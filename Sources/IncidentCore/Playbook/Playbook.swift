@@ -45,6 +45,13 @@ public struct PlaybookStep: Codable, Sendable, Equatable, Identifiable {
     public var dependsOn: [String]
     /// URLs of the guidance the step follows.
     public var sources: [String]
+    /// True when the step is part of the investigation: a server whose evidence shows no
+    /// successful intrusion counts as `investigated-clean` only once every applicable
+    /// investigation step is done or not applicable. Absent means false.
+    public var investigation: Bool?
+    /// True when the step evicts an intruder: a compromised server counts as `remediated` only
+    /// once every applicable eviction step is done or not applicable. Absent means false.
+    public var eviction: Bool?
 
     public func applies(verdict: Verdict) -> Bool {
         switch appliesWhen {

@@ -36,6 +36,10 @@ public enum CaseEdit: Sendable, Equatable {
     case setStep(server: String, step: String, state: StepState, note: String?)
     /// Records a triage decision for a hit.
     case triage(hitId: String, decision: TriageDecision.Decision, note: String)
+    /// Changes a server's recorded facts (build, FQDN, role, exposure dates).
+    case setServer(name: String, changes: ServerChanges)
+    /// Sets a checklist step's note, keeping its state.
+    case noteStep(server: String, step: String, note: String)
 }
 
 /// Owns one open case: its file, its scanner, and the background rescan timer.
@@ -143,6 +147,7 @@ public final class CaseSession: @unchecked Sendable {
             let now = Date()
             self.apply(edit, at: now)
             self.pendingEdits.append((edit, now))
+            _ = self.reconcile(at: now)
             self.persist()
             self.publish()
         }
@@ -195,7 +200,9 @@ public final class CaseSession: @unchecked Sendable {
         // Skipped entries still name their server, so a server whose only evidence is a link out
         // of the case shows up (not assessed, with the reason).
         let paths = result.changed.union(statuses.filter(\.skipped).map(\.path))
-        if (!paths.isEmpty && register(changed: paths)) || changedOnDisk || !pendingEdits.isEmpty {
+        let registered = !paths.isEmpty && register(changed: paths)
+        let automatic = !readOnly && reconcile(at: result.finished)
+        if registered || automatic || changedOnDisk || !pendingEdits.isEmpty {
             persist()
         }
     }
@@ -250,7 +257,18 @@ public final class CaseSession: @unchecked Sendable {
             let before = caseFile.triageDecision(for: hitId)?.decision.rawValue
             caseFile.triage.append(TriageDecision(hitId: hitId, decision: decision, note: note, by: responder, at: now))
             caseFile.audit.append(AuditEntry(at: now, by: responder, action: "triage", field: hitId, before: before, after: decision.rawValue))
+        case let .setServer(name, changes):
+            // Validated by the console before it is sent; a refused change leaves the case as it is.
+            _ = try? caseFile.applyServerChanges(changes, server: name, by: responder, at: now)
+        case let .noteStep(server, step, note):
+            caseFile.setStepNote(server: server, step: step, note: note, by: responder, at: now)
         }
+    }
+
+    /// Lets the evidence complete or reopen checklist steps (see ``Remediation/reconcile(_:hits:playbook:at:)``).
+    /// - Returns: true when the case changed.
+    private func reconcile(at now: Date) -> Bool {
+        Remediation.reconcile(&caseFile, hits: passes > 0 ? hits : nil, playbook: playbook, at: now)
     }
 
     private func setStep(server: String, step: String, state: StepState, note: String?, at now: Date) {
@@ -284,6 +302,7 @@ public final class CaseSession: @unchecked Sendable {
                     caseFile = disk
                     for (edit, at) in edits { apply(edit, at: at) }
                     _ = register(changed: Set(statuses.map(\.path)))
+                    _ = reconcile(at: Date())
                 }
                 try store.save(caseFile)
                 diskSignature = store.signature()
@@ -301,8 +320,19 @@ public final class CaseSession: @unchecked Sendable {
         }
     }
 
+    /// The highest CU-level build each server's evidence shows (lowercased server name → build).
+    private var logBuilds: [String: ExchangeBuild] {
+        var builds: [String: ExchangeBuild] = [:]
+        for status in statuses {
+            guard let b = status.exchangeBuild.flatMap(ExchangeBuild.init(parsing:)) else { continue }
+            let key = status.server.lowercased()
+            if builds[key].map({ $0 < b }) ?? true { builds[key] = b }
+        }
+        return builds
+    }
+
     private func snapshot() -> CaseSnapshot {
-        var summaries = Verdicts.summarize(caseFile: caseFile, statuses: statuses, hits: hits, playbook: playbook)
+        var summaries = Verdicts.summarize(caseFile: caseFile, statuses: statuses, hits: hits, playbook: playbook, logBuilds: logBuilds)
         if passes == 0 {
             for name in provisionalServers where caseFile.serverIndex(named: name) == nil {
                 let steps = playbook.applicableSteps(verdict: .notAssessed).count

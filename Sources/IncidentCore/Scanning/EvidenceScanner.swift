@@ -27,9 +27,20 @@ public struct FileStatus: Sendable, Equatable, Codable {
     /// True for files that were not read at all (see the warning): links out of the case folder,
     /// files outside any server folder, unreadable folders. They are not registered as evidence.
     public var skipped: Bool = false
+    /// The CU-level Exchange build the file shows (see ``BuildEvidence``), short form: the highest
+    /// `#Version:` directive, else the first build a record shows.
+    public var exchangeBuild: String?
 
-    /// True when the indicators were evaluated on this file's content.
-    public var checked: Bool { format != nil }
+    /// Hits the YARA rules found in a collected file (nil for other formats).
+    public var contentHits: Int?
+
+    /// True when the indicators were evaluated on this file's content as evidence of a known
+    /// format. A collected file scanned with YARA counts only when a rule hit it: a clean copy of
+    /// a few files says nothing about the server, a web shell among them does.
+    public var checked: Bool {
+        guard let format else { return false }
+        return format != .collectedFile || (contentHits ?? 0) > 0
+    }
 }
 
 /// Reads evidence files incrementally and evaluates the indicators on every record.
@@ -43,9 +54,12 @@ public final class EvidenceScanner {
     /// Bytes read per `read` call.
     public static let chunkSize = 4 * 1024 * 1024
 
-    private var cursors: [String: FileCursor] = [:]
+    var cursors: [String: FileCursor] = [:]
     /// Bumped whenever any file's hits or status may have changed.
-    public private(set) var version = 0
+    public internal(set) var version = 0
+    /// The YARA rules collected files are scanned with: built-in, plus the case's `rules/` files
+    /// once ``scan(caseFolder:)`` has run.
+    public internal(set) var contentRules: ContentRules = .builtIn
 
     /// Files read at once in one pass: the `INCIDENT_SCAN_THREADS` environment variable when set
     /// (1 = single-threaded, for benchmarks), else the number of active CPU cores. Each file is
@@ -106,6 +120,7 @@ public final class EvidenceScanner {
             FileStatus(path: entry.relativePath, server: entry.server, format: nil, encoding: nil, sizeBytes: 0, sha256: "",
                        modified: Date(timeIntervalSince1970: 0), lines: 0, records: 0, warnings: [entry.reason], skipped: true)
         }
+        + refreshContentRules(caseFolder)
         if newSkipped != skipped {
             skipped = newSkipped
             version += 1
@@ -120,6 +135,7 @@ public final class EvidenceScanner {
         for file in found {
             let cursor = cursors[file.relativePath] ?? FileCursor(path: file.relativePath, server: file.server)
             cursors[file.relativePath] = cursor
+            cursor.contentRules = contentRules
             work.append((cursor, file.path))
         }
         for (i, didChange) in Self.update(work, engine: engine, threads: threads).enumerated() where didChange {
@@ -135,6 +151,7 @@ public final class EvidenceScanner {
     public func scanFile(_ url: URL, relativePath: String, server: String) -> Bool {
         let cursor = cursors[relativePath] ?? FileCursor(path: relativePath, server: server)
         cursors[relativePath] = cursor
+        cursor.contentRules = contentRules
         return cursor.update(path: url.path, engine: engine)
     }
 }
@@ -319,6 +336,12 @@ final class FileCursor {
         return ["aspx", "asmx", "asax", "ashx", "js", "css", "htm", "html"].contains(String(p[p.index(after: dot)...]))
     }
 
+    /// YARA rules for collected files, and the signature of the rules the file was last scanned with.
+    var contentRules: ContentRules?
+    var contentRulesSignature: String?
+    /// Set while the file is read whole (event log or collected file).
+    var wholeFileNote = false
+
     static let headLength = 512
 
     init(path: String, server: String) {
@@ -335,7 +358,7 @@ final class FileCursor {
         }
     }
 
-    private func reset() {
+    func reset() {
         parser = nil
         headBytes = []
         offset = 0
@@ -357,6 +380,7 @@ final class FileCursor {
         status.firstEvent = nil
         status.lastEvent = nil
         status.warnings = []
+        status.exchangeBuild = nil
     }
 
     /// Brings the cursor up to date with the file. Returns true when anything was read.
@@ -395,7 +419,9 @@ final class FileCursor {
             headBytes = (try? handle.read(upToCount: Self.headLength)).map { [UInt8]($0) } ?? []
         }
 
+        if readIfEventLog(path: filePath, engine: engine) { noteWholeFileRead(size: size, modified: modified); return true }
         if parser == nil { detect(handle: handle) }
+        if scanIfCollectedFile(path: filePath) { noteWholeFileRead(size: size, modified: modified); return true }
         readFrom(handle: handle, engine: engine)
 
         lastSize = size
@@ -558,6 +584,11 @@ final class FileCursor {
             parser = working
             self.parser = parser
             lineCount += 1
+        }
+        if final, status.exchangeBuild == nil || line.text.hasPrefix("#Version:"),
+           let build = BuildEvidence.cuBuild(line: line.text, record: record),
+           status.exchangeBuild.flatMap(ExchangeBuild.init(parsing:)).map({ $0 < build }) ?? true {
+            status.exchangeBuild = build.description
         }
         guard let record else { return }
         if final {

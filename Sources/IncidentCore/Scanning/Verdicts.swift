@@ -19,6 +19,17 @@ public struct ServerSummary: Sendable, Equatable {
     public var coverage: [CheckCoverage] = []
     /// The intrusion-chain steps the counted hits reach (see ``Chains``).
     public var chain: [ChainLink] = []
+    /// Patch axis and why (see ``PatchState``).
+    public var patchState: PatchState = .unknown
+    public var patchReason: String = ""
+    /// Compromise axis and why (see ``CompromiseState``).
+    public var compromiseState: CompromiseState = .unknown
+    public var compromiseReason: String = ""
+
+    /// Done: patched, and investigated clean or remediated.
+    public var isDone: Bool {
+        patchState == .patched && (compromiseState == .investigatedClean || compromiseState == .remediated)
+    }
 }
 
 /// Turns hits into verdicts.
@@ -57,8 +68,12 @@ public enum Verdicts {
     /// Summaries for every server of the case, in the case's server order. The verdict is the
     /// hit-derived one of ``verdict(checkedFiles:hits:)`` adjusted for coverage by
     /// ``Coverage/adjust(_:coverage:)``: `no-findings` only when every required check covers the
-    /// exposure window (`settings.exposureWindowStart`), else `insufficient-coverage`.
-    public static func summarize(caseFile: CaseFile, statuses: [FileStatus], hits: [Hit], playbook: Playbook) -> [ServerSummary] {
+    /// exposure window (``Remediation/exposureWindowStart(for:in:)``: the server's first exposure, else
+    /// `settings.exposureWindowStart`), else `insufficient-coverage`.
+    /// - Parameter logBuilds: CU-level builds seen in each server's logs (lowercased server name →
+    ///   build); they can show a server unpatched, never that a security update is installed.
+    public static func summarize(caseFile: CaseFile, statuses: [FileStatus], hits: [Hit], playbook: Playbook,
+                                 logBuilds: [String: ExchangeBuild] = [:]) -> [ServerSummary] {
         var hitsByServer: [String: [Hit]] = [:]
         for hit in hits where counts(hit, in: caseFile) { hitsByServer[hit.server.lowercased(), default: []].append(hit) }
         var filesByServer: [String: [FileStatus]] = [:]
@@ -72,19 +87,23 @@ public enum Verdicts {
             let files = filesByServer[key] ?? []
             let serverHits = hitsByServer[key] ?? []
             let checked = files.filter(\.checked).count
-            let coverage = Coverage.evaluate(files: files, hits: serverHits, exposureStart: caseFile.settings.exposureWindowStart,
+            let coverage = Coverage.evaluate(files: files, hits: serverHits, exposureStart: Remediation.exposureWindowStart(for: server, in: caseFile),
                                              build: server.exchangeBuild)
             let verdict = Coverage.adjust(verdict(checkedFiles: checked, hits: serverHits), coverage: coverage)
             var bySeverity: [Severity: Int] = [:]
             for hit in serverHits { bySeverity[hit.severity, default: 0] += 1 }
-            let steps = playbook.applicableSteps(verdict: verdict)
+            let standing = Remediation.standing(server: server, verdict: verdict, caseFile: caseFile, playbook: playbook,
+                                                logBuild: logBuilds[key])
+            let steps = playbook.steps.filter { $0.applies(verdict: verdict, patchState: standing.patchState) }
             let done = steps.filter {
                 let s = caseFile.stepState(server: server.name, step: $0.id)
                 return s == .done || s == .notApplicable
             }.count
             return ServerSummary(name: server.name, verdict: verdict, hits: serverHits.count, bySeverity: bySeverity,
                                  evidenceFiles: files.count, checkedFiles: checked, stepsDone: done, stepsApplicable: steps.count,
-                                 coverage: coverage, chain: Chains.build(hits: serverHits, formats: formats))
+                                 coverage: coverage, chain: Chains.build(hits: serverHits, formats: formats),
+                                 patchState: standing.patchState, patchReason: standing.patchReason,
+                                 compromiseState: standing.compromiseState, compromiseReason: standing.compromiseReason)
         }
     }
 }

@@ -136,7 +136,7 @@ public struct CaseStore: Sendable {
         try save(caseFile)
     }
 
-    private static func describe(_ error: DecodingError) -> ([any CodingKey], String) {
+    static func describe(_ error: DecodingError) -> ([any CodingKey], String) {
         switch error {
         case let .typeMismatch(type, ctx): (ctx.codingPath, "expected \(typeName(type))")
         case let .valueNotFound(type, ctx): (ctx.codingPath, "missing value (expected \(typeName(type)))")

@@ -1,0 +1,249 @@
+import Foundation
+
+/// Where a server stands on the patch axis.
+///
+/// `patched`: the recorded build is at or above the first fixed build of its CU
+/// (``BuildTable``). `mitigated`: not patched, and the responder marked the
+/// `interim-mitigation` step done (EOMT / URL Rewrite rules; a responder-set state, since no
+/// evidence the console reads proves the rules are present). `vulnerable`: the build, or a
+/// CU-level build seen in the logs, is below the fixed build or of a CU without a fix.
+/// `unknown`: no build recorded and none in the logs, or one the table cannot judge.
+public enum PatchState: String, Codable, Sendable, CaseIterable {
+    case vulnerable, mitigated, patched, unknown
+}
+
+/// Where a server stands on the compromise axis; being patched never moves it.
+///
+/// `compromised`: counted hits (false positives excluded) give the verdict `exploited` or
+/// `compromised`. `remediated`: compromised, and every applicable eviction step is done or not
+/// applicable. `investigated-clean`: evidence was read, the verdict is `no-findings` or `probed`,
+/// and every applicable investigation step is done or not applicable. `unknown`: anything else —
+/// including `not-assessed` and any verdict other than those four, so a server whose evidence was
+/// not read (or not read enough) never counts as clean.
+public enum CompromiseState: String, Codable, Sendable, CaseIterable {
+    case unknown
+    case investigatedClean = "investigated-clean"
+    case compromised
+    case remediated
+}
+
+/// Both axes of one server, with the reasons shown to the responder.
+public struct ServerStanding: Sendable, Equatable {
+    public var patchState: PatchState
+    /// Why, e.g. `build 15.1.2106.2 < fixed 15.1.2106.13 (Exchange 2016 CU18)`.
+    public var patchReason: String
+    public var compromiseState: CompromiseState
+    /// Why, e.g. `compromised: eviction steps open: contain, rebuild`.
+    public var compromiseReason: String
+
+    /// Done: patched, and investigated clean or remediated.
+    public var isDone: Bool {
+        patchState == .patched && (compromiseState == .investigatedClean || compromiseState == .remediated)
+    }
+}
+
+extension PlaybookStep {
+    /// Whether the step applies to a server with this verdict and patch state: `compromised`
+    /// steps once the verdict is `exploited` or `compromised`; `unpatched` steps unless the
+    /// server is patched.
+    public func applies(verdict: Verdict, patchState: PatchState) -> Bool {
+        switch appliesWhen {
+        case .always: true
+        case .compromised: verdict == .exploited || verdict == .compromised
+        case .unpatched: patchState != .patched
+        }
+    }
+}
+
+/// Patch state, compromise state, exposure window and the checklist changes evidence makes.
+public enum Remediation {
+    /// Step ids the evidence acts on.
+    public static let patchStep = "patch"
+    public static let mitigationStep = "interim-mitigation"
+    public static let webShellStep = "web-shells"
+    /// Prefix of the `by` of every automatic checklist change.
+    public static let automaticActor = "incident"
+
+    // MARK: - Exposure window
+
+    /// How far back this server's logs must reach for the log-coverage step: the server's
+    /// ``Server/firstExposure`` when recorded, otherwise the case-wide
+    /// ``CaseSettings/exposureWindowStart`` (default 2021-01-01T00:00:00Z, CISA AA21-062A).
+    public static func exposureWindowStart(for server: Server, in caseFile: CaseFile) -> Date {
+        server.firstExposure ?? caseFile.settings.exposureWindowStart
+    }
+
+    /// When the server stopped being exposed (UTC): the earlier of ``Server/patchedOn`` and the
+    /// time the `interim-mitigation` step was marked done; nil while still exposed.
+    public static func exposureWindowEnd(for server: Server, in caseFile: CaseFile) -> Date? {
+        var end = server.patchedOn
+        if let m = caseFile.checklists[server.name]?[mitigationStep], m.state == .done {
+            end = min(end ?? m.at, m.at)
+        }
+        return end
+    }
+
+    // MARK: - Patch axis
+
+    /// The patch state of a server from its recorded build, a CU-level build seen in its logs
+    /// (`logBuild`, which can show a CU unpatched but never that an SU is installed) and the
+    /// `interim-mitigation` step.
+    public static func patchState(server: Server, caseFile: CaseFile, logBuild: ExchangeBuild? = nil) -> (PatchState, String) {
+        var state = PatchState.unknown
+        var reason = "no build recorded (set it with b in the console or incident server set --build)"
+        if let text = server.exchangeBuild {
+            if let build = ExchangeBuild(parsing: text) {
+                let assessment = BuildTable.assess(build)
+                reason = assessment.reason
+                switch assessment {
+                case .fixed: state = .patched
+                case .vulnerable: state = .vulnerable
+                case .undetermined: state = .unknown
+                }
+            } else {
+                reason = "recorded build \"\(text.prefix(40))\" is not an Exchange build number"
+            }
+        }
+        if state == .unknown, let logBuild {
+            // Logs only carry the CU build: they can prove "vulnerable", and "fixed" only for a
+            // CU that shipped with the fix.
+            let assessment = BuildTable.assess(logBuild)
+            switch assessment {
+            case .vulnerable: state = .vulnerable; reason = "logs show " + assessment.reason
+            case .fixed: state = .patched; reason = "logs show " + assessment.reason
+            case .undetermined: break
+            }
+        }
+        if state != .patched, caseFile.stepState(server: server.name, step: mitigationStep) == .done {
+            return (.mitigated, "interim mitigation done; " + reason)
+        }
+        return (state, reason)
+    }
+
+    // MARK: - Compromise axis
+
+    /// The compromise state from the verdict (counted hits only) and the checklist.
+    public static func compromiseState(server: String, verdict: Verdict, patchState: PatchState,
+                                       caseFile: CaseFile, playbook: Playbook) -> (CompromiseState, String) {
+        func open(_ flag: (PlaybookStep) -> Bool) -> [String] {
+            playbook.steps.filter { flag($0) && $0.applies(verdict: verdict, patchState: patchState) }.filter {
+                let s = caseFile.stepState(server: server, step: $0.id)
+                return s != .done && s != .notApplicable
+            }.map(\.id)
+        }
+        if verdict == .exploited || verdict == .compromised {
+            let missing = open { $0.eviction == true }
+            if missing.isEmpty { return (.remediated, "\(verdict.rawValue), every eviction step done") }
+            return (.compromised, "\(verdict.rawValue); eviction steps open: " + missing.joined(separator: ", "))
+        }
+        // insufficient-coverage counts here too: only the responder's own sign-off on every
+        // investigation step (log-coverage among them) makes such a server investigated-clean.
+        if verdict == .noFindings || verdict == .probed || verdict == .insufficientCoverage {
+            let missing = open { $0.investigation == true }
+            if missing.isEmpty { return (.investigatedClean, "\(verdict.rawValue), every investigation step done") }
+            return (.unknown, "\(verdict.rawValue); investigation steps open: " + missing.joined(separator: ", "))
+        }
+        return (.unknown, "verdict \(verdict.rawValue): evidence does not show the server clean")
+    }
+
+    /// Both axes for a server.
+    public static func standing(server: Server, verdict: Verdict, caseFile: CaseFile, playbook: Playbook,
+                                logBuild: ExchangeBuild? = nil) -> ServerStanding {
+        let (patch, patchReason) = patchState(server: server, caseFile: caseFile, logBuild: logBuild)
+        let (compromise, why) = compromiseState(server: server.name, verdict: verdict, patchState: patch, caseFile: caseFile, playbook: playbook)
+        return ServerStanding(patchState: patch, patchReason: patchReason, compromiseState: compromise, compromiseReason: why)
+    }
+
+    // MARK: - Evidence acting on the checklist
+
+    /// A checklist change the evidence makes.
+    public struct AutomaticChange: Sendable, Equatable {
+        public var server: String
+        public var step: String
+        public var state: StepState
+        /// `incident (<reason>)`, recorded as who made the change.
+        public var by: String
+        public var note: String
+    }
+
+    /// Checklist changes the evidence calls for, given the case as it is now.
+    ///
+    /// - The `patch` step is done automatically when the recorded build is at or above the fixed
+    ///   build, by `incident (build X ≥ fixed Y)`; an automatic done is reopened when the build
+    ///   no longer qualifies. A responder's own `done` or `not-applicable` is never changed by the build.
+    /// - The `web-shells` step, once done, is reopened (to `todo`) by a counted critical hit that
+    ///   is new since it was done: one whose id is not among ``ChecklistEntry/hitsAtDone``, or,
+    ///   when those were not recorded, whose evidence file was registered or grew after the step
+    ///   was done or whose log time is later.
+    public static func automaticChanges(caseFile: CaseFile, hits: [Hit]?, playbook: Playbook) -> [AutomaticChange] {
+        var changes: [AutomaticChange] = []
+        let stepIds = Set(playbook.steps.map(\.id))
+        var evidenceTime: [String: Date] = [:]
+        for e in caseFile.evidence { evidenceTime[e.path] = e.updatedAt ?? e.addedAt }
+        var critical: [String: [Hit]] = [:]
+        for hit in hits ?? [] where hit.severity == .critical && Verdicts.counts(hit, in: caseFile) {
+            critical[hit.server.lowercased(), default: []].append(hit)
+        }
+        for server in caseFile.servers {
+            let entries = caseFile.checklists[server.name] ?? [:]
+            if stepIds.contains(patchStep) {
+                let entry = entries[patchStep]
+                let assessment = server.exchangeBuild.flatMap(ExchangeBuild.init(parsing:)).map(BuildTable.assess)
+                let automatic = entry?.by.hasPrefix(automaticActor + " (") ?? false
+                if case let .fixed(build, fixed, _)? = assessment, entry?.state != .done, entry?.state != .notApplicable {
+                    changes.append(AutomaticChange(server: server.name, step: patchStep, state: .done,
+                                                   by: "\(automaticActor) (build \(build) ≥ fixed \(fixed))",
+                                                   note: "verified from the recorded Exchange build"))
+                } else if entry?.state == .done, automatic {
+                    if case .fixed? = assessment {} else {
+                        let why = assessment?.reason ?? "no build recorded"
+                        changes.append(AutomaticChange(server: server.name, step: patchStep, state: .todo,
+                                                       by: "\(automaticActor) (\(why))",
+                                                       note: "reopened: the recorded build no longer shows the fix"))
+                    }
+                }
+            }
+            if stepIds.contains(webShellStep), let entry = entries[webShellStep], entry.state == .done,
+               let serverHits = critical[server.name.lowercased()] {
+                let newHit = serverHits.first { hit in
+                    if let known = entry.hitsAtDone { return !known.contains(hit.id) }
+                    if let t = evidenceTime[hit.evidence], t > entry.at { return true }
+                    if let t = hit.time, t > entry.at { return true }
+                    return false
+                }
+                if let hit = newHit {
+                    changes.append(AutomaticChange(server: server.name, step: webShellStep, state: .todo,
+                                                   by: "\(automaticActor) (new critical hit \(hit.indicator) at \(hit.evidence):\(hit.line))",
+                                                   note: "reopened: a critical hit appeared after web shells were removed"))
+                }
+            }
+        }
+        return changes
+    }
+
+    /// Applies automatic changes to the case, each with an audit entry (`checklist.step`, by
+    /// `incident (<reason>)`). When the web-shells step becomes done (by anyone), the ids of the
+    /// server's counted critical hits are recorded in ``ChecklistEntry/hitsAtDone``.
+    /// - Returns: true when the case changed.
+    @discardableResult
+    public static func reconcile(_ caseFile: inout CaseFile, hits: [Hit]?, playbook: Playbook, at now: Date) -> Bool {
+        var changed = false
+        for change in automaticChanges(caseFile: caseFile, hits: hits, playbook: playbook) {
+            let before = caseFile.stepState(server: change.server, step: change.step)
+            caseFile.checklists[change.server, default: [:]][change.step] = ChecklistEntry(state: change.state, by: change.by, at: now, note: change.note)
+            caseFile.audit.append(AuditEntry(at: now, by: change.by, action: "checklist.step", field: "\(change.server)/\(change.step)",
+                                             before: before.rawValue, after: change.state.rawValue))
+            changed = true
+        }
+        if let hits {
+            for (server, steps) in caseFile.checklists {
+                guard let entry = steps[webShellStep], entry.state == .done, entry.hitsAtDone == nil else { continue }
+                let ids = hits.filter { $0.server.caseInsensitiveCompare(server) == .orderedSame && $0.severity == .critical && Verdicts.counts($0, in: caseFile) }
+                    .map(\.id).sorted()
+                caseFile.checklists[server]?[webShellStep]?.hitsAtDone = ids
+                changed = true
+            }
+        }
+        return changed
+    }
+}

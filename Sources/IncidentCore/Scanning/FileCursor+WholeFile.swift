@@ -1,0 +1,194 @@
+import Crypto
+import Foundation
+
+/// Evidence read whole rather than line by line: Windows event logs (libevtx) and collected files
+/// (YARA). A change to such a file re-reads it whole; an unchanged one still costs one `stat`.
+extension FileCursor {
+    /// Reads the file as an event log when it carries the EVTX signature. Called before text
+    /// format detection. Returns true when the file was handled here.
+    func readIfEventLog(path filePath: String, engine: RuleEngine) -> Bool {
+        guard EvtxFile.hasSignature(headBytes) else {
+            // A file that was read whole before and changed into something else starts afresh.
+            if status.format == .windowsEvtx || status.format == .collectedFile || wholeFileNote {
+                let head = headBytes
+                reset()
+                headBytes = head
+                status.contentHits = nil
+                wholeFileNote = false
+            }
+            return false
+        }
+        let head = headBytes
+        reset()
+        headBytes = head
+        status.contentHits = nil
+        wholeFileNote = true
+        hashWholeFile(filePath)
+        var parser = EvtxEventParser()
+        var recognised = false
+        let summary = EvtxFile.forEachRecord(path: filePath) { record in
+            if !recognised { status.format = .windowsEvtx; recognised = true }
+            guard let log = parser.parse(record.xml, line: record.position) else { return }
+            status.records += 1
+            if let t = log.time {
+                if status.firstEvent.map({ t < $0 }) ?? true { status.firstEvent = t }
+                if status.lastEvent.map({ t > $0 }) ?? true { status.lastEvent = t }
+            }
+            for indicator in engine.match(log, format: .windowsEvtx) {
+                let value = log.value(indicator.field) ?? ""
+                hits.append(Hit(indicator: indicator, server: server, evidence: path, line: record.position, time: log.time,
+                                field: log.displayName(indicator.field), value: String(value.prefix(65_536)),
+                                clientIP: nil, rawLine: String(log.raw.prefix(65_536))))
+            }
+        }
+        var warnings = summary.warnings
+        if summary.records == 0 {
+            status.format = nil
+            unrecognisedReason = summary.opened
+                ? "Windows event log with no event records that could be read; not checked"
+                : "EVTX signature, but " + (summary.warnings.first ?? "unreadable") + "; not checked"
+            warnings = summary.opened ? [unrecognisedReason!] + summary.warnings : [unrecognisedReason!]
+        } else {
+            unrecognisedReason = nil
+            warnings += parser.warnings
+        }
+        lineCount = summary.records
+        finishWholeFile(warnings: warnings)
+        return true
+    }
+
+    /// Scans a file that is not a recognised log format with the YARA rules. Called after text
+    /// format detection failed. Returns true when the file was handled here.
+    func scanIfCollectedFile(path filePath: String) -> Bool {
+        // Empty files stay "not checked": there is nothing to scan.
+        guard parser == nil, !headBytes.isEmpty, let rules = contentRules?.rules else { return false }
+        let reason = unrecognisedReason
+        let head = headBytes
+        reset()
+        headBytes = head
+        status.contentHits = nil
+        wholeFileNote = true
+        hashWholeFile(filePath)
+        status.format = .collectedFile
+        unrecognisedReason = nil
+        contentRulesSignature = contentRules?.signature
+        var warnings: [String] = []
+        let notLog = reason.map { "not a known log format (\($0.replacingOccurrences(of: "; not checked", with: "")))" } ?? "not a known log format"
+        guard hashedUpTo <= Self.maxYaraBytes else {
+            status.format = nil
+            unrecognisedReason = "\(notLog); larger than \(Self.maxYaraBytes / 1_048_576) MiB, not scanned with YARA; not checked"
+            finishWholeFile(warnings: [unrecognisedReason!])
+            return true
+        }
+        switch Yara.scan(rules, path: filePath) {
+        case let .success(matches):
+            for match in matches.sorted(by: { ($0.offset ?? -1, $0.rule) < ($1.offset ?? -1, $1.rule) }) {
+                let indicator = ContentRules.indicator(for: match)
+                let (line, text) = Self.lineAt(offset: match.offset, in: filePath)
+                let matched = String(decoding: match.matched.filter { $0 != 0 }, as: UTF8.self)
+                hits.append(Hit(indicator: indicator, server: server, evidence: path, line: line, time: nil,
+                                field: "content", value: matched.isEmpty ? match.rule : matched,
+                                clientIP: nil, rawLine: text))
+            }
+            status.contentHits = matches.count
+            // Scanned as expected: the format label says so; nothing to warn about.
+        case let .failure(failure):
+            status.format = nil
+            unrecognisedReason = "\(notLog); the YARA scan failed (\(failure)); not checked"
+            warnings.append(unrecognisedReason!)
+        }
+        finishWholeFile(warnings: warnings)
+        return true
+    }
+
+    /// Collected files larger than this are not scanned with YARA (web shells and scripts are small).
+    static let maxYaraBytes: Int64 = 256 * 1_048_576
+
+    private func hashWholeFile(_ filePath: String) {
+        hasher = SHA256()
+        var total: Int64 = 0
+        if let handle = FileHandle(forReadingAtPath: filePath) {
+            defer { try? handle.close() }
+            while let data = try? handle.read(upToCount: EvidenceScanner.chunkSize), !data.isEmpty {
+                hasher.update(data: data)
+                total += Int64(data.count)
+            }
+        }
+        hashedUpTo = total
+        offset = total
+        status.sha256 = SHA256Hex.hex(hasher.finalize())
+    }
+
+    private func finishWholeFile(warnings: [String]) {
+        status.lines = lineCount
+        status.warnings = warnings
+    }
+
+    /// The 1-based line holding byte `offset` and that line's text (at most 64 KiB around the
+    /// match); line 1 and an empty text when there is no offset.
+    static func lineAt(offset: Int64?, in filePath: String) -> (Int, String) {
+        guard let offset, offset >= 0, let handle = FileHandle(forReadingAtPath: filePath) else { return (1, "") }
+        defer { try? handle.close() }
+        var line = 1
+        var position: Int64 = 0
+        var lineStart: Int64 = 0
+        while position < offset, let data = try? handle.read(upToCount: min(EvidenceScanner.chunkSize, Int(offset - position))), !data.isEmpty {
+            for (i, byte) in data.enumerated() where byte == 0x0A {
+                line += 1
+                lineStart = position + Int64(i) + 1
+            }
+            position += Int64(data.count)
+        }
+        let from = max(lineStart, offset - 32_768)
+        try? handle.seek(toOffset: UInt64(from))
+        let chunk = (try? handle.read(upToCount: 65_536)) ?? Data()
+        var bytes = [UInt8](chunk)
+        if let end = bytes[Int(min(Int64(bytes.count), offset - from))...].firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
+            bytes = Array(bytes[..<end])
+        }
+        return (line, String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+extension FileCursor {
+    /// Records the size and time a whole-file read saw, so an unchanged file is not read again.
+    func noteWholeFileRead(size: Int64, modified: Date) {
+        lastSize = size
+        lastModified = modified
+        status.sizeBytes = size
+        status.modified = modified
+    }
+}
+
+extension EvidenceScanner {
+    /// Reloads the case's YARA rules when a file under `CASE/rules/` was added, removed or changed,
+    /// and makes collected files be scanned again with them.
+    /// - Returns: one skipped entry per rule file that could not be used, its warning giving
+    ///   file, line and libyara's message.
+    func refreshContentRules(_ caseFolder: URL) -> [FileStatus] {
+        let signature = ContentRules.currentSignature(caseFolder: caseFolder)
+        if signature != contentRules.signature {
+            setContentRules(ContentRules.load(caseFolder: caseFolder))
+        }
+        var byFile: [String: [YaraRuleError]] = [:]
+        for e in contentRules.errors { byFile[e.file, default: []].append(e) }
+        return byFile.keys.sorted().map { file in
+            FileStatus(path: file, server: "", format: nil, encoding: nil, sizeBytes: 0, sha256: "",
+                       modified: Date(timeIntervalSince1970: 0), lines: 0, records: 0,
+                       warnings: byFile[file, default: []].map { "YARA rule file not used: \($0)" } + ["the other rules still apply"],
+                       skipped: true)
+        }
+    }
+}
+
+extension EvidenceScanner {
+    /// Uses new YARA rules; collected files (and files no format recognised) are scanned again
+    /// at the next pass.
+    func setContentRules(_ rules: ContentRules) {
+        contentRules = rules
+        for cursor in cursors.values where cursor.status.format == .collectedFile || cursor.unrecognisedReason != nil {
+            cursor.lastSize = -1
+        }
+        version += 1
+    }
+}

@@ -1,0 +1,271 @@
+import CYara
+import Foundation
+
+/// A problem in a YARA rule file: where, and libyara's message.
+public struct YaraRuleError: Sendable, Equatable, CustomStringConvertible {
+    /// The rule file, relative to the case folder (`rules/x.yar`) or `webshells.yar` for the built-ins.
+    public var file: String
+    /// 1-based line libyara reports (0 when it names none).
+    public var line: Int
+    public var message: String
+
+    public var description: String { "\(file):\(line): \(message)" }
+}
+
+/// Compiled YARA rules (libyara's `YR_RULES`). Immutable; scans may run on any thread.
+public final class YaraRules: @unchecked Sendable {
+    fileprivate let handle: UnsafeMutablePointer<YR_RULES>
+    /// Number of rule files compiled in (the built-in file counts as one).
+    public let sources: Int
+
+    fileprivate init(handle: UnsafeMutablePointer<YR_RULES>, sources: Int) {
+        self.handle = handle
+        self.sources = sources
+    }
+
+    deinit { yr_rules_destroy(handle) }
+
+    /// Every rule's identifier and its `title` metadata (the identifier when it has none).
+    public var titles: [String: String] {
+        var out: [String: String] = [:]
+        var i: Int32 = 0
+        while let rule = inc_yr_rule_at(handle, i) {
+            if let id = inc_yr_rule_identifier(rule).map({ String(cString: $0) }) {
+                out[id] = inc_yr_meta_string(rule, "title").map { String(cString: $0) } ?? id
+            }
+            i += 1
+        }
+        return out
+    }
+}
+
+/// One rule matching one file.
+public struct YaraMatch: Sendable, Equatable {
+    /// The rule's identifier, e.g. `ChinaChopper_Eval_Unsafe`.
+    public var rule: String
+    /// The rule's string metadata (`title`, `severity`, `stage`, `cve`, `source`, …).
+    public var meta: [String: String]
+    /// Byte offset of the earliest matching string, nil when the rule matched on its condition alone.
+    public var offset: Int64?
+    /// The bytes of that match (at most 256).
+    public var matched: [UInt8]
+}
+
+/// libyara, used through its C API (Debian `libyara-dev`): compiling rule text and scanning files.
+/// https://yara.readthedocs.io/en/stable/capi.html
+public enum Yara {
+    /// `yr_initialize` runs once per process; libyara's own tables stay for the process lifetime.
+    private static let ready: Bool = yr_initialize() == inc_yr_success()
+    private static let compileLock = NSLock()
+
+    /// Compiles rule sources into one rule set, each source in its own namespace (so equal rule
+    /// names in two files do not clash).
+    /// - Parameter sources: `name` (shown in errors) and rule text.
+    /// - Returns: the rules (nil when any source has an error) and every error with its line.
+    public static func compile(_ sources: [(name: String, text: String)]) -> (rules: YaraRules?, errors: [YaraRuleError]) {
+        // libyara's compiler is not documented as thread-safe: one compile at a time per process.
+        compileLock.lock()
+        defer { compileLock.unlock() }
+        guard ready else { return (nil, [YaraRuleError(file: sources.first?.name ?? "", line: 0, message: "libyara could not be initialised")]) }
+        var compiler: UnsafeMutablePointer<YR_COMPILER>?
+        guard yr_compiler_create(&compiler) == inc_yr_success(), let compiler else {
+            return (nil, [YaraRuleError(file: sources.first?.name ?? "", line: 0, message: "libyara could not create a compiler (out of memory?)")])
+        }
+        defer { yr_compiler_destroy(compiler) }
+        let box = ErrorBox()
+        let context = Unmanaged.passUnretained(box).toOpaque()
+        yr_compiler_set_callback(compiler, { level, _, line, _, message, userData in
+            guard level == 0, let userData else { return } // 0 = YARA_ERROR_LEVEL_ERROR; warnings are not reported
+            let box = Unmanaged<ErrorBox>.fromOpaque(userData).takeUnretainedValue()
+            box.errors.append((Int(line), message.map { String(cString: $0) } ?? "error"))
+        }, context)
+        var failed = false
+        for (i, source) in sources.enumerated() {
+            box.errors.removeAll()
+            let count = source.text.withCString { text in
+                "ns\(i)".withCString { ns in yr_compiler_add_string(compiler, text, ns) }
+            }
+            if count > 0 || !box.errors.isEmpty {
+                failed = true
+                box.all += box.errors.map { YaraRuleError(file: source.name, line: $0.line, message: $0.message) }
+                break // libyara's compiler is unusable after an error
+            }
+        }
+        withExtendedLifetime(box) {}
+        if failed { return (nil, box.all) }
+        var rules: UnsafeMutablePointer<YR_RULES>?
+        guard yr_compiler_get_rules(compiler, &rules) == inc_yr_success(), let rules else {
+            return (nil, [YaraRuleError(file: sources.last?.name ?? "", line: 0, message: "libyara could not build the rule set")])
+        }
+        return (YaraRules(handle: rules, sources: sources.count), [])
+    }
+
+    /// Scans one file (libyara maps it into memory; the file is opened read-only).
+    /// - Parameters:
+    ///   - timeout: seconds before libyara gives up on the file.
+    /// - Returns: the matching rules, or the reason the scan failed (`.failure` carries libyara's error code in text).
+    public static func scan(_ rules: YaraRules, path: String, timeout: Int32 = 60) -> Result<[YaraMatch], YaraScanFailure> {
+        let box = MatchBox()
+        let context = Unmanaged.passUnretained(box).toOpaque()
+        let code = yr_rules_scan_file(rules.handle, path, inc_yr_scan_flags(), { scanContext, message, messageData, userData in
+            guard message == inc_yr_msg_rule_matching(), let userData, let messageData else { return inc_yr_continue() }
+            let box = Unmanaged<MatchBox>.fromOpaque(userData).takeUnretainedValue()
+            let rule = messageData.assumingMemoryBound(to: YR_RULE.self)
+            let name = inc_yr_rule_identifier(rule).map { String(cString: $0) } ?? "unnamed"
+            var meta: [String: String] = [:]
+            for key in YaraMeta.keys {
+                if let v = inc_yr_meta_string(rule, key) { meta[key] = String(cString: v) }
+            }
+            var data: UnsafePointer<UInt8>?
+            var length: Int32 = 0
+            let at = scanContext.map { inc_yr_first_match($0, rule, &data, &length) } ?? -1
+            var bytes: [UInt8] = []
+            if let data, length > 0 { bytes = Array(UnsafeBufferPointer(start: data, count: Int(min(length, 256)))) }
+            box.matches.append(YaraMatch(rule: name, meta: meta, offset: at >= 0 ? at : nil, matched: bytes))
+            return inc_yr_continue()
+        }, context, timeout)
+        withExtendedLifetime(box) {}
+        guard code == inc_yr_success() else { return .failure(YaraScanFailure(code: Int(code))) }
+        return .success(box.matches)
+    }
+
+    private final class ErrorBox {
+        var errors: [(line: Int, message: String)] = []
+        var all: [YaraRuleError] = []
+    }
+
+    private final class MatchBox {
+        var matches: [YaraMatch] = []
+    }
+}
+
+/// A scan libyara could not finish.
+public struct YaraScanFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// libyara's error code (`yara/error.h`).
+    public var code: Int
+    public var description: String {
+        switch code {
+        case 2: "out of memory"
+        case 3, 4: "could not open or map the file"
+        case 26: "timed out"
+        case 30: "too many matches"
+        default: "libyara error \(code)"
+        }
+    }
+}
+
+/// The metadata keys the console reads from a rule.
+public enum YaraMeta {
+    public static let keys = ["title", "description", "severity", "stage", "cve", "source", "false_positives"]
+}
+
+/// The YARA rules a case's collected files are scanned with: the built-in web-shell rules
+/// (`Sources/IncidentCore/Resources/webshells.yar`) plus every `*.yar` / `*.yara` file under
+/// `CASE/rules/` (any depth). `rules/` is not evidence and is never scanned as evidence.
+/// A rule file that does not compile is left out and reported with file, line and message; the
+/// others still apply. Immutable.
+public final class ContentRules: @unchecked Sendable {
+    /// The compiled rules (nil only if even the built-in rules fail to compile).
+    public let rules: YaraRules?
+    /// Case rule files that were compiled in, relative to the case folder, sorted.
+    public let caseFiles: [String]
+    /// Rule files left out, with why.
+    public let errors: [YaraRuleError]
+    /// Changes when any rule file is added, removed or changed (paths, sizes, modification times).
+    public let signature: String
+
+    init(rules: YaraRules?, caseFiles: [String], errors: [YaraRuleError], signature: String) {
+        self.rules = rules
+        self.caseFiles = caseFiles
+        self.errors = errors
+        self.signature = signature
+    }
+
+    /// Hit titles by indicator id (`YARA:<rule>` → the rule's `title`), for the console's hit list.
+    public var titles: [String: String] {
+        Dictionary(uniqueKeysWithValues: (rules?.titles ?? [:]).map { ("YARA:" + $0.key, $0.value) })
+    }
+
+    /// Name of the built-in rule file, as shown in errors.
+    public static let builtInName = "webshells.yar"
+    /// Rule files larger than this are not read.
+    public static let maxRuleFileBytes = 8 * 1_048_576
+
+    /// The built-in rules alone.
+    public static let builtIn: ContentRules = {
+        let text = String(decoding: PackageResources.webshells_yar, as: UTF8.self)
+        let (rules, errors) = Yara.compile([(builtInName, text)])
+        return ContentRules(rules: rules, caseFiles: [], errors: errors, signature: "")
+    }()
+
+    /// Rule files under `CASE/rules/` with their signature parts (relative path, size, mtime), sorted.
+    static func listCaseRuleFiles(_ caseFolder: URL) -> [(relative: String, path: String, stamp: String)] {
+        let root = caseFolder.standardizedFileURL.appendingPathComponent("rules")
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey],
+                                                          options: [.skipsHiddenFiles]) else { return [] }
+        var out: [(String, String, String)] = []
+        for case let url as URL in walker {
+            let ext = url.pathExtension.lowercased()
+            guard ext == "yar" || ext == "yara" else { continue }
+            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey])
+            guard values?.isRegularFile == true else { continue }
+            let relative = "rules/" + EvidenceWalker.relativePath(of: url, under: root)
+            let stamp = "\(relative)|\(values?.fileSize ?? 0)|\(values?.contentModificationDate?.timeIntervalSince1970 ?? 0)"
+            out.append((relative, url.path, stamp))
+        }
+        return out.sorted { $0.0 < $1.0 }
+    }
+
+    /// The signature of a case's rule files as they are on disk now (one directory walk, no reads).
+    public static func currentSignature(caseFolder: URL) -> String {
+        listCaseRuleFiles(caseFolder).map(\.stamp).joined(separator: "\n")
+    }
+
+    /// Compiles the built-in rules and the case's rule files.
+    public static func load(caseFolder: URL) -> ContentRules {
+        let files = listCaseRuleFiles(caseFolder)
+        let signature = files.map(\.stamp).joined(separator: "\n")
+        guard !files.isEmpty else {
+            let b = builtIn
+            return ContentRules(rules: b.rules, caseFiles: [], errors: b.errors, signature: signature)
+        }
+        let builtInText = String(decoding: PackageResources.webshells_yar, as: UTF8.self)
+        var good: [(name: String, text: String)] = []
+        var errors: [YaraRuleError] = []
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file.path) else {
+                errors.append(YaraRuleError(file: file.relative, line: 0, message: "cannot be read"))
+                continue
+            }
+            guard data.count <= maxRuleFileBytes else {
+                errors.append(YaraRuleError(file: file.relative, line: 0, message: "larger than \(maxRuleFileBytes / 1_048_576) MiB: not read"))
+                continue
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            // Each file is tried alone first, so one broken file leaves the others in use.
+            let (_, fileErrors) = Yara.compile([(file.relative, text)])
+            if fileErrors.isEmpty { good.append((file.relative, text)) } else { errors += fileErrors }
+        }
+        let (rules, combinedErrors) = Yara.compile([(builtInName, builtInText)] + good)
+        if rules == nil {
+            // Should not happen (each file compiled alone); fall back to the built-ins.
+            let b = builtIn
+            return ContentRules(rules: b.rules, caseFiles: [], errors: errors + combinedErrors + b.errors, signature: signature)
+        }
+        return ContentRules(rules: rules, caseFiles: good.map(\.name), errors: errors, signature: signature)
+    }
+
+    /// The indicator a rule's hit is reported under: id `YARA:<rule>`, and severity, stage, CVE,
+    /// sources and false positives from the rule's metadata (defaults for rules without them:
+    /// `high`, `web-shell`).
+    public static func indicator(for match: YaraMatch) -> Indicator {
+        let m = match.meta
+        let severity = m["severity"].flatMap { Severity(rawValue: $0.lowercased()) } ?? .high
+        let stage = m["stage"].flatMap { Stage(rawValue: $0.lowercased()) } ?? .webShell
+        let sources = (m["source"] ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init)
+        return Indicator(id: "YARA:" + match.rule, title: m["title"] ?? "YARA rule \(match.rule)",
+                         description: m["description"] ?? "The case's YARA rule \(match.rule) matched this file.",
+                         severity: severity, stage: stage, cve: m["cve"], formats: [.collectedFile], field: "content",
+                         all: [], sources: sources, falsePositives: m["false_positives"], suppressedBy: nil)
+    }
+}

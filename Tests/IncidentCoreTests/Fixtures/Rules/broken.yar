@@ -1,0 +1,5 @@
+rule Broken_Rule
+{
+    strings: $a = "x"
+    condition: $a and
+}
