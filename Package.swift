@@ -34,7 +34,8 @@ let package = Package(
         // Themes shipped in the top-level Themes/ folder, compiled into the binary.
         .target(name: "BundledThemes", path: "Themes",
                 exclude: ["README.md"],
-                resources: [.embedInCode("default.json"), .embedInCode("monochrome.json")]),
+                resources: [.embedInCode("default.json"), .embedInCode("monochrome.json"),
+                            .embedInCode("light.json"), .embedInCode("high-contrast.json")]),
         // State -> update -> render into a CellGrid. Pure.
         .target(name: "ConsoleUI", dependencies: ["IncidentCore", "TerminalCore", "BundledThemes"]),
         // The thin ncurses backend: every curses call lives here, on the main thread.

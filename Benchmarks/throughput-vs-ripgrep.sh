@@ -3,7 +3,7 @@
 #
 # Writes SIZE_MB (default 1024) of Exchange HttpProxy and IIS W3C logs into FILES files (default
 # 16) of a fresh case, with about one hitting line per thousand, then reports in one run:
-#   - `incident bench` single-threaded (INCIDENT_SCAN_THREADS=1) and on all cores: MiB/s with
+#   - `incident bench scan` single-threaded (INCIDENT_SCAN_THREADS=1) and on all cores: MiB/s with
 #     the full built-in catalog, and peak RSS (GNU time);
 #   - `rg -F -i -f` with the catalog's literal strings on the same files, single-threaded (-j1)
 #     and on all cores;
@@ -106,7 +106,7 @@ echo "machine: $(nproc) core(s); evidence: $FILES files, $((BYTES / 1048576)) Mi
 
 ours() {  # threads label
     local out
-    out=$(INCIDENT_SCAN_THREADS=$1 /usr/bin/time -f "peak RSS %M KiB" "$BIN" bench "$WORK/case" --rescans 0 2>&1)
+    out=$(INCIDENT_SCAN_THREADS=$1 /usr/bin/time -f "peak RSS %M KiB" "$BIN" bench scan "$WORK/case" --rescans 0 2>&1)
     echo "incident ($2): $(echo "$out" | grep '^first pass' | sed 's/^first pass: //'); $(echo "$out" | grep 'peak RSS')"
 }
 rgrun() {  # threads label
@@ -120,4 +120,4 @@ ours 1 "1 thread"
 rgrun 1 "1 thread"
 ours "$(nproc)" "$(nproc) threads"
 rgrun "$(nproc)" "$(nproc) threads"
-echo "rescan: $(INCIDENT_SCAN_THREADS=$(nproc) "$BIN" bench "$WORK/small" --rescans 5 | grep '^rescan')"
+echo "rescan: $(INCIDENT_SCAN_THREADS=$(nproc) "$BIN" bench scan "$WORK/small" --rescans 5 | grep '^rescan')"

@@ -5,5 +5,7 @@ public enum BundledThemes {
     public static let files: [String: [UInt8]] = [
         "default": PackageResources.default_json,
         "monochrome": PackageResources.monochrome_json,
+        "light": PackageResources.light_json,
+        "high-contrast": PackageResources.high_contrast_json,
     ]
 }

@@ -6,6 +6,8 @@ public enum Command: String, Sendable, CaseIterable, Equatable {
     case nextPane, previousPane
     case toggleDetail, advanceStep, toggleHelp, closeOverlay, redraw, quit
     case setBuild, walkthrough, blockStep, skipStep, noteStep
+    case filter, nextMatch, previousMatch, cycleSort, jump
+    case markConfirmed, markFalsePositive, markNeedsReview, undo, cycleTheme
 }
 
 /// One key binding: the keys, the command, and the words shown in help and the README.
@@ -30,7 +32,17 @@ public enum KeyMap {
         KeyBinding(keys: [.character("G"), .end], keyLabel: "G / End", command: .bottom, help: "last row", writes: false),
         KeyBinding(keys: [.tab, .right, .character("l")], keyLabel: "Tab", command: .nextPane, help: "next pane (servers → hits → checklist)", writes: false),
         KeyBinding(keys: [.backTab, .left, .character("h")], keyLabel: "Shift-Tab", command: .previousPane, help: "previous pane", writes: false),
-        KeyBinding(keys: [.enter], keyLabel: "Enter", command: .toggleDetail, help: "open or close the detail view", writes: false),
+        KeyBinding(keys: [.enter], keyLabel: "Enter", command: .toggleDetail, help: "open or close the detail view (a hit: the lines around it)", writes: false),
+        KeyBinding(keys: [.character("/")], keyLabel: "/", command: .filter, help: "filter: servers by name or verdict, hits by indicator, text", writes: false),
+        KeyBinding(keys: [.character("n")], keyLabel: "n", command: .nextMatch, help: "next server with hits matching the hits filter", writes: false),
+        KeyBinding(keys: [.character("N")], keyLabel: "N", command: .previousMatch, help: "previous server with hits matching the hits filter", writes: false),
+        KeyBinding(keys: [.character("s")], keyLabel: "s", command: .cycleSort, help: "next sort order of the focused pane", writes: false),
+        KeyBinding(keys: [.character("o")], keyLabel: "o", command: .jump, help: "jump: hit → its server, checklist step → its hits", writes: false),
+        KeyBinding(keys: [.character("c")], keyLabel: "c", command: .markConfirmed, help: "mark the selected hit confirmed (asks for a note)", writes: true),
+        KeyBinding(keys: [.character("f")], keyLabel: "f", command: .markFalsePositive, help: "mark the hit false-positive, or restore it (asks a note)", writes: true),
+        KeyBinding(keys: [.character("r")], keyLabel: "r", command: .markNeedsReview, help: "mark the selected hit needs-review (asks for a note)", writes: true),
+        KeyBinding(keys: [.character("u")], keyLabel: "u", command: .undo, help: "undo the last change this console made (asks first)", writes: true),
+        KeyBinding(keys: [.character("t")], keyLabel: "t", command: .cycleTheme, help: "next colour theme", writes: false),
         KeyBinding(keys: [.character(" ")], keyLabel: "Space", command: .advanceStep, help: "advance the selected step: todo → in-progress → done → todo", writes: true),
         KeyBinding(keys: [.character("w")], keyLabel: "w", command: .walkthrough, help: "walk through the selected server's steps with guidance", writes: false),
         KeyBinding(keys: [.character("B")], keyLabel: "B", command: .blockStep, help: "mark the selected step blocked, with a note", writes: true),
@@ -38,7 +50,7 @@ public enum KeyMap {
         KeyBinding(keys: [.character("m")], keyLabel: "m", command: .noteStep, help: "write a note on the selected step", writes: true),
         KeyBinding(keys: [.character("b")], keyLabel: "b", command: .setBuild, help: "set the selected server's Exchange build (patch state)", writes: true),
         KeyBinding(keys: [.character("?")], keyLabel: "?", command: .toggleHelp, help: "show or hide this help", writes: false),
-        KeyBinding(keys: [.escape], keyLabel: "Esc", command: .closeOverlay, help: "close help or detail", writes: false),
+        KeyBinding(keys: [.escape], keyLabel: "Esc", command: .closeOverlay, help: "close help or detail, else clear the pane's filter", writes: false),
         KeyBinding(keys: [.ctrl("l")], keyLabel: "Ctrl-L", command: .redraw, help: "redraw the screen", writes: false),
         KeyBinding(keys: [.character("q")], keyLabel: "q", command: .quit, help: "quit (closes an open view first)", writes: false),
     ]

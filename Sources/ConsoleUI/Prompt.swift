@@ -67,6 +67,10 @@ public enum PromptPurpose: Sendable, Equatable {
     /// A note on a step; with a state, the step is set to it (`B` blocked, `X` not applicable),
     /// without, only the note changes (`m`).
     case stepNote(server: String, step: String, state: StepState?)
+    /// The `/` filter of a pane.
+    case filter(Pane)
+    /// The note of a triage decision on a hit.
+    case triageNote(hitId: String, decision: TriageDecision.Decision)
 }
 
 /// A prompt shown on the status line while the responder types.
@@ -107,6 +111,11 @@ func submitPrompt(_ purpose: PromptPurpose, _ text: String, _ state: inout AppSt
         return submitBuild(server: server, text, &state)
     case let .stepNote(server, step, stepState):
         return submitStepNote(server: server, step: step, state: stepState, text, &state)
+    case let .filter(pane):
+        applyFilter(text, to: pane, &state)
+        return []
+    case let .triageNote(hitId, decision):
+        return submitTriage(hitId: hitId, decision: decision, note: text, &state)
     }
 }
 

@@ -23,24 +23,21 @@ public func render(_ state: AppState, ascii: Bool = false) -> CellGrid {
         return grid
     }
     let body = Rect(x: 0, y: 0, width: size.cols, height: size.rows - 1)
-    let leftWidth = size.cols >= 80 ? min(max(37, size.cols * 2 / 5), 48) : max(28, size.cols / 2 - 2)
-    let serversHeight = max(6, body.height * 2 / 5)
-    let serversRect = Rect(x: 0, y: 0, width: leftWidth, height: serversHeight)
-    let checklistRect = Rect(x: 0, y: serversHeight, width: leftWidth, height: body.height - serversHeight)
-    let rightWidth = size.cols - leftWidth
-    let hitsHeight = max(6, body.height / 2)
-    let hitsRect = Rect(x: leftWidth, y: 0, width: rightWidth, height: hitsHeight)
-    let detailRect = Rect(x: leftWidth, y: hitsHeight, width: rightWidth, height: body.height - hitsHeight)
+    let (serversRect, hitsRect, checklistRect, detailRect) = paneRects(size)
 
-    drawServers(state, into: &grid, serversRect)
-    drawHits(state, into: &grid, hitsRect)
-    drawChecklist(state, into: &grid, checklistRect)
-    drawDetail(state, into: &grid, detailRect, title: "Detail")
+    // While the selection moves, the panes that follow it wait for it to settle (see
+    // ``AppState/settledSelection``): one keystroke then redraws two list rows, not the screen.
+    let shown = state.settledView()
+    drawServers(state.focus == .servers ? state : shown, into: &grid, serversRect)
+    drawHits(state.focus == .hits ? state : shown, into: &grid, hitsRect)
+    drawChecklist(state.focus == .checklist ? state : shown, into: &grid, checklistRect)
+    drawDetail(shown, into: &grid, detailRect, title: "Detail")
     if state.showDetail {
         drawDetail(state, into: &grid, detailOverlayRect(size), title: "Detail (Enter or Esc to close)", overlay: true)
     }
     if state.walkthrough != nil { drawWalkthrough(state, into: &grid, body) }
     if state.showHelp { drawHelp(state, into: &grid, body) }
+    if let confirmation = state.confirmation { drawConfirmation(confirmation, into: &grid, body) }
     if let prompt = state.prompt {
         drawPrompt(label: prompt.label, editor: prompt.editor, into: &grid, y: size.rows - 1)
     } else {
@@ -71,10 +68,41 @@ private func drawFrame(_ grid: inout CellGrid, _ r: Rect, title: String, focused
     grid.put(label, x: r.x + 2, y: r.y, maxWidth: r.width - 4, role: focused ? .titleFocused : .title)
 }
 
-/// First visible row so that `selected` stays inside `visible` rows.
-private func scrollOffset(selected: Int, count: Int, visible: Int) -> Int {
+/// The four panes of the main screen at a size (at least ``minimumSize``).
+func paneRects(_ size: Size) -> (servers: Rect, hits: Rect, checklist: Rect, detail: Rect) {
+    let bodyHeight = size.rows - 1
+    let leftWidth = size.cols >= 80 ? min(max(37, size.cols * 2 / 5), 48) : max(28, size.cols / 2 - 2)
+    let serversHeight = max(6, bodyHeight * 2 / 5)
+    let rightWidth = size.cols - leftWidth
+    let hitsHeight = max(6, bodyHeight / 2)
+    return (Rect(x: 0, y: 0, width: leftWidth, height: serversHeight),
+            Rect(x: leftWidth, y: 0, width: rightWidth, height: hitsHeight),
+            Rect(x: 0, y: serversHeight, width: leftWidth, height: bodyHeight - serversHeight),
+            Rect(x: leftWidth, y: hitsHeight, width: rightWidth, height: bodyHeight - hitsHeight))
+}
+
+/// Rows a list pane shows at a size (below its header and notes).
+func visibleRows(_ pane: Pane, _ state: AppState) -> Int {
+    let rects = paneRects(state.size)
+    switch pane {
+    case .servers: return max(0, rects.servers.inset(1).height - 1 - (state.orphanItems > 0 ? 1 : 0))
+    case .hits: return max(0, rects.hits.inset(1).height - 1)
+    case .checklist: return max(0, rects.checklist.inset(1).height)
+    }
+}
+
+/// First visible row: the previous one while `selected` is inside the window (moving the
+/// selection then redraws two rows, not the list); when it leaves, the window jumps half a page
+/// so the selection is in the middle (one list redraw per half page, not one per row).
+func scrollTop(previous: Int, selected: Int, count: Int, visible: Int) -> Int {
     guard visible > 0, count > visible else { return 0 }
-    return min(max(0, selected - visible / 2), count - visible)
+    var top = min(max(0, previous), count - visible)
+    if selected < top || selected >= top + visible { top = selected - visible / 2 }
+    return max(0, min(top, count - visible))
+}
+
+private func scrollOffset(_ state: AppState, _ pane: Pane, selected: Int, count: Int, visible: Int) -> Int {
+    scrollTop(previous: state.viewTop[pane] ?? 0, selected: selected, count: count, visible: visible)
 }
 
 private func selectionRole(_ state: AppState, _ pane: Pane) -> Role {
@@ -105,7 +133,7 @@ func severityRole(_ s: Severity) -> Role {
 
 private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
     let servers = state.servers
-    drawFrame(&grid, r, title: "\(Pane.servers.title) (\(servers.count))", focused: state.focus == .servers)
+    drawFrame(&grid, r, title: "\(Pane.servers.title) \(paneCount(state, .servers))\(paneSuffix(state, .servers, ascii: grid.ascii))", focused: state.focus == .servers)
     let inner = r.inset(1)
     guard inner.height > 1, inner.width > 10 else { return }
     // The steps column gives way first on narrow screens (the checklist title shows progress too).
@@ -124,17 +152,21 @@ private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect
         return
     }
     // Items under evidence/ that belong to no server would otherwise never be seen here.
-    let orphans = (state.snapshot?.statuses ?? []).filter { $0.skipped && $0.server.isEmpty }.count
+    let orphans = state.orphanItems
     let rows = orphans > 0 ? max(0, visible - 1) : visible
     if orphans > 0, visible > 0 {
         grid.put("\(orphans) item(s) in evidence/ unread (no server)", x: inner.x, y: inner.maxY - 1, maxWidth: inner.width, role: .severityMedium)
+    }
+    if servers.isEmpty, !state.allServers.isEmpty {
+        grid.put("no server matches the filter (Esc clears it)", x: inner.x, y: inner.y + 1, maxWidth: inner.width, role: .muted)
+        return
     }
     if servers.isEmpty {
         let lines = wrap("No servers yet. Put evidence under <case>/evidence/<server-name>/ and it is picked up within seconds.", width: inner.width)
         for (i, l) in lines.prefix(rows).enumerated() { grid.put(l, x: inner.x, y: inner.y + 1 + i, role: .muted) }
         return
     }
-    let top = scrollOffset(selected: state.serverIndex, count: servers.count, visible: rows)
+    let top = scrollOffset(state, .servers, selected: state.serverIndex, count: servers.count, visible: rows)
     for row in 0..<rows {
         let i = top + row
         guard i < servers.count else { break }
@@ -168,7 +200,7 @@ private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect
 private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
     let hits = state.hitsOfSelectedServer
     let serverName = state.selectedServer?.name ?? "-"
-    drawFrame(&grid, r, title: "\(Pane.hits.title): \(Sanitizer.sanitize(serverName, ascii: grid.ascii)) (\(hits.count))", focused: state.focus == .hits)
+    drawFrame(&grid, r, title: "\(Pane.hits.title): \(Sanitizer.sanitize(serverName, ascii: grid.ascii)) \(paneCount(state, .hits))\(paneSuffix(state, .hits, ascii: grid.ascii))", focused: state.focus == .hits)
     let inner = r.inset(1)
     guard inner.height > 1, inner.width > 10 else { return }
     let showStage = inner.width >= 64
@@ -177,6 +209,10 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
     let visible = inner.height - 1
     guard let summary = state.selectedServer else {
         if state.snapshot != nil { grid.put("no server selected", x: inner.x, y: inner.y + 1, maxWidth: inner.width, role: .muted) }
+        return
+    }
+    if hits.isEmpty, state.filters[.hits] != nil, state.hitCount(ofServer: summary.name) > 0 {
+        grid.put("no hit of this server matches the filter (Esc clears it)", x: inner.x, y: inner.y + 1, maxWidth: inner.width, role: .muted)
         return
     }
     if hits.isEmpty {
@@ -198,8 +234,7 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
         }
         return
     }
-    let top = scrollOffset(selected: state.hitIndex, count: hits.count, visible: visible)
-    let triage = state.snapshot?.caseFile
+    let top = scrollOffset(state, .hits, selected: state.hitIndex, count: hits.count, visible: visible)
     for row in 0..<visible {
         let i = top + row
         guard i < hits.count else { break }
@@ -208,9 +243,11 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
         let selected = i == state.hitIndex
         let base: Role = selected ? selectionRole(state, .hits) : .normal
         if selected { grid.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), role: base) }
-        let fp = triage?.triageDecision(for: hit.id)?.decision == .falsePositive
+        let fp = state.triageByHit[hit.id]?.decision == .falsePositive
         var x = inner.x
-        grid.put(severityLabel(hit.severity), x: x, y: y, role: selected ? base : (fp ? .muted : severityRole(hit.severity)))
+        // The severity keeps its colour on the selected row too: moving the selection then
+        // rewrites only the rest of the two rows (fewer bytes over a slow link).
+        grid.put(severityLabel(hit.severity), x: x, y: y, role: fp ? .muted : severityRole(hit.severity))
         x += 5
         grid.put(hit.time.map(shortTime) ?? "-", x: x, y: y, maxWidth: 11, role: base)
         x += 12
@@ -219,6 +256,10 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
         if showStage {
             grid.put(hit.stage.rawValue, x: x, y: y, maxWidth: 14, role: base)
             x += 15
+        }
+        // A triaged hit says so before its value: ✓ confirmed, ? needs review, ✗ false positive.
+        if let mark = triageMark(state.triageByHit[hit.id]?.decision, ascii: grid.ascii), inner.maxX - x > 4 {
+            x += grid.put(mark + " ", x: x, y: y, role: base)
         }
         let remaining = inner.maxX - x
         if remaining > 0 {
@@ -277,7 +318,7 @@ private func drawChecklist(_ state: AppState, into grid: inout CellGrid, _ r: Re
         return
     }
     let steps = state.playbook.steps
-    let top = scrollOffset(selected: state.stepIndex, count: steps.count, visible: inner.height)
+    let top = scrollOffset(state, .checklist, selected: state.stepIndex, count: steps.count, visible: inner.height)
     for row in 0..<inner.height {
         let i = top + row
         guard i < steps.count else { break }
@@ -309,10 +350,18 @@ func detailMaxScroll(_ state: AppState, ascii: Bool = false) -> Int {
 
 /// The detail content for the focused pane, wrapped to `width`: text, role, and whether it came
 /// from evidence (drawn with escapes highlighted).
-func detailLines(_ state: AppState, width: Int, ascii: Bool) -> [(String, Role, Bool)] {
+/// - Parameter maxLines: stop after this many lines (the small pane needs only its height, so a
+///   64 KiB evidence line is not wrapped on every frame).
+func detailLines(_ state: AppState, width: Int, ascii: Bool, maxLines: Int = .max) -> [(String, Role, Bool)] {
     var lines: [(String, Role, Bool)] = []
     func add(_ text: String, _ role: Role = .normal, untrusted: Bool = false) {
-        for l in wrap(untrusted ? Sanitizer.sanitize(text, ascii: ascii) : text, width: width) { lines.append((l, role, untrusted)) }
+        guard lines.count < maxLines else { return }
+        let remaining = maxLines - lines.count
+        let budget = (min(remaining, 100_000) + 1) * max(1, width)
+        let source = remaining < 100_000 && text.utf8.count > budget ? String(text.prefix(budget)) : text
+        for l in wrap(untrusted ? Sanitizer.sanitize(source, ascii: ascii) : source, width: width) where lines.count < maxLines {
+            lines.append((l, role, untrusted))
+        }
     }
     if state.focus == .checklist, let step = state.selectedStep {
         let server = state.selectedServer
@@ -338,16 +387,17 @@ func detailLines(_ state: AppState, width: Int, ascii: Bool) -> [(String, Role, 
         add("\(hit.stage.rawValue) · \(hit.cve ?? "-") · \(hit.time.map(Timestamps.iso8601) ?? "no time")", .muted)
         add("Evidence: \(hit.evidence):\(hit.line)", .normal, untrusted: true)
         if let ip = hit.clientIP { add("Client: \(ip)", .normal, untrusted: true) }
-        if let t = state.snapshot?.caseFile.triageDecision(for: hit.id) {
+        if let t = state.triageByHit[hit.id], t.decision != .untriaged {
             add("Triage: \(t.decision.rawValue) by \(t.by)\(t.note.isEmpty ? "" : ": " + t.note)", .muted, untrusted: true)
         }
         add("\(hit.field) = \(hit.value)", .normal, untrusted: true)
         add("Line \(hit.line):", .header)
         add(hit.rawLine, .normal, untrusted: true)
+        if state.showDetail { addExcerpt(state, hit: hit, add: add) }
     } else if let server = state.selectedServer {
         let scanned = (state.snapshot?.scanPasses ?? 0) > 0
         add("\(server.name): \(scanned ? server.verdict.rawValue : "scanning…")", scanned ? verdictRole(server.verdict) : .muted, untrusted: true)
-        if let info = state.snapshot?.caseFile.server(named: server.name) {
+        if let info = state.serverRecords[server.name.lowercased()] {
             let facing = info.internetFacing.map { $0 ? "internet-facing" : "internal" } ?? "exposure unknown"
             add("\(info.fqdn ?? "FQDN unknown") · \(info.role ?? "role unknown") · build \(info.exchangeBuild ?? "unknown") · \(facing)", .muted, untrusted: true)
         }
@@ -356,10 +406,10 @@ func detailLines(_ state: AppState, width: Int, ascii: Bool) -> [(String, Role, 
         if scanned { for (text, role) in standingLines(server) { add(text, role, untrusted: true) } }
         for (text, role) in coverageAndChainLines(server) { add(text, role, untrusted: true) }
         add("\(server.evidenceFiles) evidence file(s), \(server.checkedFiles) read as a known format:", .muted)
-        for missing in (state.snapshot?.missingEvidence ?? []) where missing.server.lowercased() == server.name.lowercased() {
+        for missing in state.missingByServer[server.name.lowercased()] ?? [] {
             add("\(missing.path) [registered, now missing from the evidence folder]", .severityMedium, untrusted: true)
         }
-        for status in (state.snapshot?.statuses ?? []) where status.server.lowercased() == server.name.lowercased() {
+        for status in state.statusesByServer[server.name.lowercased()] ?? [] {
             let fmt = status.format?.label ?? "not checked"
             add("\(status.path) [\(fmt)] \(status.warnings.joined(separator: "; "))", status.checked ? .normal : .severityMedium, untrusted: true)
         }
@@ -374,7 +424,7 @@ private func drawDetail(_ state: AppState, into grid: inout CellGrid, _ r: Rect,
     let inner = r.inset(1)
     guard inner.height > 0, inner.width > 8 else { return }
     let width = inner.width
-    let lines = detailLines(state, width: width, ascii: grid.ascii)
+    let lines = detailLines(state, width: width, ascii: grid.ascii, maxLines: overlay ? .max : inner.height + 1)
     // The overlay scrolls; the small pane always shows the top.
     let maxScroll = max(0, lines.count - inner.height)
     let scroll = overlay ? min(state.detailScroll, maxScroll) : 0
@@ -420,24 +470,44 @@ private func recolorEscapes(_ grid: inout CellGrid, x: Int, y: Int, width: Int) 
 
 // MARK: - Help and status
 
-private func drawHelp(_ state: AppState, into grid: inout CellGrid, _ body: Rect) {
-    let bindings = KeyMap.bindings.filter { !(state.readOnly && $0.writes) }
+/// The help box: where it goes and how many key rows it has room for.
+private func helpLayout(_ state: AppState, _ body: Rect) -> (rect: Rect, rows: Int) {
+    let count = helpBindings(state).count
     let width = min(body.width - 4, 76)
-    let height = min(body.height - 1, bindings.count + 4)
+    let height = min(body.height - 1, count + 4)
     let r = Rect(x: (body.width - width) / 2, y: 1, width: width, height: height)
+    // One line under the keys for the note.
+    return (r, max(0, r.height - 2 - 1))
+}
+
+private func helpBindings(_ state: AppState) -> [KeyBinding] {
+    KeyMap.bindings.filter { !(state.readOnly && $0.writes) }
+}
+
+private func helpBody(_ state: AppState) -> Rect { Rect(x: 0, y: 0, width: state.size.cols, height: state.size.rows - 1) }
+
+/// Key rows the help view shows at once.
+func helpVisibleRows(_ state: AppState) -> Int { helpLayout(state, helpBody(state)).rows }
+
+/// How far the help view scrolls: 0 when every key fits.
+func helpMaxScroll(_ state: AppState) -> Int { max(0, helpBindings(state).count - helpVisibleRows(state)) }
+
+private func drawHelp(_ state: AppState, into grid: inout CellGrid, _ body: Rect) {
+    let bindings = helpBindings(state)
+    let (r, rows) = helpLayout(state, body)
     drawFrame(&grid, r, title: "Keys (? or Esc to close)", focused: true)
     let inner = r.inset(1)
     guard inner.height > 0 else { return }
-    // Every binding when they fit with the note below; otherwise as many as fit and a count.
-    let fitsAll = bindings.count + 1 <= inner.height
-    let shown = fitsAll ? bindings.count : max(0, inner.height - 1)
-    for (i, b) in bindings.prefix(shown).enumerated() {
+    // Every binding when they fit; otherwise a window of them that j/k and PgUp/PgDn scroll.
+    let start = min(state.helpScroll, helpMaxScroll(state))
+    let shown = Array(bindings.dropFirst(start).prefix(rows))
+    for (i, b) in shown.enumerated() {
         grid.put(TextWidth.pad(b.keyLabel, to: 11), x: inner.x + 1, y: inner.y + i, role: .statusKey)
         grid.put(b.help, x: inner.x + 13, y: inner.y + i, maxWidth: inner.width - 14, role: .help)
     }
     let note: String
-    if !fitsAll {
-        note = "+\(bindings.count - shown) more: enlarge the window to see all keys"
+    if shown.count < bindings.count {
+        note = "keys \(start + 1)–\(start + shown.count) of \(bindings.count): j/k or PgUp/PgDn for the rest"
     } else {
         note = state.readOnly ? "read-only review: keys that write are not bound" : "every change is saved to case.json at once"
     }
@@ -455,11 +525,9 @@ private func drawStatus(_ state: AppState, into grid: inout CellGrid, y: Int) {
         parts.append("scanning…")
     }
     parts.append("\(state.newHits) new")
-    if let snap = state.snapshot {
-        let done = snap.summaries.reduce(0) { $0 + $1.stepsDone }
-        let all = snap.summaries.reduce(0) { $0 + $1.stepsApplicable }
-        parts.append("steps \(done)/\(all)")
-        parts.append(serversDone(snap.summaries))
+    if state.snapshot != nil {
+        parts.append("steps \(state.stepsDoneTotal)/\(state.stepsApplicableTotal)")
+        parts.append(serversDone(state.snapshot!.summaries))
     }
     if state.readOnly { parts.append("READ-ONLY") }
     let cols = state.size.cols
@@ -477,11 +545,18 @@ private func drawStatus(_ state: AppState, into grid: inout CellGrid, y: Int) {
         }
         return
     }
-    let name = TextWidth.truncate(Sanitizer.sanitize(state.caseName, ascii: grid.ascii), to: nameRoom)
-    var x = grid.put(" " + name + rest, x: 0, y: y, role: .statusBar)
     if let message = state.message {
+        // A message (cleared by the next key) must be read whole: it takes the counts' place.
+        let room = max(6, cols - TextWidth.width(of: message) - 6)
+        let name = TextWidth.truncate(Sanitizer.sanitize(state.caseName, ascii: grid.ascii), to: min(nameRoom, room))
+        var x = grid.put(" " + name + " │", x: 0, y: y, role: .statusBar)
         x += grid.put(" " + message + " ", x: x, y: y, role: .statusAlert)
+        let hw = TextWidth.width(of: hintChoices[1])
+        if cols - x > hw + 1 { grid.put(hintChoices[1], x: cols - hw - 1, y: y, role: .statusKey) }
+        return
     }
+    let name = TextWidth.truncate(Sanitizer.sanitize(state.caseName, ascii: grid.ascii), to: nameRoom)
+    let x = grid.put(" " + name + rest, x: 0, y: y, role: .statusBar)
     let hw = TextWidth.width(of: hints)
     if cols - x > hw + 1 {
         grid.put(hints, x: cols - hw - 1, y: y, role: .statusKey)

@@ -130,6 +130,13 @@ public enum ThemeLoader {
         return Theme(name: name, description: description, styles: styles)
     }
 
+    /// The user's file for a theme name, when it exists (it overrides the shipped theme).
+    public static func userFile(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
+        guard let dir = userDirectory(environment) else { return nil }
+        let url = dir.appendingPathComponent(name + ".json")
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
+    }
+
     static func userDirectory(_ env: [String: String]) -> URL? {
         if let xdg = env["XDG_CONFIG_HOME"], !xdg.isEmpty {
             return URL(fileURLWithPath: xdg).appendingPathComponent("incident/themes")

@@ -185,43 +185,31 @@ public final class NcursesTerminal {
         }
     }
 
-    /// curses attributes and colour pair for a role, degrading to attributes only.
+    /// The colour depth in use: what the terminal reports (`COLORS`), or none with `--no-color`.
+    public var depth: ColorDepth { ColorDepth(colors: colors) }
+
+    /// curses attributes and colour pair for a role: the theme's style resolved for the
+    /// terminal's colour depth (256 → 16 → 8 → attributes only, see ``Style/resolved(for:at:)``).
     private func attributes(for role: Role) -> (attr_t, Int32) {
         if let cached = attrCache[role] { return cached }
-        let style = styles[role] ?? Style()
+        let style = (styles[role] ?? Style()).resolved(for: role, at: depth)
         var attr = inc_a_normal()
         if style.bold { attr |= inc_a_bold() }
         if style.reverse { attr |= inc_a_reverse() }
         if style.underline { attr |= inc_a_underline() }
         if style.dim { attr |= inc_a_dim() }
         var pair: Int32 = 0
-        if colors >= 8, style.fg != nil || style.bg != nil {
-            let fg = colorIndex(style.fg)
-            let bg = colorIndex(style.bg)
-            let key = "\(fg)/\(bg)"
+        if depth != .none, style.fg >= 0 || style.bg >= 0 {
+            let key = "\(style.fg)/\(style.bg)"
             if let p = pairs[key] {
                 pair = p
             } else if Int32(pairs.count + 1) < inc_color_pairs() {
                 pair = Int32(pairs.count + 1)
-                _ = init_extended_pair(pair, fg, bg)
+                _ = init_extended_pair(pair, Int32(style.fg), Int32(style.bg))
                 pairs[key] = pair
-            }
-        } else if style.fg != nil || style.bg != nil, !style.bold, !style.reverse, !style.underline, !style.dim {
-            // No colours available: keep roles that were told apart by colour alone visible.
-            switch role {
-            case .selection, .statusBar, .verdictCompromised, .statusAlert: attr |= inc_a_reverse()
-            case .muted, .severityInfo, .verdictNotAssessed, .stepNotApplicable: attr |= inc_a_dim()
-            default: attr |= inc_a_bold()
             }
         }
         attrCache[role] = (attr, pair)
         return (attr, pair)
-    }
-
-    private func colorIndex(_ c: ThemeColor?) -> Int32 {
-        guard let c else { return -1 }
-        if colors >= 256 { return Int32(c.xterm256) }
-        if colors >= 16, case let .ansi(i) = c { return Int32(i) }
-        return Int32(c.ansi8)
     }
 }

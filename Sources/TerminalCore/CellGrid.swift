@@ -37,7 +37,12 @@ public struct CellGrid: Equatable, Sendable {
         let x0 = max(0, rect.x), x1 = min(size.cols, rect.maxX)
         let y0 = max(0, rect.y), y1 = min(size.rows, rect.maxY)
         guard x0 < x1, y0 < y1 else { return }
-        for y in y0..<y1 { for x in x0..<x1 { self[x, y] = Cell(ch, role: role) } }
+        for y in y0..<y1 {
+            // A wide character cut by the rectangle's edge loses both halves, never just one.
+            if self[x0, y].isContinuation, x0 > 0 { self[x0 - 1, y] = Cell(" ", role: self[x0 - 1, y].role) }
+            if x1 < size.cols, self[x1, y].isContinuation { self[x1, y] = Cell(" ", role: self[x1, y].role) }
+            for x in x0..<x1 { self[x, y] = Cell(ch, role: role) }
+        }
     }
 
     /// Writes trusted text (labels the console itself produces) from (x, y), clipped to
@@ -59,6 +64,9 @@ public struct CellGrid: Equatable, Sendable {
                 if self[col, y].isContinuation, col > 0 { self[col - 1, y] = Cell(" ", role: role) }
                 self[col, y] = Cell(ch, role: role)
                 if w == 2, col + 1 < size.cols { self[col + 1, y] = Cell(" ", role: role, isContinuation: true) }
+                // Writing over the left half of a wide character blanks its right half.
+                let after = col + w
+                if after < size.cols, self[after, y].isContinuation { self[after, y] = Cell(" ", role: self[after, y].role) }
             }
             col += w
             used += w

@@ -1,62 +1,92 @@
 import ArgumentParser
+import ConsoleUI
 import Foundation
 import IncidentCore
+import TerminalCore
 
-/// `incident bench CASE`: times one full scan of a case's evidence and rescans of the unchanged
-/// files, in one process, without writing to the case.
+/// `incident bench`: speed figures for the console (see `Benchmarks/`).
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time a full scan of a case's evidence and rescans of the unchanged files (the case is not written).",
+        abstract: "Measure the console's render speed on a synthetic case, or scan speed on a case's evidence.",
+        subcommands: [BenchRenderCommand.self, BenchScanCommand.self],
+        defaultSubcommand: BenchRenderCommand.self
+    )
+}
+
+/// `incident bench render`: milliseconds per frame rendered into the cell grid.
+struct BenchRenderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Time rendering frames into the cell grid with a large synthetic case.",
         discussion: """
-        Prints the files and bytes read, the threads used (INCIDENT_SCAN_THREADS=1 for single-threaded), the first pass in seconds and MiB/s with the full built-in catalog, and the rescan time of the unchanged files in milliseconds (minimum and median). Benchmarks/scan-throughput.sh generates logs and compares with ripgrep.
+        Builds a synthetic case in memory (no files), installs it as the console does, then moves the selection one row per frame (servers pane, hits pane, checklist pane; each frame fully settled, so the panes that follow the selection are redrawn too) and times update + render of each frame. Prints one line per measurement: name, frames, median, 95th percentile and worst, in milliseconds. The target is under 5 ms per frame with 10,000 servers and 1,000,000 hits.
 
         Example:
-          INCIDENT_SCAN_THREADS=1 incident bench ./case-2021-03 --rescans 5
+          incident bench render --servers 10000 --hits 1000000 --frames 300
         """
     )
 
-    @Argument(help: "The case folder, or its case.json.")
-    var casePath: String
+    @Option(help: "Servers in the synthetic case.")
+    var servers = 10_000
 
-    @Option(help: "Rescans of the unchanged evidence to time after the first pass.")
-    var rescans: Int = 5
+    @Option(help: "Hits in the synthetic case, spread evenly over the servers.")
+    var hits = 1_000_000
+
+    @Option(help: "Frames per measurement.")
+    var frames = 300
+
+    @Option(help: "Screen columns.")
+    var cols = 120
+
+    @Option(help: "Screen rows.")
+    var rows = 40
 
     func run() throws {
-        let (store, _, engine, _) = CaseLoader.load(casePath)
-        let scanner = EvidenceScanner(engine: engine)
-        let clock = ContinuousClock()
-        let cpuBefore = Self.cpuSeconds()
-        let first = clock.measure { scanner.scan(caseFolder: store.folder) }
-        let cpu = Self.cpuSeconds() - cpuBefore
-        let statuses = scanner.statuses.filter { !$0.skipped }
-        let bytes = statuses.reduce(Int64(0)) { $0 + $1.sizeBytes }
-        let hits = scanner.hits.count
-        var times: [Double] = []
-        for _ in 0..<max(0, rescans) {
-            let d = clock.measure { scanner.scan(caseFolder: store.folder) }
-            times.append(Self.seconds(d) * 1000)
+        setlocale(LC_ALL, "C.UTF-8")
+        let engine = try RuleEngine.builtIn()
+        let playbook = try Playbook.builtIn()
+        var clock = ContinuousClock.now
+        let snapshot = SyntheticCase.snapshot(servers: servers, hits: hits, pack: engine.pack, playbook: playbook)
+        print("built synthetic case: \(servers) servers, \(snapshot.hits.count) hits in \(ms(clock.duration(to: .now))) ms")
+        var state = AppState(caseName: snapshot.caseFile.name, playbook: playbook, size: Size(cols: cols, rows: rows))
+        state.indicatorTitles = Dictionary(engine.pack.indicators.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
+        clock = .now
+        _ = update(&state, .snapshot(snapshot))
+        print("installed snapshot (group, sort, derive) in \(ms(clock.duration(to: .now))) ms")
+        clock = .now
+        _ = update(&state, .snapshot(snapshot))
+        print("a rescan with the same hits in \(ms(clock.duration(to: .now))) ms")
+
+        func measure(_ name: String, keys: [Key]) {
+            var times: [Double] = []
+            var cells = 0
+            for i in 0..<frames {
+                let start = ContinuousClock.now
+                _ = update(&state, .key(keys[i % keys.count]))
+                // Every frame fully settled: the panes that follow the selection are redrawn too.
+                _ = update(&state, .settled)
+                let grid = render(state)
+                times.append(ms(start.duration(to: .now)))
+                cells &+= grid.cells.count
+            }
+            times.sort()
+            let median = times[times.count / 2]
+            let p95 = times[min(times.count - 1, times.count * 95 / 100)]
+            print(String(format: "%-34@ frames %4d  median %6.3f ms  p95 %6.3f ms  worst %6.3f ms", name as NSString, frames, median, p95, times.last ?? 0))
         }
-        let secs = Self.seconds(first)
-        print("files: \(statuses.count), bytes: \(bytes), threads: \(scanner.threads)")
-        print(String(format: "first pass: %.2f s, %.1f MiB/s, %d hit(s); CPU %.2f s (user+system), %.1f MiB per CPU-second",
-                     secs, Double(bytes) / 1_048_576 / max(secs, 1e-9), hits, cpu, Double(bytes) / 1_048_576 / max(cpu, 1e-9)))
-        if !times.isEmpty {
-            let sorted = times.sorted()
-            print(String(format: "rescan of %d unchanged file(s): min %.1f ms, median %.1f ms over %d pass(es)",
-                         statuses.count, sorted[0], sorted[sorted.count / 2], sorted.count))
-        }
+        measure("render only (Ctrl-L)", keys: [.ctrl("l")])
+        measure("servers pane: j (next server)", keys: [.character("j")])
+        _ = update(&state, .key(.tab))
+        measure("hits pane: j (next hit)", keys: [.character("j")])
+        _ = update(&state, .key(.tab))
+        measure("checklist pane: j/k", keys: [.character("j"), .character("k")])
+        _ = update(&state, .key(.backTab))
+        _ = update(&state, .key(.enter))
+        measure("detail view of a hit: j/k scroll", keys: [.character("j"), .character("k")])
     }
 
-    /// User plus system CPU time of this process so far, in seconds (all threads).
-    static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return s(usage.ru_utime) + s(usage.ru_stime)
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    private func ms(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
     }
 }

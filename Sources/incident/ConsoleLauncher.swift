@@ -48,7 +48,16 @@ enum ConsoleLauncher {
         let env = ProcessInfo.processInfo.environment
         let noColor = options.noColor || !(env["NO_COLOR"] ?? "").isEmpty
         var theme: Theme
-        do { theme = try ThemeLoader.load(options.theme) } catch {
+        var themeName = options.theme
+        var startMessage: String?
+        do { theme = try ThemeLoader.load(options.theme) } catch let error as ThemeError {
+            guard case .malformed = error else { fail("\(error)") }
+            // A broken theme file never stops the console: say where it is broken, use the default.
+            FileHandle.standardError.write(Data("incident: theme \(TextSafety.escape(error.description)); using the default theme\n".utf8))
+            startMessage = "theme \(error.description); using default"
+            theme = ThemeLoader.builtInDefault()
+            themeName = "default"
+        } catch {
             fail("\(error)")
         }
         if noColor { theme = theme.withoutColor() }
@@ -56,14 +65,16 @@ enum ConsoleLauncher {
         guard interval > 0 else { fail("--interval must be more than 0 seconds") }
         let code = MainActor.assumeIsolated {
             runConsole(store: store, caseFile: caseFile, engine: engine, playbook: playbook,
-                       theme: theme, noColor: noColor, ascii: options.ascii, interval: interval, readOnly: options.readOnly)
+                       theme: theme, themeName: themeName, startMessage: startMessage,
+                       noColor: noColor, ascii: options.ascii, interval: interval, readOnly: options.readOnly)
         }
         if code != 0 { Foundation.exit(code) }
     }
 
     @MainActor
     static func runConsole(store: CaseStore, caseFile: CaseFile, engine: RuleEngine, playbook: Playbook,
-                           theme: Theme, noColor: Bool, ascii: Bool, interval: Double, readOnly: Bool) -> Int32 {
+                           theme: Theme, themeName: String = "default", startMessage: String? = nil,
+                           noColor: Bool, ascii: Bool, interval: Double, readOnly: Bool) -> Int32 {
         let terminal: NcursesTerminal
         do {
             terminal = try NcursesTerminal(styles: theme.styles, noColor: noColor, forceASCII: ascii)
@@ -90,12 +101,18 @@ enum ConsoleLauncher {
         var state = AppState(caseName: caseFile.name, playbook: playbook, size: terminal.size, readOnly: readOnly)
         state.indicatorTitles = Dictionary(engine.pack.indicators.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
         state.indicatorTitles.merge(ContentRules.load(caseFolder: store.folder).titles) { pack, _ in pack }
+        state.themeNames = ThemeLoader.available()
+        state.themeName = themeName
+        state.message = startMessage
         session.start(interval: interval) { snapshot in mailbox.post(snapshot) }
 
         var running = true
         var dirty = true
         var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: mailbox.readFD, events: Int16(POLLIN), revents: 0)]
+        // Panes that follow a moving selection catch up this long after the last key.
+        let settleDelay = Duration.milliseconds(150)
+        var settleAt: ContinuousClock.Instant?
         while running {
             if dirty {
                 terminal.present(render(state, ascii: terminal.ascii), fullRedraw: state.needsFullRedraw)
@@ -104,14 +121,21 @@ enum ConsoleLauncher {
             }
             fds[0].revents = 0
             fds[1].revents = 0
-            _ = poll(&fds, 2, 1000)
+            var timeout: Int32 = 1000
+            if let at = settleAt {
+                let left = ContinuousClock.now.duration(to: at).components
+                timeout = max(0, min(1000, Int32(left.seconds * 1000 + left.attoseconds / 1_000_000_000_000_000)))
+            }
+            _ = poll(&fds, 2, timeout)
             if caughtSignal != 0 { break }
             if let snapshot = mailbox.take() {
                 _ = update(&state, .snapshot(snapshot))
                 dirty = true
             }
+            var hadKey = false
             for event in terminal.readEvents() {
                 dirty = true
+                if case .key = event { hadKey = true }
                 let effects: [Effect]
                 switch event {
                 case let .resized(size): effects = update(&state, .resized(size))
@@ -121,8 +145,30 @@ enum ConsoleLauncher {
                     switch effect {
                     case .quit: running = false
                     case let .perform(edit): session.perform(edit)
+                    case let .switchTheme(name):
+                        do {
+                            var next = try ThemeLoader.load(name)
+                            if noColor { next = next.withoutColor() }
+                            terminal.setStyles(next.styles)
+                        } catch {
+                            // The broken file is named with line and column; the current theme stays.
+                            state.message = "theme \(error); kept the previous theme"
+                        }
+                    case let .readExcerpt(path, line):
+                        _ = update(&state, .excerpt(EvidenceExcerpt.read(caseFolder: store.folder, path: path, line: line)))
                     }
                 }
+            }
+            if state.settledSelection != nil {
+                if hadKey {
+                    settleAt = ContinuousClock.now.advanced(by: settleDelay)
+                } else if let at = settleAt, ContinuousClock.now >= at {
+                    _ = update(&state, .settled)
+                    settleAt = nil
+                    dirty = true
+                }
+            } else {
+                settleAt = nil
             }
         }
         let (unsaved, reason) = session.stop()

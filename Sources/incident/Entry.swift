@@ -21,7 +21,7 @@ struct Incident: ParsableCommand {
         """,
         subcommands: [OpenCommand.self, DemoCommand.self, NewCommand.self, ScanCommand.self, ServerCommand.self,
                       IndicatorsCommand.self, ExportCommand.self, ReportCommand.self,
-                      BenchCommand.self]
+                      ThemesCommand.self, BenchCommand.self]
     )
 
     static func main() {

@@ -4,12 +4,6 @@ import Testing
 @testable import ConsoleUI
 import TerminalCore
 
-func type(_ state: inout AppState, _ text: String) -> [Effect] {
-    var effects: [Effect] = []
-    for c in text { effects += update(&state, .key(.character(c))) }
-    return effects
-}
-
 @Suite("Remediation keys and walk-through")
 struct RemediationUITests {
     @Test("b asks for the build, prefilled, and sends it in the short form")
@@ -128,12 +122,27 @@ struct RemediationUITests {
 
 @Suite("Help with the remediation keys")
 struct RemediationHelpTests {
-    @Test("at 80×24 the help still shows every key")
-    func helpFitsAt80x24() throws {
+    @Test("at 80×24 every key can be read in the help by scrolling it")
+    func helpScrollsAt80x24() throws {
         var state = try demoState()
         _ = press(&state, .character("?"))
-        let text = render(state).text()
-        for b in KeyMap.bindings { #expect(text.contains(b.help), "\(b.keyLabel)") }
-        #expect(!text.contains("more: enlarge the window"))
+        var seen = Set<String>()
+        let rows = helpVisibleRows(state)
+        #expect(rows == 19)
+        var text = render(state).text()
+        #expect(text.contains("keys 1–19 of \(KeyMap.bindings.count): j/k or PgUp/PgDn for the rest"))
+        for _ in 0..<KeyMap.bindings.count {
+            text = render(state).text()
+            for b in KeyMap.bindings where text.contains(b.help) { seen.insert(b.help) }
+            _ = press(&state, .character("j"))
+        }
+        #expect(seen.count == KeyMap.bindings.count)
+        #expect(state.helpScroll == KeyMap.bindings.count - 19)
+        #expect(render(state).text().contains("keys \(KeyMap.bindings.count - 18)–\(KeyMap.bindings.count) of \(KeyMap.bindings.count)"))
+        _ = press(&state, .character("g"))
+        #expect(state.helpScroll == 0)
+        // Closing and reopening starts at the top again.
+        _ = press(&state, .character("G"), .escape, .character("?"))
+        #expect(state.helpScroll == 0)
     }
 }

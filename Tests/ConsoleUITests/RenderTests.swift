@@ -90,10 +90,10 @@ struct RenderTests {
 
     @Test("help lists every binding from the key map")
     func help() throws {
-        var state = try demoState(cols: 100, rows: 30)
+        var state = try demoState(cols: 100, rows: 34)
         _ = press(&state, .character("?"))
         let text = render(state).text()
-        assertSnapshot(text, named: "help-100x30")
+        assertSnapshot(text, named: "help-100x34")
         for b in KeyMap.bindings { #expect(text.contains(b.help)) }
     }
 
@@ -102,7 +102,7 @@ struct RenderTests {
         var state = try demoState(cols: 60, rows: 16)
         _ = press(&state, .character("?"))
         let text = render(state).text()
-        #expect(text.contains("+8 more: enlarge the window to see all keys"))
+        #expect(text.contains("keys 1–11 of \(KeyMap.bindings.count): j/k or PgUp/PgDn for the rest"))
         #expect(text.contains("next row"))
     }
 

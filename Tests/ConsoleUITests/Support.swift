@@ -53,8 +53,17 @@ func demoState(cols: Int = 80, rows: Int = 24) throws -> AppState {
     return state
 }
 
+/// Presses keys, then pauses (``Action/settled``), as a responder does between keystrokes.
 func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
     var effects: [Effect] = []
     for k in keys { effects += update(&state, .key(k)) }
+    _ = update(&state, .settled)
+    return effects
+}
+
+/// Types text as key presses (into a prompt, or as commands).
+func type(_ state: inout AppState, _ text: String) -> [Effect] {
+    var effects: [Effect] = []
+    for c in text { effects += update(&state, .key(.character(c))) }
     return effects
 }

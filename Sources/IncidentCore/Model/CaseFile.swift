@@ -150,6 +150,8 @@ public struct TriageDecision: Codable, Sendable, Equatable {
         case confirmed
         case falsePositive = "false-positive"
         case needsReview = "needs-review"
+        /// A decision withdrawn (undone or restored): the hit is as if never triaged.
+        case untriaged
     }
 
     /// The stable hit id (see ``Hit/id``).

@@ -74,8 +74,13 @@ public enum Verdicts {
     ///   build); they can show a server unpatched, never that a security update is installed.
     public static func summarize(caseFile: CaseFile, statuses: [FileStatus], hits: [Hit], playbook: Playbook,
                                  logBuilds: [String: ExchangeBuild] = [:]) -> [ServerSummary] {
+        // The latest decision per hit, once: looking each hit up in the whole triage list would
+        // cost hits × decisions (10^10 for a million hits and ten thousand decisions).
+        var latest: [String: TriageDecision.Decision] = [:]
+        for t in caseFile.triage { latest[t.hitId] = t.decision }
+
         var hitsByServer: [String: [Hit]] = [:]
-        for hit in hits where counts(hit, in: caseFile) { hitsByServer[hit.server.lowercased(), default: []].append(hit) }
+        for hit in hits where latest[hit.id] != .falsePositive { hitsByServer[hit.server.lowercased(), default: []].append(hit) }
         var filesByServer: [String: [FileStatus]] = [:]
         var formats: [String: EvidenceFormat] = [:]
         for status in statuses {
