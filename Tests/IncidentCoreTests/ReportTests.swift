@@ -83,6 +83,14 @@ import Testing
         #expect(html.contains("@media print"))
     }
 
+    @Test func jsonStringsRoundTrip() throws {
+        for s in ["plain", "q\"uote\\back", "\u{0}\u{1B}[2J\n\r\t", "\u{2028}\u{2029}", "ünï😀\u{202E}", ""] {
+            let data = Data(("[" + ReportRenderer.jsonString(s) + "]").utf8)
+            let back = try #require(try JSONSerialization.jsonObject(with: data) as? [String])
+            #expect(back == [s])
+        }
+    }
+
     @Test func hostileEvidenceTextIsEscapedInEveryFormat() {
         #expect(ReportText.clean("a\u{1B}[31mred\u{202E}gpj.exe\u{0}") == "a\\u{001B}[31mred\\u{202E}gpj.exe\\u{0000}")
         #expect(ReportRenderer.h("<script>alert('x')</script>&") == "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;")

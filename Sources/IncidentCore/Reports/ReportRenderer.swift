@@ -330,16 +330,51 @@ public enum ReportRenderer {
                     },
                 ]
             },
-            "timeline": r.timeline.map { x -> [String: Any] in
-                ["time": d(x.time), "server": x.server, "severity": x.severity.rawValue, "stage": x.stage.rawValue, "indicator": x.indicator,
-                 "field": x.field, "value": x.value, "evidence": x.evidence, "line": x.line, "hitId": x.id, "clientIp": o(x.clientIP)]
-            },
             "ed2102": r.ed2102.map { row -> [String: Any] in
                 Dictionary(uniqueKeysWithValues: zip(ed2102Header, ed2102Cells(row)).map { ($0.0, $0.1 as Any) })
             },
             "missingEvidence": r.missingEvidence, "unreadable": r.unreadable,
         ]
-        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) + Data("\n".utf8)
+        // The timeline can hold hundreds of thousands of hits: written directly rather than as
+        // Foundation objects, and placed last.
+        var head = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        while let last = head.last, last == UInt8(ascii: "}") || last == UInt8(ascii: "\n") || last == UInt8(ascii: " ") { head.removeLast() }
+        var out = String(decoding: head, as: UTF8.self)
+        out.reserveCapacity(out.utf8.count + r.timeline.count * 400)
+        out += ",\n  \"timeline\" : ["
+        for (i, x) in r.timeline.enumerated() {
+            out += i == 0 ? "\n    {" : ",\n    {"
+            out += "\"time\": " + (x.time.map { jsonString(Timestamps.iso8601($0)) } ?? "null")
+            out += ", \"server\": " + jsonString(x.server) + ", \"severity\": " + jsonString(x.severity.rawValue)
+            out += ", \"stage\": " + jsonString(x.stage.rawValue) + ", \"indicator\": " + jsonString(x.indicator)
+            out += ", \"field\": " + jsonString(x.field) + ", \"value\": " + jsonString(x.value)
+            out += ", \"evidence\": " + jsonString(x.evidence) + ", \"line\": \(x.line), \"hitId\": " + jsonString(x.id)
+            out += ", \"clientIp\": " + (x.clientIP.map(jsonString) ?? "null") + "}"
+        }
+        out += r.timeline.isEmpty ? "]\n}\n" : "\n  ]\n}\n"
+        return Data(out.utf8)
+    }
+
+    /// A JSON string literal: `"` and `\` escaped, control characters as `\u00XX`.
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        out.reserveCapacity(s.utf8.count + 2)
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 || u.value == 0x2028 || u.value == 0x2029 {
+                    out += String(format: "\\u%04x", u.value)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
     }
 }
 
