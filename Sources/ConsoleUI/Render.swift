@@ -118,7 +118,7 @@ func verdictRole(_ v: Verdict) -> Role {
     case .exploited: .verdictExploited
     case .probed: .verdictProbed
     case .noFindings: .verdictNoFindings
-    case .notAssessed: .verdictNotAssessed
+    case .notAssessed, .insufficientCoverage: .verdictNotAssessed
     }
 }
 
@@ -180,7 +180,7 @@ private func drawServers(_ state: AppState, into grid: inout CellGrid, _ r: Rect
         x += grid.putUntrusted(TextWidth.truncate(s.name, to: nameW), x: x, y: y, maxWidth: nameW, role: base)
         x = inner.x + nameW + 1
         let scanned = (state.snapshot?.scanPasses ?? 0) > 0
-        let verdictText = scanned ? s.verdict.rawValue : "scanning…"
+        let verdictText = scanned ? (s.verdict == .insufficientCoverage ? "insufficient" : s.verdict.rawValue) : "scanning…"
         grid.put(TextWidth.pad(verdictText, to: verdictW), x: x, y: y, role: selected ? base : (scanned ? verdictRole(s.verdict) : .muted))
         x += verdictW + 1
         if showMarks {
@@ -225,6 +225,8 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
             text = summary.evidenceFiles == 0
                 ? "No evidence for this server: not assessed."
                 : "No evidence file of this server was in a known format: not assessed."
+        case .insufficientCoverage?:
+            text = "No indicator hits in \(summary.checkedFiles) checked evidence file(s), but the evidence does not cover every required check back to the exposure window start: not clean (Enter for the checks)."
         default:
             text = "No indicator hits in \(summary.checkedFiles) checked evidence file(s)."
         }
@@ -411,6 +413,7 @@ func detailLines(_ state: AppState, width: Int, ascii: Bool, maxLines: Int = .ma
         let bySeverity = Severity.allCases.reversed().compactMap { sev in server.bySeverity[sev].map { "\($0) \(sev.rawValue)" } }
         add("\(server.hits) hit(s)\(bySeverity.isEmpty ? "" : ": " + bySeverity.joined(separator: ", ")) · checklist \(server.stepsDone)/\(server.stepsApplicable)")
         if scanned { for (text, role) in standingLines(server) { add(text, role, untrusted: true) } }
+        for (text, role) in coverageAndChainLines(server) { add(text, role, untrusted: true) }
         add("\(server.evidenceFiles) evidence file(s), \(server.checkedFiles) read as a known format:", .muted)
         for missing in state.missingByServer[server.name.lowercased()] ?? [] {
             add("\(missing.path) [registered, now missing from the evidence folder]", .severityMedium, untrusted: true)

@@ -8,8 +8,8 @@ import TerminalCore
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the console's render speed on a synthetic case.",
-        subcommands: [BenchRenderCommand.self],
+        abstract: "Measure the console's render speed on a synthetic case, or scan speed on a case's evidence.",
+        subcommands: [BenchRenderCommand.self, BenchScanCommand.self],
         defaultSubcommand: BenchRenderCommand.self
     )
 }

@@ -10,7 +10,7 @@ struct IndicatorsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "indicators",
         abstract: "Import, list, enable, disable and export indicator packs.",
-        subcommands: [IndicatorsImportCommand.self, IndicatorsPacksCommand.self, IndicatorsEnableCommand.self,
+        subcommands: [IndicatorsListCommand.self, IndicatorsImportCommand.self, IndicatorsPacksCommand.self, IndicatorsEnableCommand.self,
                       IndicatorsDisableCommand.self, IndicatorsExportCommand.self]
     )
 }

@@ -79,6 +79,14 @@ struct ScanCommand: ParsableCommand {
                 ["name": s.name, "verdict": s.verdict.rawValue, "hits": s.hits,
                  "evidenceFiles": s.evidenceFiles, "checkedFiles": s.checkedFiles,
                  "stepsDone": s.stepsDone, "stepsApplicable": s.stepsApplicable,
+                 "coverage": s.coverage.map { c -> [String: Any] in
+                     ["check": c.check.rawValue, "title": c.check.title, "status": c.status.rawValue, "required": c.required,
+                      "evidence": c.evidence, "from": iso(c.from), "to": iso(c.to), "hits": c.hits, "reason": c.reason]
+                 },
+                 "chain": s.chain.map { l -> [String: Any] in
+                     ["stage": l.stage.rawValue, "hits": l.hits, "firstSeen": iso(l.firstSeen), "lastSeen": iso(l.lastSeen),
+                      "clientIps": l.clientIPs, "indicators": l.indicators, "cves": l.cves]
+                 },
                  "patchState": s.patchState.rawValue, "patchReason": s.patchReason,
                  "compromiseState": s.compromiseState.rawValue, "compromiseReason": s.compromiseReason,
                  "done": s.isDone, "exposureWindowStart": exposureStart(s.name, snapshot.caseFile)]
@@ -112,6 +120,14 @@ struct ScanCommand: ParsableCommand {
         for s in snapshot.summaries {
             print("server \(safe(s.name)): \(s.verdict.rawValue), \(s.hits) hit(s), \(s.checkedFiles)/\(s.evidenceFiles) evidence file(s) checked, checklist \(s.stepsDone)/\(s.stepsApplicable)")
             print("server \(safe(s.name)): patch \(s.patchState.rawValue) (\(safe(s.patchReason))), compromise \(s.compromiseState.rawValue) (\(safe(s.compromiseReason))), \(s.isDone ? "done" : "not done")")
+            for link in s.chain {
+                let first = link.firstSeen.map(Timestamps.iso8601) ?? "-", last = link.lastSeen.map(Timestamps.iso8601) ?? "-"
+                print("  chain \(link.stage.rawValue): \(link.hits) hit(s) \(link.indicators.joined(separator: ",")) \(first) .. \(last) clients: \(safe(link.clientIPs.isEmpty ? "-" : link.clientIPs.joined(separator: ",")))")
+            }
+            for c in s.coverage {
+                let range = c.from.map { "\(Timestamps.iso8601($0)) .. \(c.to.map(Timestamps.iso8601) ?? "-")" } ?? "-"
+                print("  check \(c.check.rawValue)\(c.required ? "" : " (optional)"): \(c.status.rawValue), \(c.evidence.count) file(s), \(range): \(safe(c.reason))")
+            }
         }
         for f in snapshot.statuses where !f.warnings.isEmpty {
             print("warning: \(safe(f.path)): \(safe(f.warnings.joined(separator: "; ")))")

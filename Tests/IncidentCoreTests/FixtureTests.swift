@@ -38,7 +38,7 @@ struct FixtureTests {
         let (scanner, _) = try scanFixtures()
         let status = try #require(scanner.statuses.first { $0.path.hasSuffix("ECPServer20210303-27065.LOG") })
         #expect(status.format == .ecpServer && status.lines == 9 && status.records == 4)
-        #expect(lineIDs(scanner, "ECPServer20210303-27065.LOG") == [6: ["PL-013"], 8: ["PL-011", "PL-012", "PL-013"], 9: ["PL-013"]])
+        #expect(lineIDs(scanner, "ECPServer20210303-27065.LOG") == [6: ["PL-013"], 8: ["PL-011", "PL-012", "PL-013", "PL-014"], 9: ["PL-013"]])
         let hit = try #require(scanner.hits.first { $0.indicator == "PL-011" })
         #expect(hit.field == "S:CMD")
         #expect(hit.value.hasPrefix("Set-OabVirtualDirectory.ExternalUrl=''http://f/<script language=\"JScript\""))

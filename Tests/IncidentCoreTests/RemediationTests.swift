@@ -140,9 +140,9 @@ struct RemediationTests {
     func investigatedClean() throws {
         let demo = try DemoSession("clean")
         var s = demo.summary("EXCH03")
-        #expect(s.verdict == .noFindings)
+        #expect(s.verdict == .insufficientCoverage)
         #expect(s.compromiseState == .unknown)
-        #expect(s.compromiseReason == "no-findings; investigation steps open: log-coverage, test-proxylogon, msert, web-shells, post-exploitation")
+        #expect(s.compromiseReason == "insufficient-coverage; investigation steps open: log-coverage, test-proxylogon, msert, web-shells, post-exploitation")
         for id in ["log-coverage", "test-proxylogon", "msert", "web-shells", "post-exploitation"] { _ = demo.perform(done("EXCH03", id)) }
         s = demo.summary("EXCH03")
         #expect(s.compromiseState == .investigatedClean)
@@ -164,6 +164,7 @@ struct RemediationTests {
         #expect(state(.notAssessed) == .unknown)
         #expect(state(.noFindings) == .investigatedClean)
         #expect(state(.probed) == .investigatedClean)
+        #expect(state(.insufficientCoverage) == .investigatedClean, "only with every investigation step, log-coverage included, done")
         #expect(state(.exploited) == .remediated)
         #expect(state(.compromised) == .remediated)
         cf.checklists["S1"]?["contain"] = ChecklistEntry(state: .blocked, by: "t", at: Date())
@@ -181,7 +182,8 @@ struct RemediationTests {
         for hit in snap.hits where hit.server == "EXCH02" {
             demo.session.perform(.triage(hitId: hit.id, decision: .falsePositive, note: "test"))
         }
-        #expect(demo.summary("EXCH02").verdict == .noFindings)
+        // No hit left, and its logs do not reach back to the exposure window start.
+        #expect(demo.summary("EXCH02").verdict == .insufficientCoverage)
         #expect(demo.summary("EXCH02").compromiseState == .unknown)
     }
 

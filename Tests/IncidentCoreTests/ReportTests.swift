@@ -13,12 +13,12 @@ import Testing
     @Test func summaryOfTheDemo() throws {
         let (r, _) = try demoReport()
         #expect(r.servers.map(\.server.name) == ["EXCH01", "EXCH02", "EXCH03"])
-        #expect(r.verdictCounts.map { "\($0.0.rawValue) \($0.1)" } == ["compromised 1", "exploited 0", "probed 1", "no-findings 1", "not-assessed 0"])
+        #expect(r.verdictCounts.map { "\($0.0.rawValue) \($0.1)" } == ["compromised 1", "exploited 0", "probed 1", "no-findings 0", "insufficient-coverage 1", "not-assessed 0"])
         #expect(r.patchCounts.first { $0.0 == .vulnerable }?.1 == 3)
         #expect(r.serversDone == 0)
-        #expect(r.timeline.count == 74)
+        #expect(r.timeline.count == 75)
         #expect(r.falsePositives == 0)
-        #expect(r.servers[0].summary.hits == 69)
+        #expect(r.servers[0].summary.hits == 70)
         // Timeline: oldest first, hits without a time (inventories) last.
         let timed = r.timeline.compactMap(\.time)
         #expect(timed == timed.sorted())
@@ -42,7 +42,7 @@ import Testing
         #expect(row.updated == false)
         #expect(row.ipAddress == nil)
         #expect(row.observedIOCs.hasPrefix("FH-044 ×2, FH-045 ×1"))
-        #expect(r.ed2102[2].observedIOCs == "none (verdict no-findings)")
+        #expect(r.ed2102[2].observedIOCs == "none (verdict insufficient-coverage)")
     }
 
     @Test func falsePositivesAreLeftOutAndCounted() throws {
@@ -67,10 +67,10 @@ import Testing
         let lines = csv.components(separatedBy: "\r\n").filter { !$0.isEmpty }
         #expect(lines.count == 4)
         #expect(lines[0].hasPrefix("\"Server\",\"Instance\",\"IP address\",\"Host OS version\",\"Exchange version\""))
-        #expect(lines[3] == "\"EXCH03\",\"exch03.corp.example\",\"not recorded\",\"not recorded\",\"15.1.2106.2\",\"no\",\"not recorded\",\"not recorded\",\"not recorded\",\"not recorded\",\"no\",\"not recorded\",\"none (verdict no-findings)\",\"no-findings\",\"vulnerable\",\"unknown\",\"0\",\"12\",\"0\",\"no\"")
+        #expect(lines[3] == "\"EXCH03\",\"exch03.corp.example\",\"not recorded\",\"not recorded\",\"15.1.2106.2\",\"no\",\"not recorded\",\"not recorded\",\"not recorded\",\"not recorded\",\"no\",\"not recorded\",\"none (verdict insufficient-coverage)\",\"insufficient-coverage\",\"vulnerable\",\"unknown\",\"0\",\"12\",\"0\",\"no\"")
 
         let json = try #require(try JSONSerialization.jsonObject(with: try ReportRenderer.json(r)) as? [String: Any])
-        #expect((json["timeline"] as? [Any])?.count == 74)
+        #expect((json["timeline"] as? [Any])?.count == 75)
         #expect((json["summary"] as? [String: Any])?["serversDone"] as? Int == 0)
         let servers = try #require(json["servers"] as? [[String: Any]])
         #expect(servers.map { $0["compromiseState"] as? String } == ["compromised", "unknown", "unknown"])

@@ -80,7 +80,7 @@ struct VerdictTests {
         ]
         var s = Verdicts.summarize(caseFile: caseFile, statuses: statuses, hits: hits, playbook: playbook)
         #expect(s.map(\.name) == ["EXCH01", "EXCH02", "EXCH03", "EXCH04", "EXCH05"])
-        #expect(s.map(\.verdict) == [.compromised, .probed, .notAssessed, .notAssessed, .noFindings])
+        #expect(s.map(\.verdict) == [.compromised, .probed, .notAssessed, .notAssessed, .insufficientCoverage])
         #expect(s.map(\.hits) == [3, 1, 1, 0, 1])
         #expect(s[0].bySeverity == [.critical: 1, .high: 1, .info: 1])
         #expect(s.map(\.evidenceFiles) == [2, 1, 1, 0, 1])
@@ -122,7 +122,7 @@ struct VerdictTests {
 
     @Test func orderings() {
         #expect(Severity.allCases.sorted() == [.info, .low, .medium, .high, .critical])
-        #expect(Verdict.allCases.sorted() == [.notAssessed, .noFindings, .probed, .exploited, .compromised])
+        #expect(Verdict.allCases.sorted() == [.notAssessed, .insufficientCoverage, .noFindings, .probed, .exploited, .compromised])
         let a = makeHit("A", .high, .attempt, line: 9)
         let b = makeHit("B", .critical, .attempt, line: 10)
         #expect([a, b].sorted(by: Hit.displayOrder).map(\.indicator) == ["B", "A"])

@@ -10,8 +10,17 @@ public enum EvidenceFormat: String, Codable, Sendable, CaseIterable {
     case oabGenerator = "exchange-oab-generator"
     /// IIS W3C extended logs (`u_exYYMMDD.log`).
     case iisW3C = "iis-w3c"
-    /// File inventories: `Get-ChildItem -Recurse | Get-FileHash | Export-Csv` (`Algorithm`, `Hash`, `Path`).
+    /// File inventories: `Get-ChildItem -Recurse | Get-FileHash | Export-Csv` (`Algorithm`, `Hash`, `Path`),
+    /// plain `path,sha256` CSV (with or without a header) and Velociraptor hunt JSONL (`FullPath` / `OSPath`).
     case fileInventory = "file-inventory"
+    /// Test-ProxyLogon.ps1 output files other than the HttpProxy-shaped CSVs (see ``TestProxyLogonParser``).
+    case testProxyLogon = "test-proxylogon"
+    /// Microsoft Safety Scanner logs (`msert.log`).
+    case msertLog = "msert-log"
+    /// Exchange On-premises Mitigation Tool logs (`EOMT.log`).
+    case eomtLog = "eomt-log"
+    /// Microsoft known-good hash baselines (`HASH,build,relative\path`, CSS-Exchange), used as an allow-list.
+    case hashBaseline = "hash-baseline"
     /// Windows event logs (`.evtx`, recognised by the `ElfFile\0` signature), read through libevtx.
     case windowsEvtx = "windows-evtx"
     /// Any other collected file (web-shell copies, scripts, binaries), scanned whole with YARA rules.
@@ -25,6 +34,10 @@ public enum EvidenceFormat: String, Codable, Sendable, CaseIterable {
         case .oabGenerator: "OAB generator"
         case .iisW3C: "IIS W3C"
         case .fileInventory: "file inventory"
+        case .testProxyLogon: "Test-ProxyLogon output"
+        case .msertLog: "MSERT log"
+        case .eomtLog: "EOMT log"
+        case .hashBaseline: "known-good hash baseline"
         case .windowsEvtx: "Windows event log"
         case .collectedFile: "collected file (YARA)"
         }
@@ -61,6 +74,56 @@ public struct Indicator: Codable, Sendable, Equatable, Identifiable {
     /// this indicator's hit redundant (PL-002's autodiscover attempt when PL-001 shows the chain
     /// went further).
     public var suppressedBy: [String]?
+    /// Catalog kind (`log-pattern`, `file-path`, `file-hash`, `file-content`, `ip`, `user-agent`,
+    /// `event`, `process`, `domain`, `config`, `registry`, `tool-output`); when absent,
+    /// ``catalogKind`` derives it from the id prefix.
+    public var kind: String?
+}
+
+extension Indicator {
+    /// The indicator's kind: ``kind`` when set, else derived from the catalog id prefix of
+    /// `../shared/knowledge/proxylogon.md` §6 (`PL-`/`IIS-`/`PS-` → `log-pattern`, `FP-` →
+    /// `file-path`, `FH-` → `file-hash`, `FC-`/`WE-` → `file-content`, `IP-` → `ip`, `UA-` →
+    /// `user-agent`, `EV-`/`AC-` → `event`, `PR-` → `process`, `DN-` → `domain`, `CF-` → `config`).
+    public var catalogKind: String {
+        if let kind, !kind.isEmpty { return kind }
+        let prefix = id.split(separator: "-").first.map { $0.uppercased() } ?? ""
+        switch prefix {
+        case "FP", "FW": return "file-path"
+        case "FH": return "file-hash"
+        case "FC", "WE", "YARA": return "file-content"
+        case "IP": return "ip"
+        case "UA": return "user-agent"
+        case "EV", "AC": return "event"
+        case "PR": return "process"
+        case "DN": return "domain"
+        case "CF": return "config"
+        case "TPL", "MSERT", "EOMT": return "tool-output"
+        default: return "log-pattern"
+        }
+    }
+
+    /// The match rule as one line of text, e.g. `AnchorMailbox like 'ServerInfo~*/*' AND …`;
+    /// `(not evaluated on any evidence format)` for catalog rows kept for reference only.
+    public var ruleText: String {
+        if all.isEmpty { return "(no condition)" }
+        return all.map(\.text).joined(separator: " AND ")
+    }
+}
+
+extension Condition {
+    /// The condition as text: `field op 'value'` (lists in brackets, list names after `in`).
+    public var text: String {
+        func q(_ s: String) -> String { "'" + s + "'" }
+        switch op {
+        case .likeAny, .notLikeAny, .containsAny, .startsWithAny, .endsWithAny:
+            return "\(field) \(op.rawValue) [\(values.map(q).joined(separator: ", "))]"
+        case .empty: return "\(field) \(flag ? "is empty" : "is not empty")"
+        case .inList, .notInList, .userAgentInList: return "\(field) \(op.rawValue) \(values.first ?? "")"
+        case .predicate: return "\(values.first ?? "")(\(field))"
+        default: return "\(field) \(op.rawValue) \(q(values.first ?? ""))"
+        }
+    }
 }
 
 /// One test on one field of a record. All comparisons are case-insensitive.

@@ -29,6 +29,23 @@ public enum IndicatorPackError: Error, CustomStringConvertible, Equatable {
 public struct RuleEngine: Sendable {
     public let pack: IndicatorPack
     private let compiled: [EvidenceFormat: [CompiledIndicator]]
+    /// Distinct condition fields per format (conditions carry their ordinal).
+    private let fieldCounts: [EvidenceFormat: Int]
+
+    /// Lowercases ASCII without Unicode tables when the text is ASCII; full lowercasing otherwise.
+    static func asciiLowercased(_ s: String) -> String {
+        var s = s
+        let ascii = s.withUTF8 { b in !b.contains { $0 >= 0x80 } }
+        guard ascii else { return s.lowercased() }
+        let hasUpper = s.withUTF8 { b in b.contains { $0 >= 0x41 && $0 <= 0x5A } }
+        guard hasUpper else { return s }
+        return s.withUTF8 { b in
+            String(unsafeUninitializedCapacity: b.count) { out in
+                for i in 0..<b.count { let c = b[i]; out[i] = (c >= 0x41 && c <= 0x5A) ? c + 32 : c }
+                return b.count
+            }
+        }
+    }
 
     /// Compiles a pack.
     /// - Throws: ``IndicatorPackError`` for unknown lists or predicates, bad regexes, duplicate ids.
@@ -44,13 +61,28 @@ public struct RuleEngine: Sendable {
             }
         }
         var byFormat: [EvidenceFormat: [CompiledIndicator]] = [:]
+        var ordinals: [EvidenceFormat: [String: Int]] = [:]
         for indicator in pack.indicators {
             guard seen.insert(indicator.id).inserted else { throw IndicatorPackError.duplicateID(indicator.id) }
+            // All conditions must hold, so their order is free: cheap tests first, regexes and
+            // predicates last (stable among equals).
             let conditions = try indicator.all.map { try CompiledCondition($0, indicator: indicator.id, lists: lists, regexSets: regexSets) }
-            let c = CompiledIndicator(indicator: indicator, conditions: conditions)
-            for format in indicator.formats { byFormat[format, default: []].append(c) }
+                .enumerated().sorted { ($0.element.costly ? 1 : 0, $0.offset) < ($1.element.costly ? 1 : 0, $1.offset) }.map(\.element)
+            for format in indicator.formats {
+                let numbered = conditions.map { c -> CompiledCondition in
+                    var c = c
+                    if let k = ordinals[format]?[c.field] { c.ordinal = k } else {
+                        let k = ordinals[format]?.count ?? 0
+                        ordinals[format, default: [:]][c.field] = k
+                        c.ordinal = k
+                    }
+                    return c
+                }
+                byFormat[format, default: []].append(CompiledIndicator(indicator: indicator, conditions: numbered))
+            }
         }
         self.compiled = byFormat
+        self.fieldCounts = ordinals.mapValues(\.count)
     }
 
     /// The built-in pack shipped in the package (`Sources/IncidentCore/Resources/indicators.json`).
@@ -66,25 +98,39 @@ public struct RuleEngine: Sendable {
     /// Every indicator of `format` that the record satisfies.
     public func match(_ record: LogRecord, format: EvidenceFormat) -> [Indicator] {
         guard let candidates = compiled[format] else { return [] }
-        var lowered: [String: String] = [:]
-        func lower(_ field: String) -> String? {
-            if let v = lowered[field] { return v }
-            guard let v = record.value(lowercased: field) else { return nil }
-            let l = v.lowercased()
-            lowered[field] = l
-            return l
+        // Each field is looked up and lowercased at most once per record: a slot per field
+        // ordinal of this format (0 = not yet looked up, 1 = absent, 2 = present).
+        let count = fieldCounts[format] ?? 0
+        var state = [UInt8](repeating: 0, count: count)
+        var values = [String](repeating: "", count: count)
+        func lower(_ c: CompiledCondition) -> String? {
+            let k = c.ordinal
+            if state[k] == 0 {
+                if let v = record.value(lowercased: c.field) {
+                    values[k] = Self.asciiLowercased(v)
+                    state[k] = 2
+                } else {
+                    state[k] = 1
+                }
+            }
+            return state[k] == 2 ? values[k] : nil
         }
         var out: [Indicator] = []
-        for candidate in candidates where candidate.conditions.allSatisfy({ $0.holds(lower($0.field)) }) {
+        for candidate in candidates where candidate.conditions.allSatisfy({ $0.holds(lower($0)) }) {
             out.append(candidate.indicator)
         }
         return out
     }
 }
 
-private struct CompiledIndicator: Sendable {
+/// A class, so that walking the candidates retains one reference instead of every field of the indicator.
+private final class CompiledIndicator: Sendable {
     let indicator: Indicator
     let conditions: [CompiledCondition]
+    init(indicator: Indicator, conditions: [CompiledCondition]) {
+        self.indicator = indicator
+        self.conditions = conditions
+    }
 }
 
 /// `NSRegularExpression` is immutable after creation and documented thread-safe.
@@ -111,6 +157,16 @@ private struct CompiledCondition: Sendable {
 
     let field: String
     let test: Test
+    /// Position of `field` among the distinct condition fields of the format being matched.
+    var ordinal = 0
+
+    /// Regexes and predicates cost more than the other tests.
+    var costly: Bool {
+        switch test {
+        case .regex, .predicate: true
+        default: false
+        }
+    }
 
     init(_ c: Condition, indicator: String, lists: [String: Set<String>], regexSets: [String: RegexSet]) throws {
         field = c.field.lowercased()

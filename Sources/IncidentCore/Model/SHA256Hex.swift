@@ -18,5 +18,10 @@ public enum SHA256Hex {
         return out
     }
 
+    /// Whether `s` is 64 hexadecimal digits (either case), the text form of a SHA-256.
+    public static func isHex64(_ s: String) -> Bool {
+        s.utf8.count == 64 && s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x46) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+
     private static let hexDigits = Array("0123456789abcdef")
 }

@@ -52,25 +52,30 @@ public enum Stage: String, Codable, Sendable, CaseIterable, Comparable {
 ///
 /// - `notAssessed`: no evidence, or none of its evidence could be read as a known format;
 ///   never shown as clean.
+/// - `insufficientCoverage`: evidence was read and nothing was found, but a required check
+///   (see ``CoverageCheck/required``) had no input or its logs do not reach back to the start of
+///   the exposure window: the evidence cannot say the server is clean.
 /// - `noFindings`: evidence was read and no hit at `low` or above remains after triage.
 /// - `probed`: only scans or attempts (or `low` hits of any stage).
 /// - `exploited`: a successful exploitation step.
 /// - `compromised`: a web shell or post-exploitation artifact.
 public enum Verdict: String, Codable, Sendable, CaseIterable, Comparable {
     case notAssessed = "not-assessed"
+    case insufficientCoverage = "insufficient-coverage"
     case noFindings = "no-findings"
     case probed
     case exploited
     case compromised
 
-    /// Order from 0 (`not-assessed`) to 4 (`compromised`).
+    /// Order from 0 (`not-assessed`), 1 (`insufficient-coverage`) to 5 (`compromised`).
     public var rank: Int {
         switch self {
         case .notAssessed: 0
-        case .noFindings: 1
-        case .probed: 2
-        case .exploited: 3
-        case .compromised: 4
+        case .insufficientCoverage: 1
+        case .noFindings: 2
+        case .probed: 3
+        case .exploited: 4
+        case .compromised: 5
         }
     }
 

@@ -36,11 +36,23 @@ public enum FormatDetector {
             }
             if lower.contains("download failed and temporary file") { return .recognised(.oabGenerator) }
             if lower.hasPrefix("#") { continue }
+            if let format = ToolFormats.detect(line: line, lower: lower, allLines: lines) { return .recognised(format) }
             let csv = CSVLine.fields(lower).map { $0.trimmingCharacters(in: .whitespaces) }
             if csv.contains("datetime") && csv.contains("anchormailbox") { return .recognised(.httpProxy) }
-            if csv.contains("hash") && csv.contains("path") { return .recognised(.fileInventory) }
+            if csv.contains("path") && (csv.contains("hash") || csv.contains("sha256")) { return .recognised(.fileInventory) }
+            if TestProxyLogonParser.kind(ofHeader: csv, line: lower) != nil { return .recognised(.testProxyLogon) }
+            if HashBaselineParser.row(csv) != nil { return .recognised(.hashBaseline) }
+            if FileInventoryParser.headerlessRow(csv) != nil { return .recognised(.fileInventory) }
             let tokens = line.split(separator: " ")
             if tokens.count == W3CParser.defaultFields.count, Timestamps.parse(tokens[0] + " " + tokens[1]) != nil {
+                return .recognised(.iisW3C)
+            }
+            // Header-less W3C lines in another layout (date, time, an HTTP method among many
+            // fields): an IIS log whose columns cannot be known. Read as IIS so that the file says
+            // its lines could not be read (and the IIS check shows no coverage), instead of
+            // passing for a collected file.
+            if tokens.count >= 12, tokens[0].count == 10, Timestamps.parse(tokens[0] + " " + tokens[1]) != nil,
+               tokens.contains(where: { W3CParser.methods.contains(String($0)) }) {
                 return .recognised(.iisW3C)
             }
         }
@@ -58,6 +70,10 @@ public enum FormatDetector {
         case .oabGenerator: OABGeneratorParser()
         case .iisW3C: W3CParser()
         case .fileInventory: FileInventoryParser()
+        case .testProxyLogon: TestProxyLogonParser()
+        case .msertLog: MSERTLogParser()
+        case .eomtLog: EOMTLogParser()
+        case .hashBaseline: HashBaselineParser()
         case .windowsEvtx: EvtxEventParser()
         case .collectedFile: nil
         }

@@ -34,6 +34,7 @@ public struct HttpProxyParser: EvidenceLineParser {
         var w: [String] = []
         if mismatched > 0 { w.append("\(mismatched) row(s) with a different number of values than the header") }
         if rowsBeforeHeader > 0 { w.append("\(rowsBeforeHeader) row(s) before any header were not checked") }
+        if !duplicates.isEmpty { w.append("header names a column more than once (\(duplicates.joined(separator: ", "))): the first of each is read") }
         return w
     }
 
@@ -55,7 +56,9 @@ public struct HttpProxyParser: EvidenceLineParser {
         }
         // The bare header may repeat; any other row is data, whatever its values say (request
         // fields are attacker-controlled and must never rename the columns).
-        if values.count == headerLowered.count, values.first?.trimmingCharacters(in: .whitespaces).lowercased() == headerLowered.first,
+        // (Cheap length test first: data rows start with a timestamp, far longer than "DateTime".)
+        if values.count == headerLowered.count, let first = values.first, let head = headerLowered.first,
+           first.utf8.count <= head.utf8.count + 8, first.trimmingCharacters(in: .whitespaces).lowercased() == head,
            values.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) == headerLowered {
             return nil
         }
@@ -65,8 +68,13 @@ public struct HttpProxyParser: EvidenceLineParser {
         return r
     }
 
+    /// Column names the header repeats (case-insensitively), in header spelling.
+    var duplicates: [String] = []
+
     mutating func setHeader(_ names: [String]) {
         let trimmed = names.map { $0.trimmingCharacters(in: .whitespaces) }
+        var seen = Set<String>()
+        for name in trimmed where !seen.insert(name.lowercased()).inserted && !duplicates.contains(name) { duplicates.append(name) }
         schema = FieldSchema(names: trimmed, aliases: Self.aliases)
         headerLowered = trimmed.map { $0.lowercased() }
     }
@@ -173,6 +181,8 @@ public struct W3CParser: EvidenceLineParser {
         ("status", "sc-status"), ("method", "cs-method"), ("query", "cs-uri-query"),
     ]
     static let defaultSchema = FieldSchema(names: defaultFields, aliases: aliases)
+    /// HTTP methods that mark a space-separated line as a W3C request line.
+    static let methods: Set<String> = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PROPFIND", "PATCH", "RPC_IN_DATA", "RPC_OUT_DATA"]
     var assumedDefault = 0
     var unreadable = 0
     var mismatched = 0
@@ -243,29 +253,76 @@ extension W3CParser {
 }
 
 /// File inventories: `Get-ChildItem -Recurse | Get-FileHash | Export-Csv` (columns `Algorithm`,
-/// `Hash`, `Path`, with or without the `#TYPE` first line) and any CSV with `Hash` and `Path`
-/// columns. Adds `FileName` (the last path component).
+/// `Hash`, `Path`, with or without the `#TYPE` first line), any CSV with `Path` and `Hash` or
+/// `SHA256` columns, header-less `path,sha256` (or `sha256,path`) rows, and Velociraptor hunt
+/// exports in JSONL (one object per line; path from `FullPath` or `OSPath`, hash from
+/// `Hash.SHA256`, `SHA256` or `Hash`). Adds `FileName` (the last path component).
+/// Velociraptor JSON: https://docs.velociraptor.app/docs/vql/ (hunt results export as JSONL)
 public struct FileInventoryParser: EvidenceLineParser {
     public var format: EvidenceFormat { .fileInventory }
     var schema: FieldSchema?
     var nonSHA256 = 0
     public var warnings: [String] {
-        nonSHA256 > 0 ? ["\(nonSHA256) row(s) hashed with another algorithm than SHA256 (hash indicators need SHA256)"] : []
+        var w: [String] = []
+        if nonSHA256 > 0 { w.append("\(nonSHA256) row(s) hashed with another algorithm than SHA256 (hash indicators need SHA256)") }
+        if badJSON > 0 { w.append("\(badJSON) JSON line(s) without a FullPath or OSPath, or not valid JSON, were not checked") }
+        return w
     }
+
+    var badJSON = 0
 
     public init() {}
 
+    static let aliases: [(alias: String, column: String)] = [("hash", "SHA256"), ("path", "FullPath"), ("path", "OSPath")]
+    static let plainSchema = FieldSchema(names: ["Path", "Hash"])
+    static let jsonSchema = FieldSchema(names: ["Path", "Hash", "Algorithm"])
+
+    /// For a header-less `path,sha256` or `sha256,path` row (trimmed fields): the index of the hash.
+    static func headerlessRow(_ fields: [String]) -> Int? {
+        guard fields.count == 2 else { return nil }
+        for (h, p) in [(1, 0), (0, 1)] where SHA256Hex.isHex64(fields[h]) && (fields[p].contains("\\") || fields[p].contains("/")) { return h }
+        return nil
+    }
+
     public mutating func parse(_ text: String, line: Int) -> LogRecord? {
         if text.hasPrefix("#") || text.isEmpty { return nil }
-        let values = CSVLine.fields(text)
+        if text.hasPrefix("{") { return parseJSON(text, line: line) }
+        var values = CSVLine.fields(text)
+        if schema == nil || schema === Self.plainSchema, let h = Self.headerlessRow(values.map { $0.trimmingCharacters(in: .whitespaces) }) {
+            schema = Self.plainSchema
+            values = h == 1 ? values : [values[1], values[0]]
+        }
         guard let schema else {
             let lowered = values.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            if lowered.contains("hash") && lowered.contains("path") {
-                schema = FieldSchema(names: values.map { $0.trimmingCharacters(in: .whitespaces) })
+            if lowered.contains("path") && (lowered.contains("hash") || lowered.contains("sha256")) {
+                schema = FieldSchema(names: values.map { $0.trimmingCharacters(in: .whitespaces) }, aliases: Self.aliases)
             }
             return nil
         }
-        var r = LogRecord(line: line, raw: text, schema: schema, columns: values)
+        return record(LogRecord(line: line, raw: text, schema: schema, columns: values))
+    }
+
+    /// One Velociraptor JSONL row.
+    mutating func parseJSON(_ text: String, line: Int) -> LogRecord? {
+        guard let data = text.data(using: .utf8),
+              let object = (try? JSONSerialization.jsonObject(with: data, options: [])) as? [String: Any] else {
+            badJSON += 1
+            return nil
+        }
+        func get(_ dict: [String: Any], _ key: String) -> Any? {
+            dict.first { $0.key.caseInsensitiveCompare(key) == .orderedSame }?.value
+        }
+        var path = (get(object, "FullPath") as? String) ?? (get(object, "OSPath") as? String)
+        if path == nil, let os = get(object, "OSPath") as? [String: Any] { path = get(os, "Path") as? String }
+        var hash: String?
+        if let h = get(object, "Hash") as? [String: Any] { hash = get(h, "SHA256") as? String } else { hash = get(object, "Hash") as? String }
+        hash = hash ?? (get(object, "SHA256") as? String)
+        guard let path else { badJSON += 1; return nil }
+        return record(LogRecord(line: line, raw: text, schema: Self.jsonSchema, columns: [path, hash ?? "", hash == nil ? "" : "SHA256"]))
+    }
+
+    mutating func record(_ base: LogRecord) -> LogRecord? {
+        var r = base
         if let algorithm = r.value(lowercased: "algorithm"), !algorithm.isEmpty, algorithm.uppercased() != "SHA256" { nonSHA256 += 1 }
         if let path = r.value(lowercased: "path") {
             let name = path.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? path

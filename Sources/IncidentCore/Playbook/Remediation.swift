@@ -136,7 +136,9 @@ public enum Remediation {
             if missing.isEmpty { return (.remediated, "\(verdict.rawValue), every eviction step done") }
             return (.compromised, "\(verdict.rawValue); eviction steps open: " + missing.joined(separator: ", "))
         }
-        if verdict == .noFindings || verdict == .probed {
+        // insufficient-coverage counts here too: only the responder's own sign-off on every
+        // investigation step (log-coverage among them) makes such a server investigated-clean.
+        if verdict == .noFindings || verdict == .probed || verdict == .insufficientCoverage {
             let missing = open { $0.investigation == true }
             if missing.isEmpty { return (.investigatedClean, "\(verdict.rawValue), every investigation step done") }
             return (.unknown, "\(verdict.rawValue); investigation steps open: " + missing.joined(separator: ", "))

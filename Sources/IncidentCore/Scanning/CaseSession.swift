@@ -191,6 +191,9 @@ public final class CaseSession: @unchecked Sendable {
     }
 
     private func runScanner() -> ScanResult {
+        scanner.serverBuilds = stateQueue.sync {
+            Dictionary(caseFile.servers.compactMap { s in s.exchangeBuild.map { (s.name.lowercased(), $0) } }, uniquingKeysWith: { a, _ in a })
+        }
         let changed = scanner.scan(caseFolder: store.folder)
         guard scanner.version != scannedVersion else {
             return ScanResult(changed: [], hits: nil, statuses: nil, version: scannedVersion, finished: Date())

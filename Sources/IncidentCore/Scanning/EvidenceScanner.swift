@@ -61,14 +61,21 @@ public final class EvidenceScanner {
     /// once ``scan(caseFolder:)`` has run.
     public internal(set) var contentRules: ContentRules = .builtIn
 
+    /// Files read at once in one pass: the `INCIDENT_SCAN_THREADS` environment variable when set
+    /// (1 = single-threaded, for benchmarks), else the number of active CPU cores. Each file is
+    /// read by one thread; several files are read in parallel.
+    public var threads: Int
+
     public init(engine: RuleEngine) {
         self.engine = engine
+        let env = ProcessInfo.processInfo.environment["INCIDENT_SCAN_THREADS"].flatMap(Int.init)
+        self.threads = max(1, env ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 
     /// Every hit found so far, in no particular order, without hits that an indicator's
     /// `suppressedBy` makes redundant.
     public var hits: [Hit] {
-        let all = cursors.values.flatMap { $0.hits + $0.tailHits }
+        let all = cursors.values.flatMap { $0.hits + $0.tailHits } + baselineHits()
         guard !suppressions.isEmpty else { return all }
         var present = Set<String>()
         for hit in all { present.insert(Self.key(hit.server, hit.clientIP, hit.indicator)) }
@@ -91,7 +98,13 @@ public final class EvidenceScanner {
     /// The status of every file seen so far (and of every entry skipped in the last pass),
     /// sorted by path.
     public var statuses: [FileStatus] {
-        (cursors.values.map(\.status) + skipped).sorted { $0.path < $1.path }
+        (cursors.values.map(baselineStatus) + skipped).sorted { $0.path < $1.path }
+    }
+
+    /// Exchange build per server (lowercased name → build such as `15.0.1497.2`), from the case;
+    /// chooses which known-good baseline applies to a server's inventories.
+    public var serverBuilds: [String: String] = [:] {
+        didSet { if oldValue != serverBuilds { version += 1 } }
     }
 
     private var skipped: [FileStatus] = []
@@ -118,11 +131,15 @@ public final class EvidenceScanner {
             if cursors[gone]?.missing == false { version += 1 }
             cursors[gone]?.markMissing()
         }
+        var work: [(FileCursor, String)] = []
         for file in found {
             let cursor = cursors[file.relativePath] ?? FileCursor(path: file.relativePath, server: file.server)
             cursors[file.relativePath] = cursor
             cursor.contentRules = contentRules
-            if cursor.update(path: file.path, engine: engine) { changed.append(file.relativePath) }
+            work.append((cursor, file.path))
+        }
+        for (i, didChange) in Self.update(work, engine: engine, threads: threads).enumerated() where didChange {
+            changed.append(work[i].0.path)
         }
         if !changed.isEmpty { version += 1 }
         return changed
@@ -301,6 +318,24 @@ final class FileCursor {
     var crAtEnd = false
     /// Why the file's format was not recognised (nil when it was).
     var unrecognisedReason: String?
+    /// Inventory rows of web files, for the known-good baseline comparison: line, lowercase
+    /// SHA-256, raw row.
+    var webFiles: [(line: Int, hash: String, raw: String)] = []
+    /// For baseline files: build → lowercase SHA-256 values.
+    var baseline: [String: Set<String>] = [:]
+
+    /// Web file types Microsoft's CompareExchangeHashes.ps1 hashed (plus `.ashx`), under the
+    /// Exchange web folders (`FrontEnd\HttpProxy\`, `ClientAccess\` except the OAB download folder
+    /// whose temporary `*.djs`-like files are benign, CSS-Exchange issues 320/345) and
+    /// `inetpub\wwwroot\`.
+    static func isBaselinedWebFile(_ path: String) -> Bool {
+        let p = path.lowercased().replacingOccurrences(of: "/", with: "\\")
+        let inWeb = p.contains("\\frontend\\httpproxy\\") || (p.contains("\\clientaccess\\") && !p.contains("\\clientaccess\\oab\\"))
+            || p.contains("\\inetpub\\wwwroot\\")
+        guard inWeb, let dot = p.lastIndex(of: ".") else { return false }
+        return ["aspx", "asmx", "asax", "ashx", "js", "css", "htm", "html"].contains(String(p[p.index(after: dot)...]))
+    }
+
     /// YARA rules for collected files, and the signature of the rules the file was last scanned with.
     var contentRules: ContentRules?
     var contentRulesSignature: String?
@@ -332,6 +367,8 @@ final class FileCursor {
         hasher = SHA256()
         hits = []
         tailHits = []
+        webFiles = []
+        baseline = [:]
         skippingLongLine = false
         truncatedLines = 0
         invalidLines = 0
@@ -524,6 +561,12 @@ final class FileCursor {
         }
     }
 
+    /// Whether the UTF-8 form holds 0xEF (the lead byte of U+FFFD), found with `memchr`.
+    static func hasByteEF(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { b in b.baseAddress.map { memchr($0, 0xEF, b.count) != nil } ?? false }
+    }
+
     static func endsWithUTF16CR(_ b: [UInt8], bigEndian: Bool) -> Bool {
         let n = b.count - b.count % 2
         guard n >= 2 else { return false }
@@ -534,7 +577,7 @@ final class FileCursor {
         guard var parser else { return }
         let number = lineCount + 1
         if final && line.truncated { truncatedLines += 1 }
-        if final && line.text.utf8.contains(0xEF) && line.text.unicodeScalars.contains("\u{FFFD}") { invalidLines += 1 }
+        if final && Self.hasByteEF(line.text) && line.text.unicodeScalars.contains("\u{FFFD}") { invalidLines += 1 }
         var working = parser
         let record = working.parse(line.text, line: number)
         if final {
@@ -549,6 +592,12 @@ final class FileCursor {
         }
         guard let record else { return }
         if final {
+            if working.format == .fileInventory, let path = record.value(lowercased: "path"), let hash = record.value(lowercased: "hash"),
+               SHA256Hex.isHex64(hash), Self.isBaselinedWebFile(path) {
+                webFiles.append((number, hash.lowercased(), String(record.raw.prefix(4096))))
+            } else if working.format == .hashBaseline, let hash = record.value(lowercased: "hash"), let build = record.value(lowercased: "build") {
+                baseline[build, default: []].insert(hash.lowercased())
+            }
             status.records += 1
             if let t = record.time {
                 if status.firstEvent.map({ t < $0 }) ?? true { status.firstEvent = t }
@@ -563,5 +612,109 @@ final class FileCursor {
                           clientIP: record.clientIP, rawLine: String(record.raw.prefix(65_536)))
             if final { hits.append(hit) } else { tailHits.append(hit) }
         }
+    }
+}
+
+// MARK: - Known-good baselines as an allow-list
+
+extension EvidenceScanner {
+    /// The indicator reported for web files missing from the baseline.
+    static let baselineIndicator = "BL-001"
+
+    /// The baselines that apply to a server: those of its recorded build when one matches, else
+    /// (build unknown) every baseline in its evidence; empty when none applies.
+    func baselines(for server: String) -> Set<String>? {
+        let own = cursorsOf(server).filter { $0.status.format == .hashBaseline }
+        guard !own.isEmpty else { return nil }
+        var sets: [String: Set<String>] = [:]
+        for c in own { for (build, hashes) in c.baseline { sets[build, default: []].formUnion(hashes) } }
+        if let build = serverBuilds[server.lowercased()], !build.isEmpty {
+            return sets[build]
+        }
+        return sets.values.reduce(into: Set<String>()) { $0.formUnion($1) }
+    }
+
+    private func cursorsOf(_ server: String) -> [FileCursor] {
+        cursors.values.filter { $0.server.lowercased() == server.lowercased() && !$0.missing }
+    }
+
+    /// BL-001 hits: inventory rows of web files (see ``FileCursor/isBaselinedWebFile(_:)``)
+    /// whose SHA-256 is absent from the server's baseline. Servers without a baseline get none
+    /// (a missing baseline would only make noise: CSS-Exchange issue 313).
+    func baselineHits() -> [Hit] {
+        guard let indicator = engine.pack.indicators.first(where: { $0.id == Self.baselineIndicator }) else { return [] }
+        var out: [Hit] = []
+        let servers = Set(cursors.values.map { $0.server.lowercased() })
+        for server in servers {
+            guard let allowed = baselines(for: server), !allowed.isEmpty else { continue }
+            for c in cursorsOf(server) where c.status.format == .fileInventory {
+                for row in c.webFiles where !allowed.contains(row.hash) {
+                    out.append(Hit(indicator: indicator, server: c.server, evidence: c.path, line: row.line, time: nil,
+                                   field: "Hash", value: row.hash, clientIP: nil, rawLine: row.raw))
+                }
+            }
+        }
+        return out
+    }
+
+    /// A baseline file's status, with a warning when the server's recorded build has no baseline here.
+    func baselineStatus(_ c: FileCursor) -> FileStatus {
+        guard c.status.format == .hashBaseline else { return c.status }
+        var s = c.status
+        if let build = serverBuilds[c.server.lowercased()], !build.isEmpty, c.baseline[build] == nil {
+            let builds = c.baseline.keys.sorted().joined(separator: ", ")
+            s.warnings.append("baseline for build \(builds.isEmpty ? "none" : builds), but \(c.server) is recorded as build \(build): not used for this server")
+        }
+        return s
+    }
+}
+
+// MARK: - Parallel pass
+
+/// Shares the per-file cursors with worker threads: each index is touched by exactly one thread.
+private final class ParallelWork: @unchecked Sendable {
+    let items: [(FileCursor, String)]
+    var changed: [Bool]
+    init(_ items: [(FileCursor, String)]) {
+        self.items = items
+        self.changed = Array(repeating: false, count: items.count)
+    }
+}
+
+extension EvidenceScanner {
+    /// Brings every cursor up to date, several files at once when `threads` > 1. Unchanged files
+    /// cost one `stat` each; files are handed out one at a time, so one big file does not hold
+    /// up the others. Returns, per item, whether anything was read.
+    static func update(_ items: [(FileCursor, String)], engine: RuleEngine, threads: Int) -> [Bool] {
+        let work = ParallelWork(items)
+        if threads <= 1 || items.count < 2 {
+            for i in items.indices { work.changed[i] = items[i].0.update(path: items[i].1, engine: engine) }
+            return work.changed
+        }
+        let shared = SharedCounter()
+        DispatchQueue.concurrentPerform(iterations: min(threads, items.count)) { _ in
+            while let i = shared.take(limit: work.items.count) {
+                let (cursor, path) = work.items[i]
+                let result = cursor.update(path: path, engine: engine)
+                shared.lock.lock()
+                work.changed[i] = result
+                shared.lock.unlock()
+            }
+        }
+        return work.changed
+    }
+}
+
+/// A locked counter handing out work indices.
+private final class SharedCounter: @unchecked Sendable {
+    private var next = 0
+    let lock = NSLock()
+
+    func take(limit: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < limit else { return nil }
+        next += 1
+        return next - 1
     }
 }

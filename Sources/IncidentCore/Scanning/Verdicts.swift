@@ -14,6 +14,11 @@ public struct ServerSummary: Sendable, Equatable {
     /// Applicable checklist steps, and how many of them are done or not applicable.
     public var stepsDone: Int
     public var stepsApplicable: Int
+    /// Each check's coverage (see ``Coverage``), in ``CoverageCheck`` order; empty for servers
+    /// not yet scanned.
+    public var coverage: [CheckCoverage] = []
+    /// The intrusion-chain steps the counted hits reach (see ``Chains``).
+    public var chain: [ChainLink] = []
     /// Patch axis and why (see ``PatchState``).
     public var patchState: PatchState = .unknown
     public var patchReason: String = ""
@@ -60,7 +65,11 @@ public enum Verdicts {
         return verdict
     }
 
-    /// Summaries for every server of the case, in the case's server order.
+    /// Summaries for every server of the case, in the case's server order. The verdict is the
+    /// hit-derived one of ``verdict(checkedFiles:hits:)`` adjusted for coverage by
+    /// ``Coverage/adjust(_:coverage:)``: `no-findings` only when every required check covers the
+    /// exposure window (``Remediation/exposureWindowStart(for:in:)``: the server's first exposure, else
+    /// `settings.exposureWindowStart`), else `insufficient-coverage`.
     /// - Parameter logBuilds: CU-level builds seen in each server's logs (lowercased server name →
     ///   build); they can show a server unpatched, never that a security update is installed.
     public static func summarize(caseFile: CaseFile, statuses: [FileStatus], hits: [Hit], playbook: Playbook,
@@ -73,13 +82,19 @@ public enum Verdicts {
         var hitsByServer: [String: [Hit]] = [:]
         for hit in hits where latest[hit.id] != .falsePositive { hitsByServer[hit.server.lowercased(), default: []].append(hit) }
         var filesByServer: [String: [FileStatus]] = [:]
-        for status in statuses { filesByServer[status.server.lowercased(), default: []].append(status) }
+        var formats: [String: EvidenceFormat] = [:]
+        for status in statuses {
+            filesByServer[status.server.lowercased(), default: []].append(status)
+            if let f = status.format { formats[status.path] = f }
+        }
         return caseFile.servers.map { server in
             let key = server.name.lowercased()
             let files = filesByServer[key] ?? []
             let serverHits = hitsByServer[key] ?? []
             let checked = files.filter(\.checked).count
-            let verdict = verdict(checkedFiles: checked, hits: serverHits)
+            let coverage = Coverage.evaluate(files: files, hits: serverHits, exposureStart: Remediation.exposureWindowStart(for: server, in: caseFile),
+                                             build: server.exchangeBuild)
+            let verdict = Coverage.adjust(verdict(checkedFiles: checked, hits: serverHits), coverage: coverage)
             var bySeverity: [Severity: Int] = [:]
             for hit in serverHits { bySeverity[hit.severity, default: 0] += 1 }
             let standing = Remediation.standing(server: server, verdict: verdict, caseFile: caseFile, playbook: playbook,
@@ -91,6 +106,7 @@ public enum Verdicts {
             }.count
             return ServerSummary(name: server.name, verdict: verdict, hits: serverHits.count, bySeverity: bySeverity,
                                  evidenceFiles: files.count, checkedFiles: checked, stepsDone: done, stepsApplicable: steps.count,
+                                 coverage: coverage, chain: Chains.build(hits: serverHits, formats: formats),
                                  patchState: standing.patchState, patchReason: standing.patchReason,
                                  compromiseState: standing.compromiseState, compromiseReason: standing.compromiseReason)
         }

@@ -1,0 +1,181 @@
+import Foundation
+
+/// One detection check whose coverage a server's evidence must prove before the console may say
+/// "no findings". Each check names the evidence formats that feed it.
+///
+/// Sources: Test-ProxyLogon's four checks and its log-age report
+/// (https://github.com/microsoft/CSS-Exchange/blob/main/Security/src/Test-ProxyLogon.ps1) and
+/// CISA AA21-062A's instruction to look back to at least 2021-01-01
+/// (https://us-cert.cisa.gov/ncas/alerts/aa21-062a).
+public enum CoverageCheck: String, CaseIterable, Codable, Sendable {
+    /// CVE-2021-26855 SSRF: Exchange HttpProxy logs (every protocol folder).
+    case cve202126855 = "cve-2021-26855"
+    /// CVE-2021-26857 deserialization: Application / Sysmon event logs (EVTX).
+    case cve202126857 = "cve-2021-26857"
+    /// CVE-2021-26858 file write: OAB generator logs.
+    case cve202126858 = "cve-2021-26858"
+    /// CVE-2021-27065 file write: ECP server logs.
+    case cve202127065 = "cve-2021-27065"
+    /// Web-shell and exploit requests in IIS W3C logs.
+    case iisRequests = "iis-requests"
+    /// Web shells and post-exploitation files on disk: file inventories.
+    case filesOnDisk = "files-on-disk"
+
+    /// One line for the console and `scan` output.
+    public var title: String {
+        switch self {
+        case .cve202126855: "CVE-2021-26855 SSRF (HttpProxy logs)"
+        case .cve202126857: "CVE-2021-26857 UM deserialization (event logs)"
+        case .cve202126858: "CVE-2021-26858 OAB file write (OAB generator logs)"
+        case .cve202127065: "CVE-2021-27065 ECP file write (ECP server logs)"
+        case .iisRequests: "Exploit and web-shell requests (IIS logs)"
+        case .filesOnDisk: "Web shells and tools on disk (file inventory)"
+        }
+    }
+
+    /// What evidence the check needs, for the "not checked" explanation.
+    public var input: String {
+        switch self {
+        case .cve202126855: "Logging\\HttpProxy\\<Protocol>\\*.LOG"
+        case .cve202126857: "the Application event log (EVTX)"
+        case .cve202126858: "Logging\\OABGeneratorLog\\"
+        case .cve202127065: "Logging\\ECP\\Server\\*.LOG"
+        case .iisRequests: "C:\\inetpub\\logs\\LogFiles\\W3SVC1\\u_ex*.log"
+        case .filesOnDisk: "a file inventory (Get-FileHash CSV, path,sha256 CSV or Velociraptor JSONL) of the web folders"
+        }
+    }
+
+    /// Whether a server's verdict may be `no-findings` only when this check is covered.
+    ///
+    /// Rule: the four checks that decide whether a server can hold a web shell are required —
+    /// the SSRF entry point (26855), both file writes (26858, 27065) and the files on disk.
+    /// Event logs (26857, whose code execution leaves its marks through the same file writes
+    /// and files on disk) and IIS logs (the same requests HttpProxy already logs) are shown with
+    /// their coverage but do not block `no-findings`.
+    public var required: Bool { required(build: nil) }
+
+    /// Whether the check is required on a server of this Exchange build. Exchange 2010
+    /// (`14.x`) is exposed only to CVE-2021-26857 (KB5000978), so there the 26857 event-log
+    /// check is the one required check (CSS-Exchange issues 241: a 2010 run that skipped the
+    /// other tests and printed "Nothing suspicious detected" proves nothing).
+    public func required(build: String?) -> Bool {
+        if let build, build.hasPrefix("14.") { return self == .cve202126857 }
+        switch self {
+        case .cve202126855, .cve202126858, .cve202127065, .filesOnDisk: return true
+        case .cve202126857, .iisRequests: return false
+        }
+    }
+
+    /// Whether the check's evidence is a log whose time range must reach back to the exposure
+    /// window start (file inventories are a snapshot and have no time range).
+    public var timeBased: Bool { self != .filesOnDisk }
+
+    /// Whether evidence of `format` feeds this check. Event-log formats are matched by their
+    /// raw value containing `evtx`, so that the EVTX reader plugs in without a change here.
+    public func accepts(_ format: EvidenceFormat) -> Bool {
+        switch self {
+        case .cve202126855: format == .httpProxy
+        case .cve202126857: format.rawValue.contains("evtx")
+        case .cve202126858: format == .oabGenerator
+        case .cve202127065: format == .ecpServer
+        case .iisRequests: format == .iisW3C
+        case .filesOnDisk: format == .fileInventory
+        }
+    }
+}
+
+/// How far a check got on one server.
+public enum CoverageStatus: String, Codable, Sendable {
+    /// The check's evidence produced counted hits.
+    case findings
+    /// Evidence covering the whole exposure window was read and produced no counted hit.
+    case noFindings = "no-findings"
+    /// Evidence was read but does not reach back to the exposure window start (or carries no
+    /// dated record, or is an inventory without rows): absence of hits proves nothing.
+    case insufficientCoverage = "insufficient-coverage"
+    /// No evidence for this check was read at all.
+    case notChecked = "not-checked"
+}
+
+/// The coverage of one check on one server.
+///
+/// JSON shape (in `incident scan --format json`, `servers[].coverage[]`): `check`, `title`,
+/// `status`, `required`, `evidence` (paths relative to the case folder), `from` / `to`
+/// (ISO-8601 UTC or null), `hits`, `reason`.
+public struct CheckCoverage: Sendable, Equatable {
+    public var check: CoverageCheck
+    public var status: CoverageStatus
+    /// Whether this check must be covered for the server to be `no-findings` (see ``CoverageCheck/required(build:)``).
+    public var required: Bool
+    /// Evidence files that fed the check, relative to the case folder, sorted.
+    public var evidence: [String]
+    /// Earliest and latest event time (UTC) in that evidence; nil when none is dated.
+    public var from: Date?
+    public var to: Date?
+    /// Counted hits (at `low` or above) from that evidence.
+    public var hits: Int
+    /// Why the status is what it is, in one sentence.
+    public var reason: String
+}
+
+/// Works out each check's coverage from a server's evidence files and hits.
+public enum Coverage {
+    /// The coverage of every check for one server, in ``CoverageCheck`` order.
+    /// - Parameters:
+    ///   - files: the server's file statuses (skipped entries and unrecognised files feed no check).
+    ///   - hits: the server's counted hits (not triaged as false positives).
+    ///   - exposureStart: the case's exposure window start (UTC); logs must reach back this far.
+    ///   - build: the server's Exchange build when recorded (decides which checks are required).
+    public static func evaluate(files: [FileStatus], hits: [Hit], exposureStart: Date, build: String? = nil) -> [CheckCoverage] {
+        CoverageCheck.allCases.map { check in
+            let required = check.required(build: build)
+            let used = files.filter { f in !f.skipped && f.format.map(check.accepts) == true }
+            let paths = used.map(\.path).sorted()
+            if used.isEmpty {
+                return CheckCoverage(check: check, status: .notChecked, required: required, evidence: [], from: nil, to: nil, hits: 0,
+                                     reason: "no evidence for this check: collect \(check.input)")
+            }
+            let pathSet = Set(paths)
+            let hitCount = hits.filter { $0.severity >= .low && pathSet.contains($0.evidence) }.count
+            let from = used.compactMap(\.firstEvent).min()
+            let to = used.compactMap(\.lastEvent).max()
+            let records = used.reduce(0) { $0 + $1.records }
+            let start = Timestamps.iso8601(exposureStart)
+            var shortfall: String?
+            if check.timeBased {
+                if let from {
+                    if from > exposureStart {
+                        shortfall = "logs start \(Timestamps.iso8601(from)), after the exposure window start \(start)"
+                    }
+                } else {
+                    shortfall = records == 0 ? "the evidence holds no records"
+                        : "no record carries a time, so the logs cannot be shown to reach back to \(start)"
+                }
+            } else if records == 0 {
+                shortfall = "the inventory holds no rows"
+            }
+            let status: CoverageStatus
+            let reason: String
+            if hitCount > 0 {
+                status = .findings
+                reason = "\(hitCount) hit(s)" + (shortfall.map { "; coverage is short: \($0)" } ?? "")
+            } else if let shortfall {
+                status = .insufficientCoverage
+                reason = shortfall + ": no hit, but that does not show the server is clean"
+            } else {
+                status = .noFindings
+                reason = from.map { "logs reach back to \(Timestamps.iso8601($0)), before \(start); no hit" } ?? "\(records) row(s) read; no hit"
+            }
+            return CheckCoverage(check: check, status: status, required: required, evidence: paths, from: from, to: to, hits: hitCount, reason: reason)
+        }
+    }
+
+    /// The server verdict once coverage is taken into account: a hit-derived `no-findings`
+    /// becomes `insufficient-coverage` when any required check is `insufficient-coverage` or
+    /// `not-checked`. Every other verdict is kept (a finding stands whatever the coverage).
+    public static func adjust(_ verdict: Verdict, coverage: [CheckCoverage]) -> Verdict {
+        guard verdict == .noFindings else { return verdict }
+        let short = coverage.contains { $0.required && ($0.status == .insufficientCoverage || $0.status == .notChecked) }
+        return short ? .insufficientCoverage : .noFindings
+    }
+}

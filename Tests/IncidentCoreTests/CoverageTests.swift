@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+@testable import IncidentCore
+
+/// Coverage and chains, end to end through a real scan of a case folder.
+@Suite("Coverage and chains")
+struct CoverageTests {
+    static func session(_ dir: TempDir, exposure: Date = CaseSettings.defaultExposureStart) throws -> CaseSession {
+        let store = CaseStore(folder: dir.url)
+        try store.create(CaseFile(name: "coverage", created: date("2021-03-05T09:00:00.000Z"),
+                                  settings: CaseSettings(exposureWindowStart: exposure), servers: [Server(name: "EXCH01")]))
+        return CaseSession(store: store, caseFile: try store.load(), engine: try builtInEngine(), playbook: try Playbook.builtIn(),
+                           responder: "tester", readOnly: false)
+    }
+
+    /// Benign evidence for every required check, logs starting `start` (ISO-8601).
+    static func writeBenign(_ dir: TempDir, httpProxyStart: String = "2020-12-30T10:00:00.000Z") throws {
+        _ = try dir.write("evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2020123010-1.LOG",
+                          ([HttpProxyLog.headerLine] + HttpProxyLog.directives
+                           + [HttpProxyLog.row(["DateTime": httpProxyStart]), HttpProxyLog.row(["DateTime": "2021-03-04T10:00:00.000Z"])])
+                          .joined(separator: "\r\n") + "\r\n")
+        _ = try dir.write("evidence/EXCH01/Logging/ECP/Server/ECPServer20201231-1.LOG",
+                          (ECPLog.header + [ECPLog.row(eventData: ECPLog.eventData(cmd: ECPLog.readCmd), time: "2020-12-31T08:00:00.000Z")])
+                          .joined(separator: "\r\n") + "\r\n")
+        _ = try dir.write("evidence/EXCH01/Logging/OABGeneratorLog/OABGen20201220.LOG",
+                          (OABLog.header + ["2020-12-20T01:00:00.000Z,4812,77,Info,\"OAB generation started\""]).joined(separator: "\r\n") + "\r\n")
+        _ = try dir.write("evidence/EXCH01/FileHashes/web.csv",
+                          Inventory.lines(path: Inventory.exchangeWeb + "owa\\auth\\error.aspx").joined(separator: "\r\n") + "\r\n")
+    }
+
+    @Test func fullCoverageWithoutHitsIsNoFindings() throws {
+        let dir = try TempDir("cov-full")
+        try Self.writeBenign(dir)
+        let snap = try Self.session(dir).scanOnce()
+        let s = try #require(snap.summaries.first)
+        #expect(s.verdict == .noFindings)
+        #expect(s.coverage.map(\.check) == CoverageCheck.allCases)
+        #expect(s.coverage.map(\.status) == [.noFindings, .notChecked, .noFindings, .noFindings, .notChecked, .noFindings])
+        let proxy = s.coverage[0]
+        #expect(proxy.evidence == ["evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2020123010-1.LOG"])
+        #expect(proxy.from == date("2020-12-30T10:00:00.000Z"))
+        #expect(proxy.to == date("2021-03-04T10:00:00.000Z"))
+        #expect(proxy.reason == "logs reach back to 2020-12-30T10:00:00.000Z, before 2021-01-01T00:00:00.000Z; no hit")
+        #expect(s.coverage[5].reason == "1 row(s) read; no hit")
+        #expect(s.coverage[1].reason == "no evidence for this check: collect the Application event log (EVTX)")
+        #expect(s.chain.isEmpty)
+    }
+
+    /// Pitfall 14 (CSS-Exchange issues/98): hosters keep logs for days; a short log is never "clean".
+    @Test func logsStartingAfterTheWindowAreInsufficient() throws {
+        let dir = try TempDir("cov-short")
+        try Self.writeBenign(dir, httpProxyStart: "2021-03-01T00:00:00.000Z")
+        let snap = try Self.session(dir).scanOnce()
+        let s = try #require(snap.summaries.first)
+        #expect(s.verdict == .insufficientCoverage)
+        #expect(s.coverage[0].status == .insufficientCoverage)
+        #expect(s.coverage[0].reason == "logs start 2021-03-01T00:00:00.000Z, after the exposure window start 2021-01-01T00:00:00.000Z: no hit, but that does not show the server is clean")
+        // A later exposure window start (the case setting) makes the same logs sufficient.
+        let dir2 = try TempDir("cov-short2")
+        try Self.writeBenign(dir2, httpProxyStart: "2021-03-01T00:00:00.000Z")
+        let later = try Self.session(dir2, exposure: date("2021-03-01T00:00:00.000Z")).scanOnce()
+        #expect(later.summaries.first?.verdict == .noFindings)
+    }
+
+    @Test func missingRequiredCheckIsNotChecked() throws {
+        let dir = try TempDir("cov-missing")
+        try Self.writeBenign(dir)
+        try FileManager.default.removeItem(at: dir.url.appendingPathComponent("evidence/EXCH01/Logging/OABGeneratorLog"))
+        let s = try #require(try Self.session(dir).scanOnce().summaries.first)
+        #expect(s.verdict == .insufficientCoverage)
+        #expect(s.coverage[2].status == .notChecked)
+        #expect(s.coverage[2].evidence == [])
+        #expect(s.coverage[2].reason == "no evidence for this check: collect Logging\\OABGeneratorLog\\")
+    }
+
+    @Test func headerOnlyLogHasNoRecords() {
+        let f = FileStatus(path: "evidence/E/h.LOG", server: "E", format: .httpProxy, encoding: .utf8, sizeBytes: 10, sha256: "",
+                           modified: Date(timeIntervalSince1970: 0), lines: 6, records: 0, warnings: [])
+        let c = Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart)
+        #expect(c[0].status == .insufficientCoverage)
+        #expect(c[0].reason == "the evidence holds no records: no hit, but that does not show the server is clean")
+        #expect(Coverage.adjust(.noFindings, coverage: c) == .insufficientCoverage)
+        #expect(Coverage.adjust(.probed, coverage: c) == .probed)
+        #expect(Coverage.adjust(.notAssessed, coverage: c) == .notAssessed)
+    }
+
+    /// Pitfall 7 (CSS-Exchange issues/100): show the chain stage, not just rows.
+    @Test func chainFromSSRFToWebShell() throws {
+        let dir = try TempDir("chain")
+        try Self.writeBenign(dir)
+        let attacker = "104.140.114.110", shellClient = "5.254.43.18"
+        func ssrf(_ time: String, _ anchor: String, _ status: String) -> String {
+            HttpProxyLog.row(["DateTime": time, "AnchorMailbox": anchor, "AuthenticatedUser": "", "IsAuthenticated": "false",
+                              "ClientIpAddress": attacker, "UrlStem": "/ecp/y.js", "HttpStatus": status,
+                              "RoutingHint": "X-BEResource-Cookie", "UserAgent": "ExchangeServicesClient/0.0.0.0"])
+        }
+        _ = try dir.append("evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2020123010-1.LOG", [
+            ssrf("2021-03-03T06:40:01.000Z", "ServerInfo~a]@exch01.corp.example:444/mapi/emsmdb/?#", "200"),
+            ssrf("2021-03-03T06:40:05.000Z", "ServerInfo~a]@exch01.corp.example:444/ecp/proxyLogon.ecp?#", "241"),
+            ssrf("2021-03-03T06:41:00.000Z", "ServerInfo~a]@exch01.corp.example:444/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory#", "200"),
+        ].joined(separator: "\r\n") + "\r\n")
+        _ = try dir.write("evidence/EXCH01/IIS/u_ex210303.log", (IISLog.header + [
+            IISLog.line("POST", "/aspnet_client/discover.aspx", ip: shellClient, time: "2021-03-03 07:02:11"),
+        ]).joined(separator: "\r\n") + "\r\n")
+        _ = try dir.write("evidence/EXCH01/FileHashes/shell.csv",
+                          Inventory.lines(path: "C:\\inetpub\\wwwroot\\aspnet_client\\discover.aspx").joined(separator: "\r\n") + "\r\n")
+        let s = try #require(try Self.session(dir).scanOnce().summaries.first)
+        #expect(s.verdict == .compromised)
+        #expect(s.chain.map(\.stage) == [.attempt, .entry, .fileWrite, .webShellOnDisk, .webShellRequested])
+        let entry = s.chain[1]
+        #expect(entry.indicators == ["PL-001", "PL-008"])
+        #expect(entry.firstSeen == date("2021-03-03T06:40:01.000Z"))
+        // PL-001 on the reset row is the SSRF that carried it: entry runs until then.
+        #expect(entry.lastSeen == date("2021-03-03T06:41:00.000Z"))
+        #expect(entry.clientIPs == [attacker])
+        #expect(entry.cves == ["CVE-2021-26855"])
+        #expect(s.chain[2].indicators == ["PL-007"])
+        #expect(s.chain[2].firstSeen == date("2021-03-03T06:41:00.000Z"))
+        #expect(s.chain[3].indicators == ["FP-033", "FP-037"])
+        #expect(s.chain[3].firstSeen == nil)
+        #expect(s.chain[4].clientIPs == [shellClient])
+        #expect(s.chain[4].indicators == ["IIS-063"])
+        #expect(s.coverage[0].status == .findings)
+        // Per row: PL-001, IP-054, UA-057, plus PL-008 on the 241 row and PL-007 on the reset row.
+        #expect(s.coverage[0].hits == 11)
+    }
+}
