@@ -20,6 +20,9 @@ struct SchemaDocumentTests {
         c.evidence[0].addedFrom = "jump01 via 203.0.113.7"
         c.evidence[0].altered = EvidenceAlteration(detectedAt: date("2021-03-06T00:00:00.000Z"), sizeBytes: 1, sha256: String(repeating: "cd", count: 32), reason: "shrank")
         c.audit[0].field = "f"; c.audit[0].before = "b"; c.audit[0].note = "n"
+        c.servers[0].firstExposure = date("2021-01-06T00:00:00.000Z")
+        c.servers[0].patchedOn = date("2021-03-03T00:00:00.000Z")
+        c.checklists["EXCH01"]?["patch"]?.hitsAtDone = ["0123456789abcdef"]
         let tree = try #require(try JSONSerialization.jsonObject(with: JSONCoding.encoder().encode(c)) as? [String: Any])
         #expect(Set(tree.keys).subtracting(topKeys).isEmpty)
         #expect(Set((tree["settings"] as! [String: Any]).keys).subtracting(keys("settings")).isEmpty)
