@@ -63,7 +63,7 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Validate a case file and report each problem with file, line and column.",
         discussion: """
-        Reports, as FILE:LINE:COLUMN: error|warning: MESSAGE, the problem that stops the case loading (invalid UTF-8, JSON syntax, a newer schema, a string over 1 MiB, a wrong type or missing key, duplicate server names, evidence paths or conflicting triage decisions) or, for a case that loads, every dangling reference (checklists of unknown servers, unknown step ids, evidence of unknown servers or outside evidence/, bad hashes) and an older schema. Never writes anything.
+        Reports, as FILE:LINE:COLUMN: error|warning: MESSAGE, the problem that stops the case loading (invalid UTF-8, JSON syntax, a newer schema, a string over 1 MiB, a wrong type or missing key, duplicate server names, evidence paths or conflicting triage decisions) or, for a case that loads, every dangling reference (checklists of unknown servers, unknown step ids, evidence of unknown servers or outside evidence/ without being an absolute reference, bad hashes) and an older schema. Never writes anything.
 
         Exit codes: 0 no problems; 1 warnings only (the case loads); 2 the case does not load or cannot be read.
 

@@ -156,7 +156,8 @@ enum ConsoleLauncher {
                             state.message = "theme \(error); kept the previous theme"
                         }
                     case let .readExcerpt(path, line):
-                        _ = update(&state, .excerpt(EvidenceExcerpt.read(caseFolder: store.folder, path: path, line: line)))
+                        let references = Set((state.snapshot?.caseFile.evidence ?? []).filter(\.isReference).map(\.path))
+                        _ = update(&state, .excerpt(EvidenceExcerpt.read(caseFolder: store.folder, path: path, line: line, references: references)))
                     }
                 }
             }

@@ -21,7 +21,7 @@ struct Incident: ParsableCommand {
         """,
         subcommands: [OpenCommand.self, DemoCommand.self, NewCommand.self, ScanCommand.self, ServerCommand.self,
                       IndicatorsCommand.self, ExportCommand.self, ReportCommand.self,
-                      ThemesCommand.self, BenchCommand.self,
+                      ThemesCommand.self, BenchCommand.self, EvidenceCommand.self,
                       StepCommand.self, TriageCommand.self, CheckCommand.self, RestoreCommand.self, MigrateCommand.self]
 
     )

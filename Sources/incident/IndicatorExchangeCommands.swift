@@ -50,7 +50,7 @@ struct IndicatorsImportCommand: ParsableCommand {
 
     func run() throws {
         let store = CaseStore(path: casePath)
-        do { _ = try store.load() } catch { fail("\(error)") }
+        _ = CaseOpening.load(store, writes: true, interactive: false)
         let pack: ImportedPack
         do {
             pack = try IndicatorPackStore.importFile(URL(fileURLWithPath: file), into: store, format: format, name: name,
@@ -87,7 +87,7 @@ struct IndicatorsPacksCommand: ParsableCommand {
     func run() throws {
         let store = CaseStore(path: casePath)
         let caseFile: CaseFile
-        do { caseFile = try store.load() } catch { fail("\(error)") }
+        caseFile = CaseOpening.load(store, writes: false, interactive: false)
         let packs = caseFile.indicatorPacks ?? []
         if packs.isEmpty {
             print("no imported packs (only the built-in indicators are used); import one with: incident indicators import CASE FILE")
@@ -158,7 +158,7 @@ struct IndicatorsExportCommand: ParsableCommand {
     func run() throws {
         let store = CaseStore(path: casePath)
         let caseFile: CaseFile
-        do { caseFile = try store.load() } catch { fail("\(error)") }
+        caseFile = CaseOpening.load(store, writes: false, interactive: false)
         let iocs: [ImportedIOC]
         do { iocs = try IndicatorExporter.caseIndicators(folder: store.folder, caseFile: caseFile, includeBuiltIn: builtIn) } catch { fail("\(error)") }
         if iocs.isEmpty { fail("the case has no imported indicators to export (use --built-in for the built-in catalog's)") }
@@ -209,7 +209,7 @@ struct ExportCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let (store, caseFile, engine, playbook) = CaseLoader.load(casePath)
+        let (store, caseFile, engine, playbook) = CaseLoader.load(casePath, writes: false)
         let session = CaseSession(store: store, caseFile: caseFile, engine: engine, playbook: playbook, readOnly: true)
         let snapshot = session.scanOnce()
         var exported = snapshot.caseFile

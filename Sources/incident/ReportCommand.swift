@@ -36,7 +36,7 @@ struct ReportCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let (store, caseFile, engine, playbook) = CaseLoader.load(casePath)
+        let (store, caseFile, engine, playbook) = CaseLoader.load(casePath, writes: false)
         let session = CaseSession(store: store, caseFile: caseFile, engine: engine, playbook: playbook, readOnly: true)
         let snapshot = session.scanOnce()
         let report = CaseReport(snapshot: snapshot, playbook: playbook, indicators: engine.pack.indicators)

@@ -62,7 +62,7 @@ enum ServerUpdate {
         var changed = false
         do {
             try store.withLock {
-                var caseFile = try store.load()
+                var caseFile = try store.loadCurrent()
                 changed = try caseFile.applyServerChanges(changes, server: name, create: create, by: who, at: Date())
                 // The build can complete (or reopen) the patch step at once; hits wait for the next scan.
                 if Remediation.reconcile(&caseFile, hits: nil, playbook: playbook, at: Date()) { changed = true }

@@ -99,7 +99,7 @@ public enum IndicatorPackStore {
         let parsed = try IndicatorImporter.parse(data, format: format, fileName: source.path)
         let digest = SHA256Hex.digest([UInt8](data))
         return try store.withLock {
-            var caseFile = try store.load()
+            var caseFile = try store.loadCurrent()
             var records = caseFile.indicatorPacks ?? []
             if let existing = records.first(where: { $0.sourceSHA256 == digest }) {
                 throw IndicatorPackStoreError.alreadyImported(id: existing.id, at: existing.importedAt)
@@ -139,7 +139,7 @@ public enum IndicatorPackStore {
     @discardableResult
     public static func setEnabled(_ id: String, _ enabled: Bool, in store: CaseStore, responder: String, now: Date = Date()) throws -> Bool {
         try store.withLock {
-            var caseFile = try store.load()
+            var caseFile = try store.loadCurrent()
             guard var records = caseFile.indicatorPacks, let i = records.firstIndex(where: { $0.id == id }) else {
                 throw IndicatorPackStoreError.unknownPack(id)
             }

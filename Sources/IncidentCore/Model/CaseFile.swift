@@ -120,7 +120,9 @@ public struct Server: Codable, Sendable, Equatable, Identifiable {
 /// One evidence file, as registered at intake (chain of custody).
 public struct EvidenceRecord: Codable, Sendable, Equatable, Identifiable {
     public var id: String { path }
-    /// Path relative to the case folder, with `/` separators, e.g. `evidence/EXCH01/iis/u_ex210303.log`.
+    /// Path relative to the case folder, with `/` separators, e.g. `evidence/EXCH01/iis/u_ex210303.log`;
+    /// or, for evidence registered by reference (`incident evidence add`), the absolute path of a
+    /// file kept outside the case folder, e.g. `/mnt/collection/EXCH01/u_ex210303.log`.
     public var path: String
     /// Name of the server the evidence belongs to.
     public var server: String
@@ -155,6 +157,16 @@ public struct EvidenceRecord: Codable, Sendable, Equatable, Identifiable {
         self.modifiedAt = modifiedAt
         self.addedFrom = addedFrom
         self.altered = altered
+    }
+}
+
+extension EvidenceRecord {
+    /// True for evidence kept outside the case folder and registered by reference.
+    public var isReference: Bool { path.hasPrefix("/") }
+
+    /// Where the file is: inside `folder` (the case folder), or the absolute path of a reference.
+    public func url(in folder: URL) -> URL {
+        isReference ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
     }
 }
 

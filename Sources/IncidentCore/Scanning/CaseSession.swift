@@ -194,6 +194,9 @@ public final class CaseSession: @unchecked Sendable {
         scanner.serverBuilds = stateQueue.sync {
             Dictionary(caseFile.servers.compactMap { s in s.exchangeBuild.map { (s.name.lowercased(), $0) } }, uniquingKeysWith: { a, _ in a })
         }
+        scanner.referencedFiles = stateQueue.sync {
+            caseFile.evidence.filter(\.isReference).map { EvidenceWalker.Found(path: $0.path, relativePath: $0.path, server: $0.server) }
+        }
         let changed = scanner.scan(caseFolder: store.folder)
         guard scanner.version != scannedVersion else {
             return ScanResult(changed: [], hits: nil, statuses: nil, version: scannedVersion, finished: Date())
@@ -208,7 +211,7 @@ public final class CaseSession: @unchecked Sendable {
         for status in statuses where changedSet.contains(status.path) && !status.skipped {
             guard let record = records[status.path] else { continue }
             if Self.needsCustodyCheck(record, status) {
-                custody[status.path] = (record, Custody.compare(store.folder.appendingPathComponent(status.path), with: record))
+                custody[status.path] = (record, Custody.compare(record.url(in: store.folder), with: record))
             }
         }
         return ScanResult(changed: changedSet, custody: custody, hits: scanner.hits, statuses: statuses, version: scannedVersion, finished: Date())
@@ -273,7 +276,7 @@ public final class CaseSession: @unchecked Sendable {
                 if let done = custody[status.path], done.record == record {
                     comparison = done.result
                 } else {
-                    comparison = Custody.compare(store.folder.appendingPathComponent(status.path), with: record, now: now)
+                    comparison = Custody.compare(record.url(in: store.folder), with: record, now: now)
                 }
                 switch comparison {
                 case .unchanged:

@@ -51,14 +51,18 @@ public struct EvidenceExcerpt: Sendable, Equatable {
     ///   - line: 1-based line number to centre on.
     ///   - radius: lines before and after to include (default 3).
     ///   - maxLineBytes: bytes kept per line (default 16 KiB); the rest is counted in `droppedBytes`.
+    ///   - references: absolute paths of evidence registered by reference, which may be read
+    ///     although they are outside the case folder.
     /// - Returns: the excerpt; never throws: problems are reported in ``problem``.
     public static func read(caseFolder: URL, path: String, line: Int, radius: Int = 3,
-                            maxLineBytes: Int = defaultMaxLineBytes) -> EvidenceExcerpt {
+                            maxLineBytes: Int = defaultMaxLineBytes, references: Set<String> = []) -> EvidenceExcerpt {
         var excerpt = EvidenceExcerpt(path: path, centre: line, lines: [], problem: nil)
-        let url = caseFolder.appendingPathComponent(path)
-        // Evidence outside the case folder is never read (a crafted path in a case file).
+        let isReference = path.hasPrefix("/") && references.contains(path)
+        let url = isReference ? URL(fileURLWithPath: path) : caseFolder.appendingPathComponent(path)
+        // Evidence outside the case folder is never read (a crafted path in a case file), unless
+        // it is a registered reference.
         let folder = caseFolder.resolvingSymlinksInPath().standardizedFileURL.path
-        guard url.resolvingSymlinksInPath().standardizedFileURL.path.hasPrefix(folder + "/") else {
+        guard isReference || url.resolvingSymlinksInPath().standardizedFileURL.path.hasPrefix(folder + "/") else {
             excerpt.problem = "evidence path leads out of the case folder"
             return excerpt
         }

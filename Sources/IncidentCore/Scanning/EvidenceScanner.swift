@@ -115,7 +115,12 @@ public final class EvidenceScanner {
     @discardableResult
     public func scan(caseFolder: URL) -> [String] {
         let listing = EvidenceWalker.list(caseFolder)
-        let found = listing.found
+        // Files registered by reference (`incident evidence add`) are read where they are, as
+        // long as they are still regular files; otherwise they count as gone.
+        let found = listing.found + referencedFiles.filter { file in
+            var st = stat()
+            return stat(file.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        }
         let newSkipped = listing.skipped.map { entry in
             FileStatus(path: entry.relativePath, server: entry.server, format: nil, encoding: nil, sizeBytes: 0, sha256: "",
                        modified: Date(timeIntervalSince1970: 0), lines: 0, records: 0, warnings: [entry.reason], skipped: true)
@@ -144,6 +149,10 @@ public final class EvidenceScanner {
         if !changed.isEmpty { version += 1 }
         return changed
     }
+
+    /// Evidence kept outside the case folder and registered by reference: absolute path (also
+    /// used as its relative path) and server. Set before each ``scan(caseFolder:)``.
+    public var referencedFiles: [EvidenceWalker.Found] = []
 
     /// Scans one file given by absolute URL under a case folder, attributing it to `server`.
     /// Used by tests and by `evidence add` of files kept elsewhere.

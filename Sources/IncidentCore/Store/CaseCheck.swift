@@ -87,7 +87,7 @@ public enum CaseCheck {
 
     /// References that lead nowhere; the case loads, but these are reported by `incident check`:
     /// checklist entries for servers not in `servers` or step ids not in the playbook, evidence
-    /// records of unknown servers or outside `evidence/`.
+    /// records of unknown servers or outside `evidence/` (other than absolute paths registered by reference).
     public static func danglingReferences(in caseFile: CaseFile, playbook: Playbook) -> [Problem] {
         var out: [Problem] = []
         let stepIds = Set(playbook.steps.map(\.id))
@@ -103,8 +103,13 @@ public enum CaseCheck {
             if caseFile.server(named: e.server) == nil {
                 out.append(Problem(path: [.key("evidence"), .index(i), .key("server")], message: "evidence of server \"\(e.server)\", which is not in \"servers\"", isError: false))
             }
-            if !e.path.hasPrefix("evidence/") || e.path.split(separator: "/").contains("..") {
-                out.append(Problem(path: [.key("evidence"), .index(i), .key("path")], message: "evidence path \"\(e.path)\" is not under evidence/", isError: false))
+            if e.isReference {
+                // Registered by reference: an absolute path outside the case folder, without `..`.
+                if e.path.split(separator: "/").contains("..") {
+                    out.append(Problem(path: [.key("evidence"), .index(i), .key("path")], message: "evidence reference \"\(e.path)\" contains ..", isError: false))
+                }
+            } else if !e.path.hasPrefix("evidence/") || e.path.split(separator: "/").contains("..") {
+                out.append(Problem(path: [.key("evidence"), .index(i), .key("path")], message: "evidence path \"\(e.path)\" is not under evidence/ (nor an absolute path registered by reference)", isError: false))
             }
             if e.sha256.count != 64 || !e.sha256.allSatisfy(\.isHexDigit) {
                 out.append(Problem(path: [.key("evidence"), .index(i), .key("sha256")], message: "sha256 is not 64 hex digits", isError: false))
