@@ -4,8 +4,9 @@ import Foundation
 ///
 /// `patched`: the recorded build is at or above the first fixed build of its CU
 /// (``BuildTable``). `mitigated`: not patched, and the responder marked the
-/// `interim-mitigation` step done (EOMT / URL Rewrite rules; a responder-set state, since no
-/// evidence the console reads proves the rules are present). `vulnerable`: the build, or a
+/// `interim-mitigation` step done (EOMT / URL Rewrite rules; a responder-set state: a collected
+/// web.config with the rules gives info hit `WC-001` to mark it on, and the step is reopened when
+/// the build later moves to another unpatched CU, see ``Remediation/automaticChanges(caseFile:hits:playbook:)``). `vulnerable`: the build, or a
 /// CU-level build seen in the logs, is below the fixed build or of a CU without a fix.
 /// `unknown`: no build recorded and none in the logs, or one the table cannot judge.
 public enum PatchState: String, Codable, Sendable, CaseIterable {
