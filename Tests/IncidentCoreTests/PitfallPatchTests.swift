@@ -154,6 +154,7 @@ extension PitfallTests {
         let both = ["12 WC-001 info X-AnonResource-Backend Abort - inbound", "19 WC-001 info X-BEResource Abort - inbound"]
         #expect(try status("EXCH09/typo").format == .webConfig)
         #expect(try status("EXCH09/typo").records == 2)
+        #expect(try status("EXCH10/none").records == 1)
         #expect(hits("EXCH09/typo") == both)
         #expect(try status("EXCH09/typo").warnings == [typoWarning])
         #expect(try status("EXCH09/eomt").format == .webConfig)

@@ -15,11 +15,12 @@ import Foundation
 /// BackendCookieMitigation.ps1 releases wrote the typo (pitfall 29, fixed in CSS-Exchange commit
 /// 4b94757), and such rules are read the same.
 ///
-/// Every line on which mitigation rules end gives one record with the fields `Rule` (the rule
+/// Every line on which URL Rewrite rules end gives one record with the fields `Rule` (the rule
 /// names, `; `-separated when several end on one line), `Cookie` (`X-AnonResource-Backend`,
-/// `X-BEResource`), `Pattern`, `SyntaxAttribute` (`patternSyntax`, `patterSyntax` or empty) and
-/// `Mitigation` (`CVE-2021-26855`); indicator `WC-001` turns it into an `info` hit. Nothing else
-/// in the file is a record. The file's warnings say when neither rule is present, when only one
+/// `X-BEResource` or empty), `Pattern`, `SyntaxAttribute` (`patternSyntax`, `patterSyntax` or
+/// empty) and `Mitigation` (`CVE-2021-26855` for the mitigation rules, else empty; when both kinds
+/// end on one line, the record holds only the mitigation rules); indicator `WC-001` turns a
+/// mitigation record into an `info` hit. Nothing else in the file is a record. The file's warnings say when neither rule is present, when only one
 /// is, when a rule uses the typo, when a cookie rule does not abort, and when the file ends
 /// inside a tag, a rule or before `</configuration>` (truncated). Tags are read across lines; a
 /// tag longer than ``maxTagBytes`` is dropped with a warning.
@@ -42,6 +43,7 @@ public struct WebConfigParser: EvidenceLineParser {
         var cookie: String?
         var pattern = ""
         var action = ""
+        var mitigation = false
     }
 
     var pending = ""
@@ -154,24 +156,33 @@ public struct WebConfigParser: EvidenceLineParser {
     }
 
     mutating func finishRule() -> Rule? {
-        guard let r = rule else { return nil }
+        guard var r = rule else { return nil }
         rule = nil
-        guard let cookie = r.cookie else { return nil }
-        guard r.action.caseInsensitiveCompare("AbortRequest") == .orderedSame else { notAborting.append(r.name); return nil }
-        if found[cookie] == nil { found[cookie] = r.name }
-        if r.syntaxAttribute == "patterSyntax" { typo.append(r.name) }
+        if let cookie = r.cookie {
+            if r.action.caseInsensitiveCompare("AbortRequest") == .orderedSame {
+                r.mitigation = true
+                if found[cookie] == nil { found[cookie] = r.name }
+                if r.syntaxAttribute == "patterSyntax" { typo.append(r.name) }
+            } else {
+                notAborting.append(r.name)
+            }
+        }
         return r
     }
 
-    func record(_ rules: [Rule], line: Int) -> LogRecord? {
+    func record(_ all: [Rule], line: Int) -> LogRecord? {
+        // The mitigation rules ending on this line, else the other rules (no mitigation).
+        let mitigation = all.filter(\.mitigation)
+        let rules = mitigation.isEmpty ? all : mitigation
         guard !rules.isEmpty else { return nil }
-        let raw = rules.map { "<rule name=\"\($0.name)\"> {HTTP_COOKIE} \($0.pattern) → \($0.action)" }.joined(separator: "; ")
+        let raw = rules.map { "<rule name=\"\($0.name)\">" + ($0.cookie == nil ? "" : " {HTTP_COOKIE} \($0.pattern)") + " → \($0.action)" }
+            .joined(separator: "; ")
         return LogRecord(line: line, raw: raw, schema: Self.schema, columns: [
             rules.map(\.name).joined(separator: "; "),
             rules.compactMap(\.cookie).joined(separator: "; "),
             rules.map(\.pattern).joined(separator: "; "),
             rules.map(\.syntaxAttribute).joined(separator: "; "),
-            "CVE-2021-26855",
+            mitigation.isEmpty ? "" : "CVE-2021-26855",
         ])
     }
 
