@@ -48,6 +48,10 @@ public struct AppState: Sendable {
     public var indicatorTitles: [String: String] = [:]
     /// The text prompt on the status line, while the responder types; keys go to it first.
     public var prompt: ActivePrompt?
+    /// The audit trail view (`A`), while it is open; it takes every key (see ``AuditViewState``).
+    public var audit: AuditViewState?
+    /// The last ``CaseSnapshot/noticeSerial`` shown in the status bar.
+    public var seenNoticeSerial = 0
     /// The checklist walk-through view, while open (keys go to it after the prompt).
     public var walkthrough: Walkthrough?
     /// Filter text per pane (`/`); empty or absent shows everything. See ``ListFilter``.

@@ -8,6 +8,7 @@ public enum Command: String, Sendable, CaseIterable, Equatable {
     case setBuild, walkthrough, blockStep, skipStep, noteStep
     case filter, nextMatch, previousMatch, cycleSort, jump
     case markConfirmed, markFalsePositive, markNeedsReview, undo, cycleTheme
+    case auditTrail
 }
 
 /// One key binding: the keys, the command, and the words shown in help and the README.
@@ -52,6 +53,7 @@ public enum KeyMap {
         KeyBinding(keys: [.character("?")], keyLabel: "?", command: .toggleHelp, help: "show or hide this help", writes: false),
         KeyBinding(keys: [.escape], keyLabel: "Esc", command: .closeOverlay, help: "close help or detail, else clear the pane's filter", writes: false),
         KeyBinding(keys: [.ctrl("l")], keyLabel: "Ctrl-L", command: .redraw, help: "redraw the screen", writes: false),
+        KeyBinding(keys: [.character("A")], keyLabel: "A", command: .auditTrail, help: "audit trail, newest first (/ filters, Esc closes)", writes: false),
         KeyBinding(keys: [.character("q")], keyLabel: "q", command: .quit, help: "quit (closes an open view first)", writes: false),
     ]
 

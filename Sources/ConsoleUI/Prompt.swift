@@ -62,6 +62,8 @@ public struct LineEditor: Sendable, Equatable {
 /// What a prompt's text is for. Each console feature that asks for text adds a case and
 /// handles it in ``submitPrompt(_:_:_:)``.
 public enum PromptPurpose: Sendable, Equatable {
+    /// Text filter of the audit trail view.
+    case auditFilter
     /// The Exchange build of a server (`b`).
     case build(server: String)
     /// A note on a step; with a state, the step is set to it (`B` blocked, `X` not applicable),
@@ -107,6 +109,7 @@ func updatePrompt(_ state: inout AppState, _ key: Key) -> [Effect] {
 /// Acts on submitted prompt text.
 func submitPrompt(_ purpose: PromptPurpose, _ text: String, _ state: inout AppState) -> [Effect] {
     switch purpose {
+    case .auditFilter: return submitAuditFilter(text, &state)
     case let .build(server):
         return submitBuild(server: server, text, &state)
     case let .stepNote(server, step, stepState):

@@ -37,6 +37,7 @@ public func render(_ state: AppState, ascii: Bool = false) -> CellGrid {
     }
     if state.walkthrough != nil { drawWalkthrough(state, into: &grid, body) }
     if state.showHelp { drawHelp(state, into: &grid, body) }
+    if state.audit != nil { drawAuditView(state, into: &grid) }
     if let confirmation = state.confirmation { drawConfirmation(confirmation, into: &grid, body) }
     if let prompt = state.prompt {
         drawPrompt(label: prompt.label, editor: prompt.editor, into: &grid, y: size.rows - 1)
@@ -48,7 +49,7 @@ public func render(_ state: AppState, ascii: Bool = false) -> CellGrid {
 
 // MARK: - Frames
 
-private func drawFrame(_ grid: inout CellGrid, _ r: Rect, title: String, focused: Bool) {
+func drawFrame(_ grid: inout CellGrid, _ r: Rect, title: String, focused: Bool) {
     guard r.width >= 2, r.height >= 2 else { return }
     let role: Role = focused ? .borderFocused : .border
     grid.fill(r, role: .normal)
@@ -235,6 +236,7 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
         return
     }
     let top = scrollOffset(state, .hits, selected: state.hitIndex, count: hits.count, visible: visible)
+    let altered = state.snapshot?.alteredEvidence ?? []
     for row in 0..<visible {
         let i = top + row
         guard i < hits.count else { break }
@@ -260,6 +262,10 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
         // A triaged hit says so before its value: ✓ confirmed, ? needs review, ✗ false positive.
         if let mark = triageMark(state.triageByHit[hit.id]?.decision, ascii: grid.ascii), inner.maxX - x > 4 {
             x += grid.put(mark + " ", x: x, y: y, role: base)
+        }
+        if altered.contains(hit.evidence), inner.maxX - x > 8 {
+            // A hit from evidence that changed after intake.
+            x += grid.put("ALTERED ", x: x, y: y, role: selected ? base : .severityHigh)
         }
         let remaining = inner.maxX - x
         if remaining > 0 {
@@ -386,6 +392,9 @@ func detailLines(_ state: AppState, width: Int, ascii: Bool, maxLines: Int = .ma
         add("\(severityLabel(hit.severity)) \(hit.indicator) \(indicator)", severityRole(hit.severity))
         add("\(hit.stage.rawValue) · \(hit.cve ?? "-") · \(hit.time.map(Timestamps.iso8601) ?? "no time")", .muted)
         add("Evidence: \(hit.evidence):\(hit.line)", .normal, untrusted: true)
+        if let record = state.snapshot?.caseFile.evidence.first(where: { $0.path == hit.evidence }), let change = record.altered {
+            add("ALTERED EVIDENCE: this file changed after intake (\(change.reason)); this hit comes from altered evidence", .severityHigh, untrusted: true)
+        }
         if let ip = hit.clientIP { add("Client: \(ip)", .normal, untrusted: true) }
         if let t = state.triageByHit[hit.id], t.decision != .untriaged {
             add("Triage: \(t.decision.rawValue) by \(t.by)\(t.note.isEmpty ? "" : ": " + t.note)", .muted, untrusted: true)
@@ -409,8 +418,13 @@ func detailLines(_ state: AppState, width: Int, ascii: Bool, maxLines: Int = .ma
         for missing in state.missingByServer[server.name.lowercased()] ?? [] {
             add("\(missing.path) [registered, now missing from the evidence folder]", .severityMedium, untrusted: true)
         }
+        let alteredRecords = Dictionary((state.snapshot?.caseFile.evidence ?? []).compactMap { e in e.altered.map { (e.path, $0) } }, uniquingKeysWith: { a, _ in a })
         for status in state.statusesByServer[server.name.lowercased()] ?? [] {
             let fmt = status.format?.label ?? "not checked"
+            if let change = alteredRecords[status.path] {
+                add("\(status.path) [\(fmt)] [ALTERED after intake: \(change.reason)]", .severityHigh, untrusted: true)
+                continue
+            }
             add("\(status.path) [\(fmt)] \(status.warnings.joined(separator: "; "))", status.checked ? .normal : .severityMedium, untrusted: true)
         }
     } else {
@@ -530,12 +544,15 @@ private func drawStatus(_ state: AppState, into grid: inout CellGrid, y: Int) {
         parts.append(serversDone(state.snapshot!.summaries))
     }
     if state.readOnly { parts.append("READ-ONLY") }
+    if let altered = state.snapshot?.alteredEvidence.count, altered > 0 { parts.append("\(altered) ALTERED") }
     let cols = state.size.cols
     let hintChoices = ["Tab pane  j/k move  Enter detail  Space step  ? help  q quit", "? help  q quit"]
     let rest = " │ " + parts.joined(separator: " │ ") + " "
     // The case name gives way first, so the scan time, counts and key hints stay visible.
     let hints = hintChoices.first { TextWidth.width(of: $0) + TextWidth.width(of: rest) + 12 <= cols } ?? hintChoices[1]
-    let nameRoom = max(6, cols - TextWidth.width(of: rest) - TextWidth.width(of: hints) - 3)
+    let messageWidth = state.message.map { TextWidth.width(of: $0) + 2 } ?? 0
+    // A message (a notice, a refusal) must be readable: the case name and the hints give way to it.
+    let nameRoom = max(6, cols - TextWidth.width(of: rest) - (messageWidth > 0 ? messageWidth : TextWidth.width(of: hints)) - 3)
     if let alert = state.snapshot?.saveError {
         // A failed save takes the whole bar: the reason must be readable.
         grid.put(" SAVE FAILED: " + Sanitizer.sanitize(alert, ascii: grid.ascii), x: 0, y: y, maxWidth: cols, role: .statusAlert)

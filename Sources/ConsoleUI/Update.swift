@@ -65,11 +65,17 @@ private func dispatch(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.refreshViews()
         if let previousHit, let i = state.hitsOfSelectedServer.firstIndex(where: { $0.id == previousHit }) { state.hitIndex = i }
         clampSelections(&state)
+        if snapshot.noticeSerial > state.seenNoticeSerial {
+            // Someone else changed what this console shows: say so (the later writer wins).
+            state.seenNoticeSerial = snapshot.noticeSerial
+            if !snapshot.changedUnderYou.isEmpty { state.message = "changed elsewhere: " + snapshot.changedUnderYou.joined(separator: "; ") }
+        }
         return []
     case let .key(key):
         state.message = nil
         if state.confirmation != nil { return updateConfirmation(&state, key) }
         if state.prompt != nil { return updatePrompt(&state, key) }
+        if state.audit != nil { return updateAuditView(&state, key) }
         if state.walkthrough != nil, !state.showHelp { return updateWalkthrough(&state, key) }
         if key != .character("q") { state.quitConfirmed = false }
         guard let command = KeyMap.command(for: key, readOnly: state.readOnly) else {
@@ -157,6 +163,9 @@ private func run(_ command: Command, _ state: inout AppState) -> [Effect] {
     case .undo: startUndo(&state)
     case .cycleTheme: return cycleTheme(&state)
     case .redraw: state.needsFullRedraw = true
+    case .auditTrail:
+        state.showDetail = false
+        state.audit = AuditViewState()
     case .nextPane:
         state.focus = Pane(rawValue: (state.focus.rawValue + 1) % Pane.allCases.count)!
     case .previousPane:

@@ -48,7 +48,7 @@ struct NewCommand: ParsableCommand {
         commandName: "new",
         abstract: "Create an empty case folder.",
         discussion: """
-        Creates DIR/case.json and DIR/evidence/. Refuses to touch an existing case.
+        Creates DIR/case.json and DIR/evidence/. Refuses to touch an existing case. The folders are made 0700 and the files 0600 (only you can read the case) unless --shared-group names a Unix group to share it with.
 
         Example:
           incident new ./case-2021-03 --name "Contoso Exchange compromise"
@@ -61,6 +61,9 @@ struct NewCommand: ParsableCommand {
     @Option(help: "The case name.")
     var name: String
 
+    @Option(help: "Share the case with this Unix group: folders 2770 and files 0660 with that group, instead of 0700/0600.")
+    var sharedGroup: String?
+
     func validate() throws {
         if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--name must not be empty") }
     }
@@ -70,7 +73,7 @@ struct NewCommand: ParsableCommand {
         var caseFile = CaseFile(name: name)
         caseFile.audit.append(AuditEntry(at: caseFile.created, by: Responder.current(), action: "case.created", after: name))
         do {
-            try store.create(caseFile)
+            try store.create(caseFile, sharedGroup: sharedGroup)
         } catch {
             fail("\(error)")
         }
@@ -82,10 +85,13 @@ struct NewCommand: ParsableCommand {
 
 /// Loads the engine, playbook and case, or exits with a clear message.
 enum CaseLoader {
-    static func load(_ path: String) -> (CaseStore, CaseFile, RuleEngine, Playbook) {
+    /// - Parameters:
+    ///   - writes: the command will write to the case (needs the current schema version).
+    ///   - interactive: ask on the terminal before migrating or restoring a backup.
+    static func load(_ path: String, writes: Bool = true, interactive: Bool = false) -> (CaseStore, CaseFile, RuleEngine, Playbook) {
         let store = CaseStore(path: path)
         let caseFile: CaseFile
-        do { caseFile = try store.load() } catch { fail("\(error)") }
+        caseFile = CaseOpening.load(store, writes: writes, interactive: interactive)
         let engine: RuleEngine
         let playbook: Playbook
         do {

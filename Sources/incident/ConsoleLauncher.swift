@@ -44,7 +44,8 @@ final class SnapshotMailbox: Sendable {
 
 enum ConsoleLauncher {
     static func open(casePath: String, options: ConsoleOptions) throws {
-        let (store, caseFile, engine, playbook) = CaseLoader.load(casePath)
+        let (store, caseFile, engine, playbook) = CaseLoader.load(casePath, writes: !options.readOnly,
+                                                                     interactive: !options.readOnly && isatty(STDIN_FILENO) != 0)
         let env = ProcessInfo.processInfo.environment
         let noColor = options.noColor || !(env["NO_COLOR"] ?? "").isEmpty
         var theme: Theme

@@ -10,7 +10,7 @@ struct Incident: ParsableCommand {
         commandName: "incident",
         abstract: "Incident Console: work a ProxyLogon / HAFNIUM Exchange compromise from the terminal.",
         discussion: """
-        Exit codes: 0 success; 1 `scan` found hits at or above --fail-on; 2 error (for `scan` also: results incomplete).
+        Exit codes: 0 success; 1 `scan` found hits at or above --fail-on (`check`: warnings only); 2 error (for `scan` also: results incomplete or evidence altered).
 
         Examples:
           incident demo                      (opens a copy of the bundled demo case)
@@ -21,7 +21,9 @@ struct Incident: ParsableCommand {
         """,
         subcommands: [OpenCommand.self, DemoCommand.self, NewCommand.self, ScanCommand.self, ServerCommand.self,
                       IndicatorsCommand.self, ExportCommand.self, ReportCommand.self,
-                      ThemesCommand.self, BenchCommand.self]
+                      ThemesCommand.self, BenchCommand.self,
+                      StepCommand.self, TriageCommand.self, CheckCommand.self, RestoreCommand.self, MigrateCommand.self]
+
     )
 
     static func main() {

@@ -10,9 +10,9 @@ struct ScanCommand: ParsableCommand {
         commandName: "scan",
         abstract: "Scan a case's evidence once, update the case file, and print the findings.",
         discussion: """
-        Exit codes: 0 when no hit at or above --fail-on (default high) was found and all evidence was read; 1 when such a hit was found; 2 on error, or when nothing at or above --fail-on was found but registered evidence is missing or items under evidence/ could not be read (results incomplete). Hits triaged as false positives do not count.
+        Exit codes: 0 when no hit at or above --fail-on (default high) was found and all evidence was read; 1 when such a hit was found; 2 on error, or when nothing at or above --fail-on was found but registered evidence is missing, items under evidence/ could not be read (results incomplete), or evidence was altered after intake. Hits triaged as false positives do not count.
 
-        JSON output: one object with "case", "caseId", "scannedAt"; "hits" (each: id, indicator, severity, stage, cve, server, evidence, line, time, field, value, clientIp); "servers" (name, verdict, hits, evidenceFiles, checkedFiles, stepsDone, stepsApplicable, patchState, patchReason, compromiseState, compromiseReason, done, exposureWindowStart); "files" (path, server, format, sizeBytes, sha256, lines, records, warnings, skipped); and "missingEvidence" (registered files no longer in the evidence folder).
+        JSON output: one object with "case", "caseId", "scannedAt"; "hits" (each: id, indicator, severity, stage, cve, server, evidence, line, time, field, value, clientIp, alteredEvidence: true when the hit comes from a file altered after intake); "servers" (name, verdict, hits, evidenceFiles, checkedFiles, stepsDone, stepsApplicable, patchState, patchReason, compromiseState, compromiseReason, done, exposureWindowStart); "files" (path, server, format, sizeBytes, sha256, lines, records, warnings, skipped, altered: null or {detectedAt, sizeBytes, sha256, reason}); and "missingEvidence" (registered files no longer in the evidence folder).
 
         Examples:
           incident scan ./case-2021-03
@@ -33,9 +33,12 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Lowest severity that makes the exit code 1: critical, high, medium, low, info.")
     var failOn: Severity = .high
 
+    @Flag(help: "Write nothing to the case: no evidence registration, no lock file (results are shown only).")
+    var readOnly = false
+
     func run() throws {
-        let (store, caseFile, engine, playbook) = CaseLoader.load(casePath)
-        let session = CaseSession(store: store, caseFile: caseFile, engine: engine, playbook: playbook)
+        let (store, caseFile, engine, playbook) = CaseLoader.load(casePath, writes: !readOnly)
+        let session = CaseSession(store: store, caseFile: caseFile, engine: engine, playbook: playbook, readOnly: readOnly)
         let snapshot = session.scanOnce()
         if let error = snapshot.saveError { fail("scan ran but the case could not be saved: \(error)") }
         let counted = snapshot.hits.filter { Verdicts.counts($0, in: snapshot.caseFile) }.sorted(by: Hit.displayOrder)
@@ -51,10 +54,17 @@ struct ScanCommand: ParsableCommand {
             FileHandle.standardError.write(Data("incident: results incomplete: \(missing) registered evidence file(s) missing, \(skipped) item(s) in evidence/ not read (see the warnings)\n".utf8))
             throw ExitCode(2)
         }
+        // Evidence that changed after intake no longer stands up: never report that as clean.
+        let altered = snapshot.alteredEvidence.count
+        if altered > 0 {
+            FileHandle.standardError.write(Data("incident: \(altered) evidence file(s) altered after intake (see ALTERED)\n".utf8))
+            throw ExitCode(2)
+        }
     }
 
     private func printJSON(_ snapshot: CaseSnapshot, hits: [Hit]) {
         func iso(_ d: Date?) -> Any { d.map(Timestamps.iso8601) ?? NSNull() }
+        let altered = alterations(snapshot)
         let object: [String: Any] = [
             "case": snapshot.caseFile.name,
             "caseId": snapshot.caseFile.caseId,
@@ -62,7 +72,8 @@ struct ScanCommand: ParsableCommand {
             "hits": hits.map { h -> [String: Any] in
                 ["id": h.id, "indicator": h.indicator, "severity": h.severity.rawValue, "stage": h.stage.rawValue,
                  "cve": h.cve ?? NSNull(), "server": h.server, "evidence": h.evidence, "line": h.line,
-                 "time": iso(h.time), "field": h.field, "value": h.value, "clientIp": h.clientIP ?? NSNull()]
+                 "time": iso(h.time), "field": h.field, "value": h.value, "clientIp": h.clientIP ?? NSNull(),
+                 "alteredEvidence": altered[h.evidence] != nil]
             },
             "servers": snapshot.summaries.map { s -> [String: Any] in
                 ["name": s.name, "verdict": s.verdict.rawValue, "hits": s.hits,
@@ -82,7 +93,10 @@ struct ScanCommand: ParsableCommand {
             },
             "files": snapshot.statuses.map { f -> [String: Any] in
                 ["path": f.path, "server": f.server, "format": f.format?.rawValue ?? NSNull(), "sizeBytes": f.sizeBytes,
-                 "sha256": f.sha256, "lines": f.lines, "records": f.records, "warnings": f.warnings, "skipped": f.skipped]
+                 "sha256": f.sha256, "lines": f.lines, "records": f.records, "warnings": f.warnings, "skipped": f.skipped,
+                 "altered": altered[f.path].map { a -> Any in
+                     ["detectedAt": Timestamps.iso8601(a.detectedAt), "sizeBytes": a.sizeBytes, "sha256": a.sha256, "reason": a.reason]
+                 } ?? NSNull()]
             },
             "missingEvidence": snapshot.missingEvidence.map { e -> [String: Any] in
                 ["path": e.path, "server": e.server, "sha256": e.sha256, "sizeBytes": e.sizeBytes]
@@ -118,15 +132,24 @@ struct ScanCommand: ParsableCommand {
         for f in snapshot.statuses where !f.warnings.isEmpty {
             print("warning: \(safe(f.path)): \(safe(f.warnings.joined(separator: "; ")))")
         }
+        let altered = alterations(snapshot)
+        for (path, a) in altered.sorted(by: { $0.key < $1.key }) {
+            print("ALTERED: \(safe(path)): changed after intake (\(safe(a.reason))); now \(a.sizeBytes) bytes sha256 \(a.sha256); its hits come from altered evidence")
+        }
         for e in snapshot.missingEvidence {
             print("warning: \(safe(e.path)): registered as evidence (\(e.sizeBytes) bytes, sha256 \(e.sha256)) but no longer in the evidence folder")
         }
         for h in hits {
             let time = h.time.map(Timestamps.iso8601) ?? "-"
-            print("\(h.severity.rawValue.uppercased()) \(h.indicator) \(safe(h.server)) \(time) \(safe(h.evidence)):\(h.line) \(safe(h.field))=\(safe(String(h.value.prefix(200))))")
+            print("\(altered[h.evidence] != nil ? "[altered evidence] " : "")\(h.severity.rawValue.uppercased()) \(h.indicator) \(safe(h.server)) \(time) \(safe(h.evidence)):\(h.line) \(safe(h.field))=\(safe(String(h.value.prefix(200))))")
         }
         print("\(hits.count) hit(s)")
     }
+}
+
+/// Alterations of evidence files by path.
+private func alterations(_ snapshot: CaseSnapshot) -> [String: EvidenceAlteration] {
+    Dictionary(snapshot.caseFile.evidence.compactMap { e in e.altered.map { (e.path, $0) } }, uniquingKeysWith: { a, _ in a })
 }
 
 /// Escaping for plain-text output of untrusted strings (no terminal control reaches stdout).

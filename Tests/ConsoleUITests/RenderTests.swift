@@ -90,10 +90,10 @@ struct RenderTests {
 
     @Test("help lists every binding from the key map")
     func help() throws {
-        var state = try demoState(cols: 100, rows: 34)
+        var state = try demoState(cols: 100, rows: 35)
         _ = press(&state, .character("?"))
         let text = render(state).text()
-        assertSnapshot(text, named: "help-100x34")
+        assertSnapshot(text, named: "help-100x35")
         for b in KeyMap.bindings { #expect(text.contains(b.help)) }
     }
 

@@ -38,7 +38,7 @@ struct CaseStoreTests {
         #expect(Timestamps.iso8601(loaded.triage[0].at) == "2021-03-05T10:00:00.001Z")
         let text = String(decoding: try Data(contentsOf: store.fileURL), as: UTF8.self)
         #expect(text.contains("\"created\" : \"2021-03-05T09:00:00.123Z\""))
-        #expect(text.contains("\"schemaVersion\" : 1"))
+        #expect(text.contains("\"schemaVersion\" : 2"))
         #expect(text.hasSuffix("}\n"))
         // Saving what was loaded writes the same bytes.
         let first = try Data(contentsOf: store.fileURL)
@@ -67,8 +67,10 @@ struct CaseStoreTests {
             try store.save(c)
         }
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted()
-        #expect(names == ["case.json", "evidence"])
+        // Only the case and the previous version (the backup), no temporary files.
+        #expect(names == ["case.json", "case.json.bak", "evidence"])
         #expect(try store.load().name == "rename 4")
+        #expect(try CaseStore.decode(Data(contentsOf: store.backupURL), path: "bak").name == "rename 3")
         let mode = try FileManager.default.attributesOfItem(atPath: store.fileURL.path)[.posixPermissions] as? NSNumber
         #expect(mode?.intValue == 0o600)
     }
@@ -171,10 +173,10 @@ struct CaseStoreTests {
     }
 
     @Test func newerSchemaVersion() throws {
-        let newer = Self.wellFormed.replacingOccurrences(of: "\"schemaVersion\" : 1", with: "\"schemaVersion\" : 2")
-        try expectLoadFails(Array(newer.utf8)) { .newerSchema(path: $0, found: 2, supported: 1) }
+        let newer = Self.wellFormed.replacingOccurrences(of: "\"schemaVersion\" : 1", with: "\"schemaVersion\" : 3")
+        try expectLoadFails(Array(newer.utf8)) { .newerSchema(path: $0, found: 3, supported: 2) }
         // Even when the rest of the shape is unknown to this build.
-        try expectLoadFails(Array("{\"schemaVersion\": 7, \"cases\": []}".utf8)) { .newerSchema(path: $0, found: 7, supported: 1) }
+        try expectLoadFails(Array("{\"schemaVersion\": 7, \"cases\": []}".utf8)) { .newerSchema(path: $0, found: 7, supported: 2) }
     }
 }
 

@@ -2,12 +2,14 @@ import Foundation
 
 /// The whole case as stored in `<case folder>/case.json`.
 ///
-/// Shape (JSON, keys as written): `schemaVersion` (integer, currently 1), `caseId` (string),
+/// Shape (JSON, keys as written): `schemaVersion` (integer, currently 2), `caseId` (string),
 /// `name`, `created` (ISO-8601 UTC), `settings`, `servers`, `evidence`, `triage`, `checklists`
 /// (server name → step id → state), `audit` (append-only). Dates are ISO-8601 in UTC.
+/// The full field reference is `docs/case-file.md`; the JSON Schema is `docs/case.schema.json`.
+/// Keys this version does not know are kept when the case is saved (see ``CaseStore``).
 public struct CaseFile: Codable, Sendable, Equatable {
     /// The schema version this build writes and reads.
-    public static let currentSchemaVersion = 1
+    public static let currentSchemaVersion = 2
 
     public var schemaVersion: Int
     public var caseId: String
@@ -132,8 +134,17 @@ public struct EvidenceRecord: Codable, Sendable, Equatable, Identifiable {
     public var addedBy: String
     /// When the hash was last updated because the file grew (UTC); `nil` if never.
     public var updatedAt: Date?
+    /// The file's modification time at intake (UTC); `nil` in cases from schema version 1.
+    public var modifiedAt: Date?
+    /// Where it was registered from: the host name, plus ` via <ip>` when the session came over
+    /// SSH (`SSH_CLIENT`); `nil` in cases from schema version 1.
+    public var addedFrom: String?
+    /// Set when the file no longer matches this record other than by a pure append (see
+    /// ``EvidenceAlteration``); `nil` while it matches.
+    public var altered: EvidenceAlteration?
 
-    public init(path: String, server: String, sizeBytes: Int64, sha256: String, addedAt: Date, addedBy: String, updatedAt: Date? = nil) {
+    public init(path: String, server: String, sizeBytes: Int64, sha256: String, addedAt: Date, addedBy: String, updatedAt: Date? = nil,
+                modifiedAt: Date? = nil, addedFrom: String? = nil, altered: EvidenceAlteration? = nil) {
         self.path = path
         self.server = server
         self.sizeBytes = sizeBytes
@@ -141,6 +152,33 @@ public struct EvidenceRecord: Codable, Sendable, Equatable, Identifiable {
         self.addedAt = addedAt
         self.addedBy = addedBy
         self.updatedAt = updatedAt
+        self.modifiedAt = modifiedAt
+        self.addedFrom = addedFrom
+        self.altered = altered
+    }
+}
+
+/// What was found when an evidence file stopped matching its intake record.
+///
+/// A file is *altered* when its first `sizeBytes` bytes (the size in the record) no longer hash
+/// to the record's `sha256`: it shrank, or bytes that were already recorded changed. A file that
+/// only grew at the end (a log still being written during collection) is a pure append: the
+/// record's size and hash are extended and the file is not altered.
+public struct EvidenceAlteration: Codable, Sendable, Equatable {
+    /// When the change was first seen (UTC).
+    public var detectedAt: Date
+    /// Size of the file as found, in bytes.
+    public var sizeBytes: Int64
+    /// Lowercase hex SHA-256 of the whole file as found.
+    public var sha256: String
+    /// Why it counts as altered, e.g. `shrank from 1200 to 800 bytes`.
+    public var reason: String
+
+    public init(detectedAt: Date, sizeBytes: Int64, sha256: String, reason: String) {
+        self.detectedAt = detectedAt
+        self.sizeBytes = sizeBytes
+        self.sha256 = sha256
+        self.reason = reason
     }
 }
 
@@ -228,13 +266,16 @@ public struct AuditEntry: Codable, Sendable, Equatable {
     public var field: String?
     public var before: String?
     public var after: String?
+    /// The note given with the change (checklist steps, triage), if any.
+    public var note: String?
 
-    public init(at: Date, by: String, action: String, field: String? = nil, before: String? = nil, after: String? = nil) {
+    public init(at: Date, by: String, action: String, field: String? = nil, before: String? = nil, after: String? = nil, note: String? = nil) {
         self.at = at
         self.by = by
         self.action = action
         self.field = field
         self.before = before
         self.after = after
+        self.note = note
     }
 }

@@ -17,6 +17,16 @@ public struct CaseSnapshot: Sendable {
     public var hitsVersion: Int
     /// Edits made but not yet saved (non-zero only while saving fails).
     public var unsavedEdits: Int = 0
+    /// The latest changes other writers made to fields this console shows (checklist steps,
+    /// triage), e.g. `EXCH01/patch: done → blocked by alice`; see ``noticeSerial``.
+    public var changedUnderYou: [String] = []
+    /// Goes up by one each time ``changedUnderYou`` gets new lines.
+    public var noticeSerial: Int = 0
+
+    /// Paths of evidence files flagged as altered since intake.
+    public var alteredEvidence: Set<String> {
+        Set(caseFile.evidence.filter { $0.altered != nil }.map(\.path))
+    }
 
     /// Evidence registered in the case whose file is no longer in the evidence folder (empty
     /// before the first scan pass).
@@ -69,26 +79,34 @@ public final class CaseSession: @unchecked Sendable {
     /// Server folders seen before the first scan pass ends, not yet in the case (shown as scanning).
     private var provisionalServers: [String] = []
     private var onUpdate: (@Sendable (CaseSnapshot) -> Void)?
+    private var changedUnderYou: [String] = []
+    private var noticeSerial = 0
+    /// Evidence records by path, as the state queue last knew them, for the scan queue's
+    /// chain-of-custody checks.
+    private let custodyRecords = RecordsBox()
     // Scan queue only.
     private let scanner: EvidenceScanner
     private var timer: (any DispatchSourceTimer)?
     private var scannedVersion = -1
 
     private let responder: String
+    private let origin: String
     private let readOnly: Bool
 
     /// Opens a session on a loaded case.
     /// - Parameters:
     ///   - readOnly: when true, nothing is ever written (scans still run in memory).
     public init(store: CaseStore, caseFile: CaseFile, engine: RuleEngine, playbook: Playbook,
-                responder: String = Responder.current(), readOnly: Bool = false) {
+                responder: String = Responder.current(), readOnly: Bool = false, origin: String = Responder.origin()) {
         self.store = store
         self.caseFile = caseFile
         self.scanner = EvidenceScanner(engine: engine)
         self.playbook = playbook
         self.responder = responder
+        self.origin = origin
         self.readOnly = readOnly
         self.diskSignature = store.signature()
+        custodyRecords.set(caseFile.evidence)
     }
 
     /// Starts background rescans every `interval` seconds (the first one at once).
@@ -127,7 +145,7 @@ public final class CaseSession: @unchecked Sendable {
         }
         return stateQueue.sync {
             onUpdate = nil
-            if !pendingEdits.isEmpty { persist() }
+            if !pendingEdits.isEmpty { persist(dirty: true) }
             return (pendingEdits.map(\.0), pendingEdits.isEmpty ? nil : saveError)
         }
     }
@@ -148,7 +166,7 @@ public final class CaseSession: @unchecked Sendable {
             self.apply(edit, at: now)
             self.pendingEdits.append((edit, now))
             _ = self.reconcile(at: now)
-            self.persist()
+            self.persist(dirty: true)
             self.publish()
         }
     }
@@ -162,6 +180,9 @@ public final class CaseSession: @unchecked Sendable {
 
     private struct ScanResult: Sendable {
         var changed: Set<String>
+        /// Chain-of-custody comparisons made on the scan queue (reading a grown file again is
+        /// slow), by path, with the record they were made against.
+        var custody: [String: (record: EvidenceRecord, result: Custody.Comparison)] = [:]
         /// Nil when nothing changed since the previous pass.
         var hits: [Hit]?
         var statuses: [FileStatus]?
@@ -178,7 +199,27 @@ public final class CaseSession: @unchecked Sendable {
             return ScanResult(changed: [], hits: nil, statuses: nil, version: scannedVersion, finished: Date())
         }
         scannedVersion = scanner.version
-        return ScanResult(changed: Set(changed), hits: scanner.hits, statuses: scanner.statuses, version: scannedVersion, finished: Date())
+        let statuses = scanner.statuses
+        // Compare changed files with their intake records here, not on the state queue, so a
+        // large growing log never delays an edit.
+        var custody: [String: (record: EvidenceRecord, result: Custody.Comparison)] = [:]
+        let records = custodyRecords.get()
+        let changedSet = Set(changed)
+        for status in statuses where changedSet.contains(status.path) && !status.skipped {
+            guard let record = records[status.path] else { continue }
+            if Self.needsCustodyCheck(record, status) {
+                custody[status.path] = (record, Custody.compare(store.folder.appendingPathComponent(status.path), with: record))
+            }
+        }
+        return ScanResult(changed: changedSet, custody: custody, hits: scanner.hits, statuses: statuses, version: scannedVersion, finished: Date())
+    }
+
+    /// Whether a file as scanned must be compared with its record: it differs from the record,
+    /// or the record is flagged altered and the file is not the altered version already seen.
+    private static func needsCustodyCheck(_ record: EvidenceRecord, _ status: FileStatus) -> Bool {
+        let matchesRecord = record.sha256 == status.sha256 && record.sizeBytes == status.sizeBytes
+        let matchesAlteration = record.altered.map { $0.sha256 == status.sha256 && $0.sizeBytes == status.sizeBytes } ?? false
+        return !(matchesRecord && record.altered == nil || matchesAlteration)
     }
 
     private func scanPass() {
@@ -200,15 +241,17 @@ public final class CaseSession: @unchecked Sendable {
         // Skipped entries still name their server, so a server whose only evidence is a link out
         // of the case shows up (not assessed, with the reason).
         let paths = result.changed.union(statuses.filter(\.skipped).map(\.path))
-        let registered = !paths.isEmpty && register(changed: paths)
+        let registered = !paths.isEmpty && register(changed: paths, custody: result.custody)
         let automatic = !readOnly && reconcile(at: result.finished)
-        if registered || automatic || changedOnDisk || !pendingEdits.isEmpty {
-            persist()
+        let dirty = registered || automatic
+        if dirty || changedOnDisk || !pendingEdits.isEmpty {
+            persist(dirty: dirty || !pendingEdits.isEmpty)
         }
     }
 
     /// Records new evidence and servers in the case; returns true when the case changed.
-    private func register(changed: Set<String>) -> Bool {
+    private func register(changed: Set<String>, custody: [String: (record: EvidenceRecord, result: Custody.Comparison)] = [:]) -> Bool {
+        defer { custodyRecords.set(caseFile.evidence) }
         var dirty = false
         let now = Date()
         var indexByPath: [String: Int] = [:]
@@ -223,21 +266,48 @@ public final class CaseSession: @unchecked Sendable {
             if status.skipped { continue }
             if let i = indexByPath[status.path] {
                 let record = caseFile.evidence[i]
-                if record.sha256 != status.sha256 || record.sizeBytes != status.sizeBytes {
-                    let grew = status.sizeBytes > record.sizeBytes
-                    caseFile.audit.append(AuditEntry(at: now, by: responder, action: grew ? "evidence.grew" : "evidence.changed",
-                                                     field: status.path,
+                if !Self.needsCustodyCheck(record, status) { continue }
+                // Chain of custody: only a pure append extends the record; anything else is altered.
+                // Use the comparison the scan queue made when it was made against this record.
+                let comparison: Custody.Comparison
+                if let done = custody[status.path], done.record == record {
+                    comparison = done.result
+                } else {
+                    comparison = Custody.compare(store.folder.appendingPathComponent(status.path), with: record, now: now)
+                }
+                switch comparison {
+                case .unchanged:
+                    if record.altered != nil {
+                        caseFile.evidence[i].altered = nil
+                        caseFile.audit.append(AuditEntry(at: now, by: responder, action: "evidence.matches-again", field: status.path,
+                                                         before: "altered", after: "\(record.sizeBytes) bytes sha256 \(record.sha256)"))
+                        dirty = true
+                    }
+                case let .appended(size, sha):
+                    caseFile.audit.append(AuditEntry(at: now, by: responder, action: "evidence.grew", field: status.path,
                                                      before: "\(record.sizeBytes) bytes sha256 \(record.sha256)",
-                                                     after: "\(status.sizeBytes) bytes sha256 \(status.sha256)"))
-                    caseFile.evidence[i].sha256 = status.sha256
-                    caseFile.evidence[i].sizeBytes = status.sizeBytes
+                                                     after: "\(size) bytes sha256 \(sha)"))
+                    caseFile.evidence[i].sha256 = sha
+                    caseFile.evidence[i].sizeBytes = size
                     caseFile.evidence[i].updatedAt = now
+                    caseFile.evidence[i].altered = nil
                     dirty = true
+                case let .altered(alteration):
+                    if record.altered?.sha256 != alteration.sha256 || record.altered?.sizeBytes != alteration.sizeBytes {
+                        caseFile.audit.append(AuditEntry(at: now, by: responder, action: "evidence.altered", field: status.path,
+                                                         before: "\(record.sizeBytes) bytes sha256 \(record.sha256)",
+                                                         after: "\(alteration.sizeBytes) bytes sha256 \(alteration.sha256) (\(alteration.reason))"))
+                        caseFile.evidence[i].altered = alteration
+                        dirty = true
+                    }
+                case .unreadable:
+                    continue
                 }
             } else {
                 indexByPath[status.path] = caseFile.evidence.count
                 caseFile.evidence.append(EvidenceRecord(path: status.path, server: status.server, sizeBytes: status.sizeBytes,
-                                                        sha256: status.sha256, addedAt: now, addedBy: responder))
+                                                        sha256: status.sha256, addedAt: now, addedBy: responder,
+                                                        modifiedAt: status.modified, addedFrom: origin))
                 caseFile.audit.append(AuditEntry(at: now, by: responder, action: "evidence.added", field: status.path,
                                                  after: "\(status.sizeBytes) bytes sha256 \(status.sha256)"))
                 dirty = true
@@ -247,22 +317,18 @@ public final class CaseSession: @unchecked Sendable {
     }
 
     private func apply(_ edit: CaseEdit, at now: Date) {
-        switch edit {
-        case let .advanceStep(server, step):
-            let before = caseFile.stepState(server: server, step: step)
-            setStep(server: server, step: step, state: before.advanced, note: nil, at: now)
-        case let .setStep(server, step, state, note):
-            setStep(server: server, step: step, state: state, note: note, at: now)
-        case let .triage(hitId, decision, note):
-            let before = caseFile.triageDecision(for: hitId)?.decision.rawValue
-            caseFile.triage.append(TriageDecision(hitId: hitId, decision: decision, note: note, by: responder, at: now))
-            caseFile.audit.append(AuditEntry(at: now, by: responder, action: "triage", field: hitId, before: before, after: decision.rawValue))
-        case let .setServer(name, changes):
-            // Validated by the console before it is sent; a refused change leaves the case as it is.
-            _ = try? caseFile.applyServerChanges(changes, server: name, by: responder, at: now)
-        case let .noteStep(server, step, note):
-            caseFile.setStepNote(server: server, step: step, note: note, by: responder, at: now)
+        caseFile.apply(edit, by: responder, at: now)
+    }
+
+    /// Installs the case as read from disk, noting what others changed in fields this console shows.
+    private func adopt(_ disk: CaseFile) {
+        defer { custodyRecords.set(caseFile.evidence) }
+        let notices = caseFile.changesByOthers(in: disk)
+        if !notices.isEmpty {
+            changedUnderYou = notices
+            noticeSerial += 1
         }
+        caseFile = disk
     }
 
     /// Lets the evidence complete or reopen checklist steps (see ``Remediation/reconcile(_:hits:playbook:at:)``).
@@ -271,38 +337,39 @@ public final class CaseSession: @unchecked Sendable {
         Remediation.reconcile(&caseFile, hits: passes > 0 ? hits : nil, playbook: playbook, at: now)
     }
 
-    private func setStep(server: String, step: String, state: StepState, note: String?, at now: Date) {
-        let before = caseFile.stepState(server: server, step: step)
-        caseFile.checklists[server, default: [:]][step] = ChecklistEntry(state: state, by: responder, at: now, note: note)
-        caseFile.audit.append(AuditEntry(at: now, by: responder, action: "checklist.step", field: "\(server)/\(step)",
-                                         before: before.rawValue, after: state.rawValue))
-    }
-
     /// Saves the case under the case lock. When someone else changed `case.json` since this
     /// session last read or wrote it, their version is loaded first and this session's unsaved
     /// edits and evidence records are applied on top, so nobody's work is overwritten. A file that
     /// no longer loads is never written over: the edits stay pending and the error is shown.
-    private func persist() {
+    ///
+    /// - Parameter dirty: the in-memory case holds changes to write (edits or new evidence
+    ///   records); when false, a changed file on disk is only read, not written back.
+    private func persist(dirty: Bool) {
         if readOnly {
-            // Review mode writes nothing; still follow changes others make.
+            // Review mode writes nothing (no lock file either); still follow changes others make.
             if store.signature() != diskSignature, let disk = try? store.load() {
-                caseFile = disk
+                adopt(disk)
                 diskSignature = store.signature()
             }
             return
         }
         do {
             try store.withLock {
+                var dirty = dirty
                 if store.signature() != diskSignature {
                     var disk: CaseFile
                     do { disk = try store.load() } catch CaseStoreError.notFound {
                         disk = caseFile
                     }
                     let edits = pendingEdits
-                    caseFile = disk
+                    adopt(disk)
                     for (edit, at) in edits { apply(edit, at: at) }
-                    _ = register(changed: Set(statuses.map(\.path)))
-                    _ = reconcile(at: Date())
+                    if register(changed: Set(statuses.map(\.path))) { dirty = true }
+                    if reconcile(at: Date()) { dirty = true }
+                }
+                guard dirty || !pendingEdits.isEmpty else {
+                    diskSignature = store.signature()
+                    return
                 }
                 try store.save(caseFile)
                 diskSignature = store.signature()
@@ -342,11 +409,28 @@ public final class CaseSession: @unchecked Sendable {
         }
         return CaseSnapshot(caseFile: caseFile, hits: hits, statuses: statuses, summaries: summaries,
                             lastScan: lastScan, scanPasses: passes, saveError: saveError, hitsVersion: hitsVersion,
-                            unsavedEdits: pendingEdits.count)
+                            unsavedEdits: pendingEdits.count, changedUnderYou: changedUnderYou, noticeSerial: noticeSerial)
     }
 
     private func publish() {
         guard let onUpdate else { return }
         onUpdate(snapshot())
+    }
+}
+
+/// Evidence records by path, shared between the session's two queues.
+private final class RecordsBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var records: [String: EvidenceRecord] = [:]
+
+    func set(_ list: [EvidenceRecord]) {
+        var map: [String: EvidenceRecord] = [:]
+        for r in list { map[r.path] = r }
+        lock.lock(); records = map; lock.unlock()
+    }
+
+    func get() -> [String: EvidenceRecord] {
+        lock.lock(); defer { lock.unlock() }
+        return records
     }
 }

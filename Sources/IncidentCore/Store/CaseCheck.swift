@@ -1,0 +1,146 @@
+import Foundation
+
+/// Validation of a case file beyond its JSON shape, for loading and for `incident check`.
+public enum CaseCheck {
+    /// Longest string value a case file may hold, in bytes of UTF-8 (1 MiB). Notes and audit
+    /// values are far shorter; a longer string means a damaged or hostile file.
+    public static let maxStringBytes = 1_048_576
+
+    /// One problem, with where it is (a JSON path) and whether the case still loads.
+    public struct Problem: Equatable, Sendable {
+        public var path: [JSONLocator.Step]
+        public var message: String
+        /// True when the case does not load because of it; false for a warning.
+        public var isError: Bool
+    }
+
+    /// A positioned problem, as `incident check` prints it: `file:line:column: error: message`.
+    public struct Report: Equatable, Sendable, CustomStringConvertible {
+        public var file: String
+        public var line: Int
+        public var column: Int
+        public var message: String
+        public var isError: Bool
+        public var description: String { "\(file):\(line):\(column): \(isError ? "error" : "warning"): \(message)" }
+    }
+
+    /// The first string longer than ``maxStringBytes`` in a raw tree, depth first.
+    static func oversizedString(in tree: Any) -> Problem? {
+        var path: [JSONLocator.Step] = []
+        func walk(_ value: Any) -> Problem? {
+            if let s = value as? String {
+                let n = s.utf8.count
+                if n > maxStringBytes {
+                    return Problem(path: path, message: "a string of \(n) bytes is longer than the limit of \(maxStringBytes) bytes", isError: true)
+                }
+            } else if let o = value as? [String: Any] {
+                for key in o.keys.sorted() {
+                    if key.utf8.count > maxStringBytes {
+                        return Problem(path: path, message: "a key of \(key.utf8.count) bytes is longer than the limit of \(maxStringBytes) bytes", isError: true)
+                    }
+                    path.append(.key(key))
+                    if let p = walk(o[key]!) { return p }
+                    path.removeLast()
+                }
+            } else if let a = value as? [Any] {
+                for (i, v) in a.enumerated() {
+                    path.append(.index(i))
+                    if let p = walk(v) { return p }
+                    path.removeLast()
+                }
+            }
+            return nil
+        }
+        return walk(tree)
+    }
+
+    /// Entries that would be ambiguous: two servers with the same name (compared
+    /// case-insensitively, as Windows does), two evidence records with the same path, two
+    /// triage decisions for one hit at the same moment that disagree. These stop the case loading.
+    public static func duplicates(in caseFile: CaseFile) -> [Problem] {
+        var out: [Problem] = []
+        var names: [String: Int] = [:]
+        for (i, s) in caseFile.servers.enumerated() {
+            let key = s.name.lowercased()
+            if let first = names[key] {
+                out.append(Problem(path: [.key("servers"), .index(i), .key("name")],
+                                   message: "duplicate server name \"\(s.name)\" (also servers[\(first)])", isError: true))
+            } else { names[key] = i }
+        }
+        var paths: [String: Int] = [:]
+        for (i, e) in caseFile.evidence.enumerated() {
+            if let first = paths[e.path] {
+                out.append(Problem(path: [.key("evidence"), .index(i), .key("path")],
+                                   message: "duplicate evidence path \"\(e.path)\" (also evidence[\(first)])", isError: true))
+            } else { paths[e.path] = i }
+        }
+        var decisions: [String: (Int, TriageDecision.Decision)] = [:]
+        for (i, t) in caseFile.triage.enumerated() {
+            let key = t.hitId + "\u{1}" + Timestamps.iso8601(t.at)
+            if let (first, decision) = decisions[key], decision != t.decision {
+                out.append(Problem(path: [.key("triage"), .index(i), .key("hitId")],
+                                   message: "triage decisions triage[\(first)] and triage[\(i)] for hit \(t.hitId) have the same time but disagree (\(decision.rawValue), \(t.decision.rawValue))", isError: true))
+            } else if decisions[key] == nil { decisions[key] = (i, t.decision) }
+        }
+        return out
+    }
+
+    /// References that lead nowhere; the case loads, but these are reported by `incident check`:
+    /// checklist entries for servers not in `servers` or step ids not in the playbook, evidence
+    /// records of unknown servers or outside `evidence/`.
+    public static func danglingReferences(in caseFile: CaseFile, playbook: Playbook) -> [Problem] {
+        var out: [Problem] = []
+        let stepIds = Set(playbook.steps.map(\.id))
+        for server in caseFile.checklists.keys.sorted() {
+            if caseFile.server(named: server) == nil {
+                out.append(Problem(path: [.key("checklists"), .key(server)], message: "checklist for server \"\(server)\", which is not in \"servers\"", isError: false))
+            }
+            for step in (caseFile.checklists[server] ?? [:]).keys.sorted() where !stepIds.contains(step) {
+                out.append(Problem(path: [.key("checklists"), .key(server), .key(step)], message: "unknown checklist step id \"\(step)\" (not in the playbook)", isError: false))
+            }
+        }
+        for (i, e) in caseFile.evidence.enumerated() {
+            if caseFile.server(named: e.server) == nil {
+                out.append(Problem(path: [.key("evidence"), .index(i), .key("server")], message: "evidence of server \"\(e.server)\", which is not in \"servers\"", isError: false))
+            }
+            if !e.path.hasPrefix("evidence/") || e.path.split(separator: "/").contains("..") {
+                out.append(Problem(path: [.key("evidence"), .index(i), .key("path")], message: "evidence path \"\(e.path)\" is not under evidence/", isError: false))
+            }
+            if e.sha256.count != 64 || !e.sha256.allSatisfy(\.isHexDigit) {
+                out.append(Problem(path: [.key("evidence"), .index(i), .key("sha256")], message: "sha256 is not 64 hex digits", isError: false))
+            }
+        }
+        return out
+    }
+
+    /// Checks a case file's bytes: everything that stops it loading (first problem: invalid
+    /// UTF-8, syntax, newer schema, oversized string, wrong type, duplicates) or, when it loads,
+    /// every duplicate and dangling reference, each with line and column.
+    public static func check(_ data: Data, file: String, playbook: Playbook) -> [Report] {
+        let locator = JSONLocator([UInt8](data))
+        func report(_ p: Problem) -> Report {
+            let pos = locator.position(of: p.path)
+            return Report(file: file, line: pos.line, column: pos.column, message: p.message, isError: p.isError)
+        }
+        do {
+            let caseFile = try CaseStore.decode(data, path: file)
+            var out: [Report] = []
+            if let v = CaseSchema.version(of: data), v < CaseFile.currentSchemaVersion {
+                out.append(Report(file: file, line: locator.position(of: [.key("schemaVersion")]).line,
+                                  column: locator.position(of: [.key("schemaVersion")]).column,
+                                  message: "schemaVersion \(v) is older than \(CaseFile.currentSchemaVersion): run incident migrate to upgrade it", isError: false))
+            }
+            return out + danglingReferences(in: caseFile, playbook: playbook).map(report)
+        } catch let CaseStoreError.malformed(_, line, column, message) {
+            return [Report(file: file, line: line, column: column, message: message, isError: true)]
+        } catch let CaseStoreError.newerSchema(_, found, supported) {
+            let pos = locator.position(of: [.key("schemaVersion")])
+            return [Report(file: file, line: pos.line, column: pos.column,
+                           message: "schemaVersion \(found) is newer than this console supports (\(supported)); upgrade the console", isError: true)]
+        } catch let error as CaseStoreError {
+            return [Report(file: file, line: 1, column: 1, message: "\(error)", isError: true)]
+        } catch {
+            return [Report(file: file, line: 1, column: 1, message: "\(error)", isError: true)]
+        }
+    }
+}
