@@ -221,7 +221,7 @@ struct IISQuirkCorpusTests {
 /// The new parsers take hostile input without crashing: junk, replacement characters, a 10 MB line.
 @Suite("Tool-output parsers under hostile input")
 struct ToolParserRobustnessTests {
-    @Test(arguments: [EvidenceFormat.testProxyLogon, .msertLog, .eomtLog, .hashBaseline, .fileInventory])
+    @Test(arguments: [EvidenceFormat.testProxyLogon, .msertLog, .eomtLog, .hashBaseline, .fileInventory, .webConfig])
     func junkAndHugeLines(_ format: EvidenceFormat) throws {
         let huge = String(repeating: "A", count: 10 * 1024 * 1024)
         let junk = String(decoding: randomBytes(count: 4096, seed: 11), as: UTF8.self)
@@ -231,6 +231,7 @@ struct ToolParserRobustnessTests {
             .eomtLog: ["2021-03-16 09:12:44 Info: Starting EOMT.ps1"],
             .hashBaseline: [FormatTests.baselineRows[1]],
             .fileInventory: [Inventory.header],
+            .webConfig: ["<configuration><system.webServer><rewrite><rules><rule name=\"x\"><conditions>", "<add input=\"{HTTP_COOKIE}\" pattern=\"" + String(repeating: "<", count: 100_000)],
         ]
         let lines = (heads[format] ?? []) + [junk, "{" + huge, "Threat Detected: " + huge, "2021-03-16 09:12:44 Error: " + huge,
                                              "\"EXCH01\",\"LsassDump\",\"" + huge + "\",\"x\",\"y\"", "\u{FFFD}\u{FFFD}", ""]

@@ -5,7 +5,7 @@ import Testing
 /// The known false positives and pitfalls of `../shared/knowledge/proxylogon.md` §5, each with a
 /// fixture and the outcome a responder needs. Pitfalls 1–4, 9, 13, 16, 17, 22 and 30 are in
 /// FormatTests/FixtureTests, 7 and 14 in CoverageTests, 31 and 32 in RuleEngineTests; the build
-/// and mitigation pitfalls 23, 24, 26 and 29 belong to the patch-state work.
+/// and mitigation pitfalls 23, 24, 26 and 29 in PitfallPatchTests.swift.
 @Suite("proxylogon.md §5 pitfalls")
 struct PitfallTests {
     static func session(_ dir: TempDir, build: String? = nil) throws -> CaseSession {

@@ -352,7 +352,7 @@ struct IndicatorPackTests {
     @Test func packIsWellFormed() throws {
         let pack = try BuiltInData.indicatorPack()
         #expect(!pack.name.isEmpty && !pack.version.isEmpty)
-        #expect(pack.indicators.count == 83)
+        #expect(pack.indicators.count == 84)
         let idList = pack.indicators.map(\.id)
         #expect(Set(idList).count == idList.count, "duplicate ids")
         for i in pack.indicators {

@@ -23,6 +23,7 @@ struct SchemaDocumentTests {
         c.servers[0].firstExposure = date("2021-01-06T00:00:00.000Z")
         c.servers[0].patchedOn = date("2021-03-03T00:00:00.000Z")
         c.checklists["EXCH01"]?["patch"]?.hitsAtDone = ["0123456789abcdef"]
+        c.checklists["EXCH01"]?["patch"]?.buildAtDone = "15.1.2106.2"
         let tree = try #require(try JSONSerialization.jsonObject(with: JSONCoding.encoder().encode(c)) as? [String: Any])
         #expect(Set(tree.keys).subtracting(topKeys).isEmpty)
         #expect(Set((tree["settings"] as! [String: Any]).keys).subtracting(keys("settings")).isEmpty)

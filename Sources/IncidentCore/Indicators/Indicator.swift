@@ -21,6 +21,8 @@ public enum EvidenceFormat: String, Codable, Sendable, CaseIterable {
     case eomtLog = "eomt-log"
     /// Microsoft known-good hash baselines (`HASH,build,relative\path`, CSS-Exchange), used as an allow-list.
     case hashBaseline = "hash-baseline"
+    /// IIS `web.config`, read for the URL Rewrite mitigation rules of CVE-2021-26855 (see ``WebConfigParser``).
+    case webConfig = "iis-web-config"
     /// Windows event logs (`.evtx`, recognised by the `ElfFile\0` signature), read through libevtx.
     case windowsEvtx = "windows-evtx"
     /// Any other collected file (web-shell copies, scripts, binaries), scanned whole with YARA rules.
@@ -38,6 +40,7 @@ public enum EvidenceFormat: String, Codable, Sendable, CaseIterable {
         case .msertLog: "MSERT log"
         case .eomtLog: "EOMT log"
         case .hashBaseline: "known-good hash baseline"
+        case .webConfig: "IIS web.config"
         case .windowsEvtx: "Windows event log"
         case .collectedFile: "collected file (YARA)"
         }

@@ -249,13 +249,20 @@ public struct ChecklistEntry: Codable, Sendable, Equatable {
     /// time; a critical hit not in the list reopens the step (see ``Remediation``). Absent in
     /// older case files.
     public var hitsAtDone: [String]?
+    /// For the `interim-mitigation` step once done: the server's recorded Exchange build at that
+    /// time, as written (e.g. `15.1.2106.2`); a later build of another CU, still unpatched,
+    /// reopens the step because a CU upgrade removes the URL Rewrite rules (see ``Remediation``;
+    /// CSS-Exchange issues/378). Absent in older case files and when no build was recorded.
+    public var buildAtDone: String?
 
-    public init(state: StepState, by: String, at: Date, note: String? = nil, hitsAtDone: [String]? = nil) {
+    public init(state: StepState, by: String, at: Date, note: String? = nil, hitsAtDone: [String]? = nil,
+                buildAtDone: String? = nil) {
         self.state = state
         self.by = by
         self.at = at
         self.note = note
         self.hitsAtDone = hitsAtDone
+        self.buildAtDone = buildAtDone
     }
 }
 

@@ -36,6 +36,7 @@ public enum FormatDetector {
             }
             if lower.contains("download failed and temporary file") { return .recognised(.oabGenerator) }
             if lower.hasPrefix("#") { continue }
+            if WebConfigParser.opensConfiguration(lower) { return .recognised(.webConfig) }
             if let format = ToolFormats.detect(line: line, lower: lower, allLines: lines) { return .recognised(format) }
             let csv = CSVLine.fields(lower).map { $0.trimmingCharacters(in: .whitespaces) }
             if csv.contains("datetime") && csv.contains("anchormailbox") { return .recognised(.httpProxy) }
@@ -74,6 +75,7 @@ public enum FormatDetector {
         case .msertLog: MSERTLogParser()
         case .eomtLog: EOMTLogParser()
         case .hashBaseline: HashBaselineParser()
+        case .webConfig: WebConfigParser()
         case .windowsEvtx: EvtxEventParser()
         case .collectedFile: nil
         }

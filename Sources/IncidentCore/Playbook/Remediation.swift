@@ -4,8 +4,9 @@ import Foundation
 ///
 /// `patched`: the recorded build is at or above the first fixed build of its CU
 /// (``BuildTable``). `mitigated`: not patched, and the responder marked the
-/// `interim-mitigation` step done (EOMT / URL Rewrite rules; a responder-set state, since no
-/// evidence the console reads proves the rules are present). `vulnerable`: the build, or a
+/// `interim-mitigation` step done (EOMT / URL Rewrite rules; a responder-set state: a collected
+/// web.config with the rules gives info hit `WC-001` to mark it on, and the step is reopened when
+/// the build later moves to another unpatched CU, see ``Remediation/automaticChanges(caseFile:hits:playbook:)``). `vulnerable`: the build, or a
 /// CU-level build seen in the logs, is below the fixed build or of a CU without a fix.
 /// `unknown`: no build recorded and none in the logs, or one the table cannot judge.
 public enum PatchState: String, Codable, Sendable, CaseIterable {
@@ -203,6 +204,9 @@ public enum Remediation {
                     }
                 }
             }
+            if stepIds.contains(mitigationStep), let change = mitigationAfterCUChange(server: server, entry: entries[mitigationStep]) {
+                changes.append(change)
+            }
             if stepIds.contains(webShellStep), let entry = entries[webShellStep], entry.state == .done,
                let serverHits = critical[server.name.lowercased()] {
                 let newHit = serverHits.first { hit in
@@ -221,9 +225,31 @@ public enum Remediation {
         return changes
     }
 
+    /// Pitfall 24 (https://github.com/microsoft/CSS-Exchange/issues/378): installing a CU replaces
+    /// the IIS configuration, so the URL Rewrite rules EOMT added are gone. A done
+    /// `interim-mitigation` step whose ``ChecklistEntry/buildAtDone`` is of another CU than the
+    /// server's recorded build, while that build is not fixed, is reopened (to `todo`) by
+    /// `incident (CU changed from <old CU> to <new CU> after the mitigation was done: a CU upgrade
+    /// removes the URL Rewrite rules; re-run EOMT)`. Nil when the step is not done, either build
+    /// is missing or unreadable, the CU is the same, or the new build is fixed (the step then no
+    /// longer applies).
+    static func mitigationAfterCUChange(server: Server, entry: ChecklistEntry?) -> AutomaticChange? {
+        guard let entry, entry.state == .done,
+              let then = entry.buildAtDone.flatMap(ExchangeBuild.init(parsing:)),
+              let now = server.exchangeBuild.flatMap(ExchangeBuild.init(parsing:)),
+              !then.sameCU(as: now) else { return nil }
+        if case .fixed = BuildTable.assess(now) { return nil }
+        let cu = { (b: ExchangeBuild) in "\(b.major).\(b.minor).\(b.build)" }
+        return AutomaticChange(server: server.name, step: mitigationStep, state: .todo,
+                               by: "\(automaticActor) (CU changed from \(cu(then)) to \(cu(now)) after the mitigation was done: "
+                                   + "a CU upgrade removes the URL Rewrite rules; re-run EOMT)",
+                               note: "reopened: the mitigation was done on another CU; check web.config for the rewrite rules")
+    }
+
     /// Applies automatic changes to the case, each with an audit entry (`checklist.step`, by
     /// `incident (<reason>)`). When the web-shells step becomes done (by anyone), the ids of the
-    /// server's counted critical hits are recorded in ``ChecklistEntry/hitsAtDone``.
+    /// server's counted critical hits are recorded in ``ChecklistEntry/hitsAtDone``; when the
+    /// interim-mitigation step is done, the server's recorded build in ``ChecklistEntry/buildAtDone``.
     /// - Returns: true when the case changed.
     @discardableResult
     public static func reconcile(_ caseFile: inout CaseFile, hits: [Hit]?, playbook: Playbook, at now: Date) -> Bool {
@@ -233,6 +259,14 @@ public enum Remediation {
             caseFile.checklists[change.server, default: [:]][change.step] = ChecklistEntry(state: change.state, by: change.by, at: now, note: change.note)
             caseFile.audit.append(AuditEntry(at: now, by: change.by, action: "checklist.step", field: "\(change.server)/\(change.step)",
                                              before: before.rawValue, after: change.state.rawValue))
+            changed = true
+        }
+        // Remember the build the interim mitigation was done on (pitfall 24).
+        for server in caseFile.servers {
+            guard let build = server.exchangeBuild, ExchangeBuild(parsing: build) != nil,
+                  let entry = caseFile.checklists[server.name]?[mitigationStep], entry.state == .done,
+                  entry.buildAtDone == nil else { continue }
+            caseFile.checklists[server.name]?[mitigationStep]?.buildAtDone = build
             changed = true
         }
         if let hits {
