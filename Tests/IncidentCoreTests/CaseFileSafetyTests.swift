@@ -71,6 +71,39 @@ struct CaseFileSafetyTests {
         #expect(try store.migrate() == nil)
     }
 
+    @Test func knownKeysClearedByTheModelStayCleared() throws {
+        let dir = try TempDir("cleared")
+        try dir.write("case.json", versionOneWithUnknownKeys)
+        let store = CaseStore(folder: dir.url)
+        try store.migrate(by: "carol")
+        var c = try store.load()
+        c.evidence[0].altered = EvidenceAlteration(detectedAt: date("2021-03-06T09:00:00.000Z"), sizeBytes: 1, sha256: String(repeating: "a", count: 64), reason: "shrank")
+        c.checklists["EXCH01", default: [:]]["patch"]?.note = "to be cleared"
+        try store.save(c)
+        // Now the evidence matches again, the note is cleared and a checklist entry is dropped.
+        c = try store.load()
+        #expect(c.evidence[0].altered != nil)
+        c.evidence[0].altered = nil
+        c.checklists["EXCH01"]?["patch"]?.note = nil
+        c.checklists["EXCH01"]?["inventory"] = ChecklistEntry(state: .done, by: "dave", at: date("2021-03-06T09:00:00.000Z"))
+        try store.save(c)
+        c.checklists["EXCH01"]?["inventory"] = nil
+        try store.save(c)
+
+        let tree = try #require(try JSONSerialization.jsonObject(with: Data(dir.bytes("case.json"))) as? [String: Any])
+        let evidence = try #require(tree["evidence"] as? [[String: Any]])
+        #expect(evidence[0]["altered"] == nil)
+        #expect(evidence[0]["tapeLabel"] as? String == "T-7")
+        let exch01 = try #require((tree["checklists"] as? [String: Any])?["EXCH01"] as? [String: Any])
+        let patch = try #require(exch01["patch"] as? [String: Any])
+        #expect(patch["note"] == nil)
+        #expect(patch["ticket"] as? String == "CHG-1")
+        #expect(exch01["inventory"] == nil)
+        let reloaded = try store.load()
+        #expect(reloaded.evidence[0].altered == nil)
+        #expect(reloaded.checklists["EXCH01"]?["patch"]?.note == nil)
+    }
+
     @Test func unknownKeysAtEveryLevelSurviveEdits() throws {
         let dir = try TempDir("unknown")
         try dir.write("case.json", versionOneWithUnknownKeys)

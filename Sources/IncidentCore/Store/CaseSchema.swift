@@ -45,10 +45,13 @@ public enum CaseSchema {
     // MARK: - Keeping unknown keys
 
     /// Adds to `fresh` (the tree just encoded from the model) every key of `old` (the tree as
-    /// last loaded) that `fresh` lacks, at every level. Objects are merged key by key; arrays of
-    /// objects are matched element by element by their identity (see ``identity(of:)``), so an
-    /// unknown key on one server, evidence record, triage decision or audit entry stays with it.
-    /// Values this version knows always come from `fresh`.
+    /// last loaded) that this version does not know, at every level. Objects are merged key by
+    /// key; arrays of objects are matched element by element by their identity (see
+    /// ``identity(of:)``), so an unknown key on one server, evidence record, triage decision or
+    /// audit entry stays with it. A key the model knows but left out (an optional set to nil,
+    /// such as a cleared note or an `altered` flag lifted) is not brought back, and neither is
+    /// an entry removed from a map keyed by data (checklists). Values this version knows always
+    /// come from `fresh`.
     public static func keepingUnknownKeys(fresh: Any, old: Any) -> Any {
         var copied = false
         return keepingUnknownKeys(fresh: fresh, old: old, copied: &copied)
@@ -56,12 +59,69 @@ public enum CaseSchema {
 
     /// As ``keepingUnknownKeys(fresh:old:)``; `copied` is set when any key was copied over.
     public static func keepingUnknownKeys(fresh: Any, old: Any, copied: inout Bool) -> Any {
+        merge(fresh: fresh, old: old, at: [], copied: &copied)
+    }
+
+    /// What the model knows about the object at a path (`*` stands for any array index or map key).
+    enum Known {
+        /// A model type: these are its keys.
+        case keys(Set<String>)
+        /// A map keyed by data (server names, step ids): every key is known.
+        case map
+        /// Not part of the model (inside an unknown key's value): nothing is known.
+        case nothing
+    }
+
+    /// Property names of a value, by reflection; the model's JSON keys are its property names.
+    private static func labels(_ value: Any) -> Set<String> {
+        Set(Mirror(reflecting: value).children.compactMap(\.label))
+    }
+
+    private static let knownKeys: [[String]: Known] = {
+        let epoch = Date(timeIntervalSince1970: 0)
+        return [
+            []: .keys(labels(CaseFile(name: ""))),
+            ["settings"]: .keys(labels(CaseSettings())),
+            ["servers", "*"]: .keys(labels(Server(name: ""))),
+            ["evidence", "*"]: .keys(labels(EvidenceRecord(path: "", server: "", sizeBytes: 0, sha256: "", addedAt: epoch, addedBy: ""))),
+            ["evidence", "*", "altered"]: .keys(labels(EvidenceAlteration(detectedAt: epoch, sizeBytes: 0, sha256: "", reason: ""))),
+            ["triage", "*"]: .keys(labels(TriageDecision(hitId: "", decision: .confirmed, by: "", at: epoch))),
+            ["checklists"]: .map,
+            ["checklists", "*"]: .map,
+            ["checklists", "*", "*"]: .keys(labels(ChecklistEntry(state: .todo, by: "", at: epoch))),
+            ["audit", "*"]: .keys(labels(AuditEntry(at: epoch, by: "", action: ""))),
+            ["indicatorPacks", "*"]: .keys(labels(IndicatorPackRecord(id: "", name: "", file: "", format: .text, sourceSHA256: "",
+                                                                     importedAt: epoch, importedBy: "", indicatorCount: 0))),
+        ]
+    }()
+
+    static func known(at path: [String]) -> Known {
+        if let k = knownKeys[path] { return k }
+        // Below a model object, any path not in the table is inside a value the model does not
+        // know, or a scalar: nothing to merge by keys.
+        return .nothing
+    }
+
+    private static func merge(fresh: Any, old: Any, at path: [String], copied: inout Bool) -> Any {
         if let f = fresh as? [String: Any], let o = old as? [String: Any] {
+            let known = known(at: path)
             var out = f
             for (key, value) in o {
                 if let mine = f[key] {
-                    out[key] = keepingUnknownKeys(fresh: mine, old: value, copied: &copied)
-                } else {
+                    let childPath: [String]
+                    switch known {
+                    case .map: childPath = path + ["*"]
+                    case .keys, .nothing: childPath = path + [key]
+                    }
+                    out[key] = merge(fresh: mine, old: value, at: childPath, copied: &copied)
+                    continue
+                }
+                switch known {
+                case let .keys(keys) where keys.contains(key):
+                    continue // known to the model and left out on purpose: stays out
+                case .map:
+                    continue // an entry the model removed
+                default:
                     out[key] = value
                     copied = true
                 }
@@ -75,7 +135,7 @@ public enum CaseSchema {
             }
             return f.map { element -> Any in
                 guard let id = identity(of: element), let match = byIdentity[id] else { return element }
-                return keepingUnknownKeys(fresh: element, old: match, copied: &copied)
+                return merge(fresh: element, old: match, at: path + ["*"], copied: &copied)
             }
         }
         return fresh
