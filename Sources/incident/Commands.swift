@@ -85,6 +85,14 @@ struct NewCommand: ParsableCommand {
 
 /// Loads the engine, playbook and case, or exits with a clear message.
 enum CaseLoader {
+    /// Loads the case without writing anything and scans its evidence once, read-only (for
+    /// reports and exports).
+    static func scanReadOnly(_ path: String) -> (CaseSnapshot, RuleEngine, Playbook) {
+        let (store, caseFile, engine, playbook) = load(path, writes: false)
+        let session = CaseSession(store: store, caseFile: caseFile, engine: engine, playbook: playbook, readOnly: true)
+        return (session.scanOnce(), engine, playbook)
+    }
+
     /// - Parameters:
     ///   - writes: the command will write to the case (needs the current schema version).
     ///   - interactive: ask on the terminal before migrating or restoring a backup.

@@ -209,9 +209,7 @@ struct ExportCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let (store, caseFile, engine, playbook) = CaseLoader.load(casePath, writes: false)
-        let session = CaseSession(store: store, caseFile: caseFile, engine: engine, playbook: playbook, readOnly: true)
-        let snapshot = session.scanOnce()
+        let (snapshot, engine, _) = CaseLoader.scanReadOnly(casePath)
         var exported = snapshot.caseFile
         // Evidence not yet registered (read-only scan) still gets its hash from this scan.
         let registered = Set(exported.evidence.map(\.path))

@@ -36,9 +36,7 @@ struct ReportCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let (store, caseFile, engine, playbook) = CaseLoader.load(casePath, writes: false)
-        let session = CaseSession(store: store, caseFile: caseFile, engine: engine, playbook: playbook, readOnly: true)
-        let snapshot = session.scanOnce()
+        let (snapshot, engine, playbook) = CaseLoader.scanReadOnly(casePath)
         let report = CaseReport(snapshot: snapshot, playbook: playbook, indicators: engine.pack.indicators)
         let data: Data
         do { data = try ReportRenderer.render(report, as: format) } catch { fail("cannot encode the report: \(error)") }

@@ -229,6 +229,24 @@ public enum IndicatorImporter {
 
     // MARK: - Line formats
 
+    /// The non-blank, non-comment lines of a list, trimmed, with their 1-based numbers and the
+    /// text of the last `#` comment before them (lists name their sections that way).
+    static func dataLines(_ text: String) -> [(Int, String, String?)] {
+        var out: [(Int, String, String?)] = []
+        var section: String?
+        for (n, raw) in numberedLines(text) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            if line.hasPrefix("#") {
+                let comment = line.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)
+                if !comment.isEmpty { section = comment }
+                continue
+            }
+            out.append((n, line, section))
+        }
+        return out
+    }
+
     static func parseMSTIC(_ text: String) -> Result {
         var iocs: [ImportedIOC] = []
         var problems: [ImportProblem] = []
@@ -275,15 +293,7 @@ public enum IndicatorImporter {
     static func parseFilenameIOCs(_ text: String) -> Result {
         var iocs: [ImportedIOC] = []
         var problems: [ImportProblem] = []
-        var section: String?
-        for (n, raw) in numberedLines(text) {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty { continue }
-            if line.hasPrefix("#") {
-                let comment = line.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)
-                if !comment.isEmpty { section = comment }
-                continue
-            }
+        for (n, line, section) in dataLines(text) {
             // The regex may itself contain `;` only inside a character class in practice; split
             // from the right so `REGEX;SCORE;FP` keeps the regex whole.
             let parts = splitSignatureBase(line)
@@ -344,15 +354,7 @@ public enum IndicatorImporter {
     static func parseLines(_ text: String, format: IndicatorSourceFormat) -> Result {
         var iocs: [ImportedIOC] = []
         var problems: [ImportProblem] = []
-        var section: String?
-        for (n, raw) in numberedLines(text) {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty { continue }
-            if line.hasPrefix("#") {
-                let comment = line.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)
-                if !comment.isEmpty { section = comment }
-                continue
-            }
+        for (n, line, section) in dataLines(text) {
             var value = line
             var description = section
             for separator in [" #", "\t#", ";"] {
