@@ -22,6 +22,8 @@ struct BenchRenderCommand: ParsableCommand {
         discussion: """
         Builds a synthetic case in memory (no files), installs it as the console does, then moves the selection one row per frame (servers pane, hits pane, checklist pane; each frame fully settled, so the panes that follow the selection are redrawn too) and times update + render of each frame. Prints one line per measurement: name, frames, median, 95th percentile and worst, in milliseconds. The target is under 5 ms per frame with 10,000 servers and 1,000,000 hits.
 
+        Exit codes: 0 success; 2 error.
+
         Example:
           incident bench render --servers 10000 --hits 1000000 --frames 300
         """

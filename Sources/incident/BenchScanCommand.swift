@@ -11,6 +11,8 @@ struct BenchScanCommand: ParsableCommand {
         discussion: """
         Prints the files and bytes read, the threads used (INCIDENT_SCAN_THREADS=1 for single-threaded), the first pass in seconds and MiB/s with the full built-in catalog, and the rescan time of the unchanged files in milliseconds (minimum and median). Benchmarks/scan-throughput.sh generates logs and compares with ripgrep.
 
+        Exit codes: 0 success; 2 error (a case that cannot be read).
+
         Example:
           INCIDENT_SCAN_THREADS=1 incident bench scan ./case-2021-03 --rescans 5
         """

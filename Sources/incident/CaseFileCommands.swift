@@ -38,6 +38,9 @@ struct MigrateCommand: ParsableCommand {
         Commands that write refuse a case of an older schemaVersion until it is migrated, and leave it byte-for-byte unchanged; the console asks first. This migrates it now: the old file is kept as case.json.schema<N>.bak and the migration is recorded in the audit trail.
 
         Exit codes: 0 migrated or already current; 2 error.
+
+        Example:
+          incident migrate ./case-2021-03
         """
     )
 

@@ -28,6 +28,8 @@ struct OpenCommand: ParsableCommand {
         discussion: """
         CASE is the case folder or its case.json. Evidence placed anywhere under CASE/evidence/<server-name>/ is picked up, hashed and scanned while the console runs. Press ? in the console for the keys.
 
+        Exit codes: 0 the console closed normally; 2 error (bad arguments, a case that cannot be read, a terminal that cannot run the console, changes that could not be saved).
+
         Example:
           incident open ./case-2021-03 --theme monochrome
         """
@@ -49,6 +51,8 @@ struct NewCommand: ParsableCommand {
         abstract: "Create an empty case folder.",
         discussion: """
         Creates DIR/case.json and DIR/evidence/. Refuses to touch an existing case. The folders are made 0700 and the files 0600 (only you can read the case) unless --shared-group names a Unix group to share it with.
+
+        Exit codes: 0 success; 2 error (bad arguments, a case that cannot be read or written).
 
         Example:
           incident new ./case-2021-03 --name "Contoso Exchange compromise"

@@ -9,6 +9,8 @@ struct DemoCommand: ParsableCommand {
         discussion: """
         The demo has three Exchange servers: EXCH01 compromised (ProxyLogon chain, web shell), EXCH02 only probed, EXCH03 with no findings. It mixes files written for the demo with real public files (see NOTICE).
 
+        Exit codes: 0 success (the console closed normally, or --no-open); 2 error.
+
         Examples:
           incident demo
           incident demo --dir ./demo-case --no-open

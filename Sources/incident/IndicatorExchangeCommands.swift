@@ -76,6 +76,8 @@ struct IndicatorsPacksCommand: ParsableCommand {
         commandName: "packs",
         abstract: "List the indicator packs imported into a case.",
         discussion: """
+        Exit codes: 0 success; 2 error (a case that cannot be read).
+
         Example:
           incident indicators packs ./case
         """
@@ -102,7 +104,7 @@ struct IndicatorsPacksCommand: ParsableCommand {
 
 struct IndicatorsEnableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "enable", abstract: "Use an imported pack again.",
-                                                    discussion: "Example:\n  incident indicators enable ./case mstic")
+                                                    discussion: "Exit codes: 0 enabled (or already enabled); 2 error (no such pack, a case that cannot be written).\n\nExample:\n  incident indicators enable ./case mstic")
     @Argument(help: "The case folder, or its case.json.") var casePath: String
     @Argument(help: "The pack id (see `incident indicators packs`).") var id: String
     func run() throws { IndicatorsToggle.run(casePath, id, true) }
@@ -110,7 +112,7 @@ struct IndicatorsEnableCommand: ParsableCommand {
 
 struct IndicatorsDisableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "disable", abstract: "Stop using an imported pack (it is kept).",
-                                                    discussion: "Example:\n  incident indicators disable ./case mstic")
+                                                    discussion: "Exit codes: 0 disabled (or already disabled); 2 error (no such pack, a case that cannot be written).\n\nExample:\n  incident indicators disable ./case mstic")
     @Argument(help: "The case folder, or its case.json.") var casePath: String
     @Argument(help: "The pack id (see `incident indicators packs`).") var id: String
     func run() throws { IndicatorsToggle.run(casePath, id, false) }
@@ -134,6 +136,8 @@ struct IndicatorsExportCommand: ParsableCommand {
         abstract: "Export a case's indicators as STIX 2.1, a MISP event, or this program's JSON.",
         discussion: """
         Exports the indicators of the case's enabled imported packs; --built-in adds the atomic values of the built-in catalog's lists (hashes, addresses, domains, user agents, web-shell file names). STIX and JSON exports import back without loss (`incident indicators import`); MISP has no attribute type for path regexes and log-line strings, which are left out and counted.
+
+        Exit codes: 0 written; 2 error (no indicators to export, a broken pack, an output file that exists).
 
         Examples:
           incident indicators export ./case --format stix -o case-iocs.stix.json
@@ -190,6 +194,8 @@ struct ExportCommand: ParsableCommand {
           stix        STIX 2.1 bundle: an identity per server, an indicator per rule that hit, a sighting per rule and server (count, first and last seen, evidence files with SHA-256)
           misp        MISP event: one attribute per distinct value that hit (to_ids false), the comment names rules, servers and evidence lines
           timesketch  JSONL, one hit per line with message, datetime (UTC) and timestamp_desc, ready for Timesketch import
+
+        Exit codes: 0 written; 2 error (a case that cannot be read, an output file that exists).
 
         Examples:
           incident export ./case --format timesketch -o case-timeline.jsonl

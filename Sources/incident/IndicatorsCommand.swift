@@ -10,6 +10,8 @@ struct IndicatorsListCommand: ParsableCommand {
         discussion: """
         Text: one block per indicator. JSON: an array of objects with "id", "title", "kind", "severity", "stage", "cve", "formats" (evidence formats it is evaluated on; empty for catalog rows kept for reference), "field", "rule" (the conditions as text), "conditions" (as in the pack), "sources" (URLs), "falsePositives", "description".
 
+        Exit codes: 0 success; 2 error.
+
         Examples:
           incident indicators list
           incident indicators list --format json | jq '.[] | select(.severity == "critical") | .id'

@@ -93,6 +93,8 @@ struct ServerSetCommand: ParsableCommand {
         discussion: """
         A build at or above the fixed build of its CU marks the checklist's patch step done, by "incident (build … ≥ fixed …)". Patching never clears a compromised server.
 
+        Exit codes: 0 saved (or nothing to change); 2 error (bad arguments or values, no such server, a case that cannot be written); nothing is written on error.
+
         Examples:
           incident server set ./case-2021-03 EXCH01 --build 15.1.2176.9 --patched-on 2021-03-06
           incident server set ./case-2021-03 EXCH02 --internet-facing no --first-exposure 2021-02-15
@@ -122,6 +124,8 @@ struct ServerAddCommand: ParsableCommand {
         commandName: "add",
         abstract: "Add a server to the case before its evidence arrives.",
         discussion: """
+        Exit codes: 0 added; 2 error (the server exists, a bad name or value, a case that cannot be written).
+
         Example:
           incident server add ./case-2021-03 EXCH04 --build 15.2.792.10 --fqdn exch04.corp.example --internet-facing yes
         """

@@ -19,7 +19,9 @@ struct ThemesListCommand: ParsableCommand {
         commandName: "list",
         abstract: "List the shipped themes and the user's, with where each comes from.",
         discussion: """
-        Shipped themes are compiled in from Themes/; a file $XDG_CONFIG_HOME/incident/themes/NAME.json (default ~/.config/incident/themes) adds a theme or overrides the shipped one of the same name. A theme file that does not load is listed with file, line and column; the console then uses the default theme. Exit code 2 when a theme file is broken.
+        Shipped themes are compiled in from Themes/; a file $XDG_CONFIG_HOME/incident/themes/NAME.json (default ~/.config/incident/themes) adds a theme or overrides the shipped one of the same name. A theme file that does not load is listed with file, line and column; the console then uses the default theme.
+
+        Exit codes: 0 every theme loads; 2 a theme file is broken.
 
         Example:
           incident themes list
