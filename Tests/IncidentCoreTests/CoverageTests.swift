@@ -20,10 +20,12 @@ struct CoverageTests {
                            + [HttpProxyLog.row(["DateTime": httpProxyStart]), HttpProxyLog.row(["DateTime": "2021-03-04T10:00:00.000Z"])])
                           .joined(separator: "\r\n") + "\r\n")
         _ = try dir.write("evidence/EXCH01/Logging/ECP/Server/ECPServer20201231-1.LOG",
-                          (ECPLog.header + [ECPLog.row(eventData: ECPLog.eventData(cmd: ECPLog.readCmd), time: "2020-12-31T08:00:00.000Z")])
+                          (ECPLog.header + [ECPLog.row(eventData: ECPLog.eventData(cmd: ECPLog.readCmd), time: "2020-12-31T08:00:00.000Z"),
+                                            ECPLog.row(eventData: ECPLog.eventData(cmd: ECPLog.readCmd), time: "2021-03-04T08:00:00.000Z")])
                           .joined(separator: "\r\n") + "\r\n")
         _ = try dir.write("evidence/EXCH01/Logging/OABGeneratorLog/OABGen20201220.LOG",
-                          (OABLog.header + ["2020-12-20T01:00:00.000Z,4812,77,Info,\"OAB generation started\""]).joined(separator: "\r\n") + "\r\n")
+                          (OABLog.header + ["2020-12-20T01:00:00.000Z,4812,77,Info,\"OAB generation started\"",
+                                            "2021-03-04T01:00:00.000Z,4812,77,Info,\"OAB generation started\""]).joined(separator: "\r\n") + "\r\n")
         _ = try dir.write("evidence/EXCH01/FileHashes/web.csv",
                           Inventory.lines(path: Inventory.exchangeWeb + "owa\\auth\\error.aspx").joined(separator: "\r\n") + "\r\n")
     }
@@ -40,7 +42,7 @@ struct CoverageTests {
         #expect(proxy.evidence == ["evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2020123010-1.LOG"])
         #expect(proxy.from == date("2020-12-30T10:00:00.000Z"))
         #expect(proxy.to == date("2021-03-04T10:00:00.000Z"))
-        #expect(proxy.reason == "logs reach back to 2020-12-30T10:00:00.000Z, before 2021-01-01T00:00:00.000Z; no hit")
+        #expect(proxy.reason == "logs run from 2020-12-30T10:00:00.000Z (before 2021-01-01T00:00:00.000Z) to 2021-03-04T10:00:00.000Z; no hit")
         #expect(s.coverage[5].reason == "1 row(s) read; no hit")
         #expect(s.coverage[1].reason == "no evidence for this check: collect the Application event log (EVTX)")
         #expect(s.chain.isEmpty)
@@ -60,6 +62,22 @@ struct CoverageTests {
         try Self.writeBenign(dir2, httpProxyStart: "2021-03-01T00:00:00.000Z")
         let later = try Self.session(dir2, exposure: date("2021-03-01T00:00:00.000Z")).scanOnce()
         #expect(later.summaries.first?.verdict == .noFindings)
+    }
+
+    /// Logs that start early enough but stop before the exposure window ends cover nothing of
+    /// the campaign: never clean. The end is the patch or mitigation date, else 2021-03-03.
+    @Test func logsEndingBeforeTheWindowEndsAreInsufficient() throws {
+        let dir = try TempDir("cov-end")
+        try Self.writeBenign(dir)
+        _ = try dir.write("evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2020123010-1.LOG",
+                          ([HttpProxyLog.headerLine] + HttpProxyLog.directives
+                           + [HttpProxyLog.row(["DateTime": "2019-02-02T09:16:52.000Z"]), HttpProxyLog.row(["DateTime": "2019-02-02T09:17:27.000Z"])])
+                          .joined(separator: "\r\n") + "\r\n")
+        let s = try #require(try Self.session(dir).scanOnce().summaries.first)
+        #expect(s.verdict == .insufficientCoverage)
+        #expect(s.coverage[0].status == .insufficientCoverage)
+        #expect(s.coverage[0].reason == "logs end 2019-02-02T09:17:27.000Z, before 2021-03-03T00:00:00.000Z (no patch or mitigation date recorded: logs must at least reach the start of mass exploitation): no hit, but that does not show the server is clean")
+        #expect(s.compromiseState == .unknown)
     }
 
     @Test func missingRequiredCheckIsNotChecked() throws {

@@ -122,7 +122,13 @@ struct RemediationTests {
         #expect(!s.isDone)
         for id in ["web-shells", "post-exploitation", "contain", "credentials"] { _ = demo.perform(done("EXCH01", id)) }
         #expect(demo.summary("EXCH01").compromiseState == .compromised)
+        // "Not applicable" evicts nobody: it does not count on a compromised server.
         _ = demo.perform(.setStep(server: "EXCH01", step: "rebuild", state: .notApplicable, note: "rebuilt elsewhere"))
+        s = demo.summary("EXCH01")
+        #expect(s.compromiseState == .compromised)
+        #expect(s.compromiseReason == "compromised; marked not applicable, which does not count on a compromised server: rebuild")
+        #expect(!s.isDone)
+        _ = demo.perform(done("EXCH01", "rebuild"))
         s = demo.summary("EXCH01")
         #expect(s.compromiseState == .remediated)
         #expect(s.compromiseReason == "compromised, every eviction step done")
@@ -136,22 +142,48 @@ struct RemediationTests {
         #expect(!s.isDone)
     }
 
-    @Test("a server without findings is investigated-clean only once the investigation steps are done")
+    @Test("a server whose evidence does not cover the window is never clean, whatever the checklist says")
     func investigatedClean() throws {
         let demo = try DemoSession("clean")
         var s = demo.summary("EXCH03")
         #expect(s.verdict == .insufficientCoverage)
         #expect(s.compromiseState == .unknown)
-        #expect(s.compromiseReason == "insufficient-coverage; investigation steps open: log-coverage, test-proxylogon, msert, web-shells, post-exploitation")
+        let reason = "insufficient-coverage: the evidence does not cover cve-2021-26855 (insufficient-coverage), cve-2021-26858 (not-checked), cve-2021-27065 (not-checked); collect it, or correct the server's exposure window if it is wrong"
+        #expect(s.compromiseReason == reason)
         for id in ["log-coverage", "test-proxylogon", "msert", "web-shells", "post-exploitation"] { _ = demo.perform(done("EXCH03", id)) }
-        s = demo.summary("EXCH03")
-        #expect(s.compromiseState == .investigatedClean)
-        #expect(!s.isDone, "clean but unpatched")
         _ = demo.perform(setBuild("EXCH03", "15.1.2106.13"))
-        #expect(demo.summary("EXCH03").isDone)
-        // Probed servers work the same way.
-        #expect(demo.summary("EXCH02").verdict == .probed)
-        #expect(demo.summary("EXCH02").compromiseState == .unknown)
+        s = demo.summary("EXCH03")
+        #expect(s.compromiseState == .unknown)
+        #expect(s.compromiseReason == reason)
+        #expect(!s.isDone, "patched and every step ticked, but the logs do not cover the exposure window")
+        // A probed server with checks not covered is not clean either.
+        for id in ["log-coverage", "test-proxylogon", "msert", "web-shells", "post-exploitation"] { _ = demo.perform(done("EXCH02", id)) }
+        s = demo.summary("EXCH02")
+        #expect(s.verdict == .probed)
+        #expect(s.compromiseState == .unknown)
+        #expect(s.compromiseReason.hasPrefix("probed, but required checks are not covered: "))
+    }
+
+    @Test("with every required check covered, investigated-clean needs the investigation steps")
+    func investigatedCleanWithCoverage() {
+        var cf = CaseFile(name: "t", servers: [Server(name: "S1")])
+        let covered = CoverageCheck.allCases.map {
+            CheckCoverage(check: $0, status: .noFindings, required: $0.required, evidence: ["e"], from: nil, to: nil, hits: 0, reason: "")
+        }
+        func state() -> (CompromiseState, String) {
+            Remediation.compromiseState(server: "S1", verdict: .noFindings, patchState: .patched, caseFile: cf, playbook: playbook, coverage: covered)
+        }
+        #expect(state().0 == .unknown)
+        #expect(state().1 == "no-findings; investigation steps open: log-coverage, test-proxylogon, msert, web-shells, post-exploitation")
+        for id in ["log-coverage", "test-proxylogon", "msert", "web-shells", "post-exploitation"] {
+            cf.checklists["S1", default: [:]][id] = ChecklistEntry(state: .done, by: "t", at: Date())
+        }
+        #expect(state().0 == .investigatedClean)
+        #expect(state().1 == "no-findings, every required check covered and every investigation step done")
+        var gap = covered
+        gap[2].status = .notChecked
+        #expect(Remediation.compromiseState(server: "S1", verdict: .noFindings, patchState: .patched, caseFile: cf, playbook: playbook, coverage: gap).1
+                == "no-findings, but required checks are not covered: cve-2021-26858 (not-checked)")
     }
 
     @Test("verdict mapping: only no-findings and probed can be clean; not-assessed never is")
@@ -164,7 +196,7 @@ struct RemediationTests {
         #expect(state(.notAssessed) == .unknown)
         #expect(state(.noFindings) == .investigatedClean)
         #expect(state(.probed) == .investigatedClean)
-        #expect(state(.insufficientCoverage) == .investigatedClean, "only with every investigation step, log-coverage included, done")
+        #expect(state(.insufficientCoverage) == .unknown, "never clean: the evidence does not cover the window")
         #expect(state(.exploited) == .remediated)
         #expect(state(.compromised) == .remediated)
         cf.checklists["S1"]?["contain"] = ChecklistEntry(state: .blocked, by: "t", at: Date())

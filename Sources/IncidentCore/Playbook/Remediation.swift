@@ -123,35 +123,58 @@ public enum Remediation {
 
     // MARK: - Compromise axis
 
-    /// The compromise state from the verdict (counted hits only) and the checklist.
+    /// The compromise state from the verdict (counted hits only), the coverage of the required
+    /// checks and the checklist:
+    /// - `exploited`/`compromised` → `compromised`, and `remediated` only once every applicable
+    ///   eviction step is `done` (`not-applicable` evicts nobody and does not count);
+    /// - `no-findings`/`probed` → `investigated-clean` only when every required check is covered
+    ///   (none `insufficient-coverage` or `not-checked`) and every investigation step is done or
+    ///   not applicable; otherwise `unknown`;
+    /// - `insufficient-coverage`, `not-assessed` → `unknown`, always.
     public static func compromiseState(server: String, verdict: Verdict, patchState: PatchState,
-                                       caseFile: CaseFile, playbook: Playbook) -> (CompromiseState, String) {
-        func open(_ flag: (PlaybookStep) -> Bool) -> [String] {
-            playbook.steps.filter { flag($0) && $0.applies(verdict: verdict, patchState: patchState) }.filter {
-                let s = caseFile.stepState(server: server, step: $0.id)
-                return s != .done && s != .notApplicable
-            }.map(\.id)
+                                       caseFile: CaseFile, playbook: Playbook,
+                                       coverage: [CheckCoverage] = []) -> (CompromiseState, String) {
+        func applicable(_ flag: (PlaybookStep) -> Bool) -> [PlaybookStep] {
+            playbook.steps.filter { flag($0) && $0.applies(verdict: verdict, patchState: patchState) }
         }
+        func state(_ step: PlaybookStep) -> StepState { caseFile.stepState(server: server, step: step.id) }
         if verdict == .exploited || verdict == .compromised {
-            let missing = open { $0.eviction == true }
-            if missing.isEmpty { return (.remediated, "\(verdict.rawValue), every eviction step done") }
-            return (.compromised, "\(verdict.rawValue); eviction steps open: " + missing.joined(separator: ", "))
+            // Eviction must have happened: "not applicable" does not evict anyone.
+            let steps = applicable { $0.eviction == true }
+            let skipped = steps.filter { state($0) == .notApplicable }.map(\.id)
+            let open = steps.filter { state($0) != .done && state($0) != .notApplicable }.map(\.id)
+            if open.isEmpty && skipped.isEmpty { return (.remediated, "\(verdict.rawValue), every eviction step done") }
+            var why = "\(verdict.rawValue); "
+            if !open.isEmpty { why += "eviction steps open: " + open.joined(separator: ", ") }
+            if !skipped.isEmpty {
+                why += (open.isEmpty ? "" : "; ") + "marked not applicable, which does not count on a compromised server: " + skipped.joined(separator: ", ")
+            }
+            return (.compromised, why)
         }
-        // insufficient-coverage counts here too: only the responder's own sign-off on every
-        // investigation step (log-coverage among them) makes such a server investigated-clean.
-        if verdict == .noFindings || verdict == .probed || verdict == .insufficientCoverage {
-            let missing = open { $0.investigation == true }
-            if missing.isEmpty { return (.investigatedClean, "\(verdict.rawValue), every investigation step done") }
-            return (.unknown, "\(verdict.rawValue); investigation steps open: " + missing.joined(separator: ", "))
+        // Only a verdict from evidence that covers every required check can be clean.
+        let gaps = coverage.filter { $0.required && ($0.status == .insufficientCoverage || $0.status == .notChecked) }
+            .map { "\($0.check.rawValue) (\($0.status.rawValue))" }
+        if verdict == .noFindings || verdict == .probed {
+            if !gaps.isEmpty {
+                return (.unknown, "\(verdict.rawValue), but required checks are not covered: " + gaps.joined(separator: ", "))
+            }
+            let open = applicable { $0.investigation == true }.filter { state($0) != .done && state($0) != .notApplicable }.map(\.id)
+            if open.isEmpty { return (.investigatedClean, "\(verdict.rawValue), every required check covered and every investigation step done") }
+            return (.unknown, "\(verdict.rawValue); investigation steps open: " + open.joined(separator: ", "))
+        }
+        if verdict == .insufficientCoverage {
+            return (.unknown, "insufficient-coverage: the evidence does not cover " + (gaps.isEmpty ? "the exposure window" : gaps.joined(separator: ", "))
+                + "; collect it, or correct the server's exposure window if it is wrong")
         }
         return (.unknown, "verdict \(verdict.rawValue): evidence does not show the server clean")
     }
 
     /// Both axes for a server.
     public static func standing(server: Server, verdict: Verdict, caseFile: CaseFile, playbook: Playbook,
-                                logBuild: ExchangeBuild? = nil) -> ServerStanding {
+                                logBuild: ExchangeBuild? = nil, coverage: [CheckCoverage] = []) -> ServerStanding {
         let (patch, patchReason) = patchState(server: server, caseFile: caseFile, logBuild: logBuild)
-        let (compromise, why) = compromiseState(server: server.name, verdict: verdict, patchState: patch, caseFile: caseFile, playbook: playbook)
+        let (compromise, why) = compromiseState(server: server.name, verdict: verdict, patchState: patch, caseFile: caseFile,
+                                                playbook: playbook, coverage: coverage)
         return ServerStanding(patchState: patch, patchReason: patchReason, compromiseState: compromise, compromiseReason: why)
     }
 

@@ -90,8 +90,9 @@ public enum CoverageStatus: String, Codable, Sendable {
     case findings
     /// Evidence covering the whole exposure window was read and produced no counted hit.
     case noFindings = "no-findings"
-    /// Evidence was read but does not reach back to the exposure window start (or carries no
-    /// dated record, or is an inventory without rows): absence of hits proves nothing.
+    /// Evidence was read but does not cover the exposure window (starts after its start, ends
+    /// before its end, carries no dated record, or is an inventory without rows): absence of
+    /// hits proves nothing.
     case insufficientCoverage = "insufficient-coverage"
     /// No evidence for this check was read at all.
     case notChecked = "not-checked"
@@ -126,8 +127,12 @@ public enum Coverage {
     ///   - hits: the server's counted hits (not triaged as false positives).
     ///   - exposureStart: the case's exposure window start (UTC); logs must reach back this far.
     ///   - build: the server's Exchange build when recorded (decides which checks are required).
-    public static func evaluate(files: [FileStatus], hits: [Hit], exposureStart: Date, build: String? = nil) -> [CheckCoverage] {
-        CoverageCheck.allCases.map { check in
+    ///   - exposureEnd: when the exposure ended (patch or mitigation date, UTC), if recorded; logs
+    ///     must run at least until then, or until ``defaultExposureEnd`` when it is not recorded.
+    public static func evaluate(files: [FileStatus], hits: [Hit], exposureStart: Date, build: String? = nil,
+                                exposureEnd: Date? = nil) -> [CheckCoverage] {
+        let mustReach = max(exposureStart, exposureEnd ?? defaultExposureEnd)
+        return CoverageCheck.allCases.map { check in
             let required = check.required(build: build)
             let used = files.filter { f in !f.skipped && f.format.map(check.accepts) == true }
             let paths = used.map(\.path).sorted()
@@ -143,9 +148,12 @@ public enum Coverage {
             let start = Timestamps.iso8601(exposureStart)
             var shortfall: String?
             if check.timeBased {
-                if let from {
+                if let from, let to {
                     if from > exposureStart {
                         shortfall = "logs start \(Timestamps.iso8601(from)), after the exposure window start \(start)"
+                    } else if to < mustReach {
+                        shortfall = "logs end \(Timestamps.iso8601(to)), before \(Timestamps.iso8601(mustReach))"
+                            + (exposureEnd == nil ? " (no patch or mitigation date recorded: logs must at least reach the start of mass exploitation)" : " (the end of the exposure window)")
                     }
                 } else {
                     shortfall = records == 0 ? "the evidence holds no records"
@@ -164,11 +172,16 @@ public enum Coverage {
                 reason = shortfall + ": no hit, but that does not show the server is clean"
             } else {
                 status = .noFindings
-                reason = from.map { "logs reach back to \(Timestamps.iso8601($0)), before \(start); no hit" } ?? "\(records) row(s) read; no hit"
+                reason = from.map { "logs run from \(Timestamps.iso8601($0)) (before \(start)) to \(Timestamps.iso8601(to ?? $0)); no hit" } ?? "\(records) row(s) read; no hit"
             }
             return CheckCoverage(check: check, status: status, required: required, evidence: paths, from: from, to: to, hits: hitCount, reason: reason)
         }
     }
+
+    /// How far logs must reach when no patch or mitigation date is recorded: 2021-03-03T00:00Z,
+    /// the day of CISA ED 21-02, after mass exploitation had begun (Microsoft and Volexity report
+    /// exploitation from January 2021 and at scale from late February; proxylogon.md §1, §4.1).
+    public static let defaultExposureEnd = Date(timeIntervalSince1970: 1_614_729_600)
 
     /// The server verdict once coverage is taken into account: a hit-derived `no-findings`
     /// becomes `insufficient-coverage` when any required check is `insufficient-coverage` or

@@ -93,12 +93,12 @@ public enum Verdicts {
             let serverHits = hitsByServer[key] ?? []
             let checked = files.filter(\.checked).count
             let coverage = Coverage.evaluate(files: files, hits: serverHits, exposureStart: Remediation.exposureWindowStart(for: server, in: caseFile),
-                                             build: server.exchangeBuild)
+                                             build: server.exchangeBuild, exposureEnd: Remediation.exposureWindowEnd(for: server, in: caseFile))
             let verdict = Coverage.adjust(verdict(checkedFiles: checked, hits: serverHits), coverage: coverage)
             var bySeverity: [Severity: Int] = [:]
             for hit in serverHits { bySeverity[hit.severity, default: 0] += 1 }
             let standing = Remediation.standing(server: server, verdict: verdict, caseFile: caseFile, playbook: playbook,
-                                                logBuild: logBuilds[key])
+                                                logBuild: logBuilds[key], coverage: coverage)
             let steps = playbook.steps.filter { $0.applies(verdict: verdict, patchState: standing.patchState) }
             let done = steps.filter {
                 let s = caseFile.stepState(server: server.name, step: $0.id)
