@@ -14,7 +14,15 @@ enum HeadlessEditor {
         let store = CaseStore(path: casePath)
         let responder = Responder.current()
         // Refuse an older or broken case before taking the lock, so nothing at all is written.
-        do { _ = try store.loadCurrent() } catch { fail(CaseOpening.describeLoadError(error, store: store)) }
+        let before: CaseFile
+        do { before = try store.loadCurrent() } catch { fail(CaseOpening.describeLoadError(error, store: store)) }
+        // Every edit is checked before the first is saved: a bad line in an edits file must not
+        // leave the case half changed.
+        for (i, (edit, label)) in edits.enumerated() {
+            if let problem = validate(edit, before) {
+                fail("edit \(i + 1) of \(edits.count) (\(label)): \(problem); nothing was saved")
+            }
+        }
         for (edit, label) in edits {
             do {
                 try store.withLock {
@@ -102,7 +110,7 @@ struct StepSetCommand: ParsableCommand {
 
     func run() throws {
         let playbook: Playbook
-        do { playbook = try Playbook.builtIn() } catch { fail("built-in playbook: \(error)") }
+        do { playbook = try Playbook.forCase(folder: CaseStore(path: casePath).folder) } catch { fail("\(error)") }
         var edits: [(CaseEdit, String)] = []
         if let from {
             for (line, f, note) in HeadlessEditor.lines(of: from, fields: 3) {

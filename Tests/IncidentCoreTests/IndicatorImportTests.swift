@@ -14,6 +14,10 @@ func makeCase(_ label: String) throws -> (TempDir, CaseStore) {
     @Test func detectsFormatsFromContent() {
         func d(_ s: String) -> IndicatorSourceFormat? { IndicatorImporter.detect(Data(s.utf8)) }
         #expect(d(#"{"type": "bundle", "id": "bundle--1", "objects": []}"#) == .stix)
+        // "type" after a long "objects" array (our own export sorts keys): the id and objects show it.
+        let long = #"{"id": "bundle--9", "objects": ["# + String(repeating: #"{"type": "indicator", "spec_version": "2.1", "pattern": "[ipv4-addr:value = '1.2.3.4']"},"#, count: 2000) + #"{}], "type": "bundle"}"#
+        #expect(long.utf8.count > 64 * 1024)
+        #expect(d(long) == .stix)
         #expect(d(#"{"Event": {"info": "x", "Attribute": []}}"#) == .misp)
         #expect(d("DateAdded,FirstSeen,Indicator,IndicatorType,TLP\n2021-03-10,,abc,sha256,White\n") == .msticCSV)
         #expect(d("---\nname: x\nioc_type: network\nindicator:\n  ips: |\n    1.2.3.4\n") == .chirpYAML)

@@ -42,7 +42,13 @@ public enum IndicatorImporter {
         let trimmed = head.drop { $0.isWhitespace }
         if trimmed.hasPrefix("{") || trimmed.hasPrefix("[") {
             if head.contains("\"incidentIndicatorExport\"") { return .incidentJSON }
-            if head.range(of: #""type"\s*:\s*"bundle""#, options: .regularExpression) != nil { return .stix }
+            // A bundle names itself by "type": "bundle", which may come after a long "objects"
+            // array (keys are unordered); its id ("bundle--…") and STIX object ids also show it.
+            if head.range(of: #""type"\s*:\s*"bundle""#, options: .regularExpression) != nil
+                || head.range(of: #""id"\s*:\s*"bundle--"#, options: .regularExpression) != nil
+                || (head.contains("\"objects\"") && head.range(of: #""spec_version"\s*:\s*"2\.1""#, options: .regularExpression) != nil) {
+                return .stix
+            }
             if head.contains("\"Event\"") || head.contains("\"Attribute\"") { return .misp }
             return nil
         }
