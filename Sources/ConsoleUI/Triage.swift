@@ -5,13 +5,42 @@ import TerminalCore
 /// A change this console made, with the edit that reverts it (appended, never erased: the audit
 /// trail keeps both).
 public struct UndoEntry: Sendable, Equatable {
+    /// The field the change set, the value before and the value this console set, so an undo
+    /// never reverts a value someone else set in between.
+    public enum Field: Sendable, Equatable {
+        case triage(hitId: String, before: TriageDecision.Decision, after: TriageDecision.Decision)
+        case step(server: String, step: String, before: StepState, after: StepState)
+    }
+
     /// What the change was, for the confirmation and status bar (already sanitised).
     public var description: String
     public var revert: CaseEdit
+    public var field: Field?
 
-    public init(description: String, revert: CaseEdit) {
+    public init(description: String, revert: CaseEdit, field: Field? = nil) {
         self.description = description
         self.revert = revert
+        self.field = field
+    }
+}
+
+/// Why the newest undo entry cannot be undone now, or nil when it can: the field must still
+/// hold the value this console set.
+func undoObstacle(_ entry: UndoEntry, _ state: AppState) -> String? {
+    guard let field = entry.field, let caseFile = state.snapshot?.caseFile else { return nil }
+    switch field {
+    case let .triage(hitId, before, after):
+        let now = caseFile.triageDecision(for: hitId)
+        let current = now?.decision ?? .untriaged
+        if current == after { return nil }
+        if current == before { return "that change is not saved yet; try again in a moment" }
+        return "changed since by \(Sanitizer.sanitize(now?.by ?? "someone")) (now \(current.rawValue)); undo only reverts your own latest value"
+    case let .step(server, step, before, after):
+        let entry = caseFile.checklists[server]?[step]
+        let current = entry?.state ?? .todo
+        if current == after { return nil }
+        if current == before { return "that change is not saved yet; try again in a moment" }
+        return "changed since by \(Sanitizer.sanitize(entry?.by ?? "someone")) (now \(current.rawValue)); undo only reverts your own latest value"
     }
 }
 
@@ -91,7 +120,8 @@ func submitTriage(hitId: String, decision: TriageDecision.Decision, note: String
     let trimmed = note.trimmingCharacters(in: .whitespaces)
     let edit = CaseEdit.triage(hitId: hitId, decision: decision, note: trimmed)
     let undo = UndoEntry(description: "\(hit.indicator) on \(server): \(decisionLabel(before)) → \(decisionLabel(decision))",
-                         revert: .triage(hitId: hitId, decision: before, note: "undo"))
+                         revert: .triage(hitId: hitId, decision: before, note: "undo"),
+                         field: .triage(hitId: hitId, before: before, after: decision))
     let done = "\(hit.indicator) on \(server) marked \(decisionLabel(decision)) (u undoes)"
     if decision == .falsePositive, hit.severity >= .high || before == .confirmed {
         state.confirmation = Confirmation(
@@ -110,6 +140,11 @@ func submitTriage(hitId: String, decision: TriageDecision.Decision, note: String
 func startUndo(_ state: inout AppState) {
     guard let last = state.undoStack.last else {
         state.message = "nothing to undo: this console has made no change"
+        return
+    }
+    if let obstacle = undoObstacle(last, state) {
+        if !obstacle.hasPrefix("that change is not saved yet") { state.undoStack.removeLast() }
+        state.message = "not undone: \(last.description): " + obstacle
         return
     }
     state.confirmation = Confirmation(

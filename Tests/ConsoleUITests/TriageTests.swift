@@ -133,6 +133,28 @@ struct TriageTests {
         #expect(state.message == "undone: EXCH01 · Inventory the server: todo → in-progress")
     }
 
+    @Test("undo never reverts a value someone else set in between; a change not yet saved waits")
+    func undoRespectsOthers() throws {
+        var state = try demoState()
+        _ = press(&state, .backTab)
+        let effects = press(&state, .character(" "))
+        // Not saved yet: the snapshot still shows todo.
+        _ = press(&state, .character("u"))
+        #expect(state.confirmation == nil)
+        #expect(state.message == "not undone: EXCH01 · Inventory the server: todo → in-progress: that change is not saved yet; try again in a moment")
+        #expect(state.undoStack.count == 1)
+        applyLocally(effects, &state)
+        // Alice blocks the step from another console; the undo must not overwrite her value.
+        var snapshot = try #require(state.snapshot)
+        snapshot.caseFile.checklists["EXCH01", default: [:]]["inventory"] = ChecklistEntry(state: .blocked, by: "alice", at: Date(), note: "waiting for access")
+        _ = update(&state, .snapshot(snapshot))
+        let undo = press(&state, .character("u"))
+        #expect(undo.isEmpty)
+        #expect(state.confirmation == nil)
+        #expect(state.message == "not undone: EXCH01 · Inventory the server: todo → in-progress: changed since by alice (now blocked); undo only reverts your own latest value")
+        #expect(state.undoStack.isEmpty)
+    }
+
     @Test("in read-only review the keys that write are not bound", arguments: ["c", "f", "r", "u", " "])
     func readOnly(key: String) throws {
         var state = try demoState()
