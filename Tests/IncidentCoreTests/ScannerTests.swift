@@ -110,6 +110,25 @@ struct EvidenceScannerTests {
         #expect(scanner.hits.count == 6)
     }
 
+    /// A last line cut inside a value (`1.2.` of `1.2.3.4`) never reports the cut value; the
+    /// completed line does, once.
+    @Test func aCutLastLineDoesNotReportTheCutValue() throws {
+        let dir = try TempDir("cut")
+        let full = IISLog.line("POST", "/ecp/y.js", ip: "1.2.3.4", ua: "ExchangeServicesClient/0.0.0.0")
+        let cut = String(full[..<full.range(of: "1.2.3.4")!.lowerBound]) + "1.2."
+        try dir.write(ScanFixture.path, ScanFixture.text([ScanFixture.benign]) + cut)
+        let scanner = EvidenceScanner(engine: engine)
+        scanner.scan(caseFolder: dir.url)
+        #expect(!scanner.hits.contains { $0.clientIP == "1.2." })
+        #expect(scanner.hits.allSatisfy { $0.clientIP == nil })
+        #expect(hitIDs(scanner.hits, line: 6).contains("IIS-060"))
+        try dir.append(ScanFixture.path, "3.4" + String(full[full.range(of: "1.2.3.4")!.upperBound...]) + "\r\n")
+        scanner.scan(caseFolder: dir.url)
+        let iis060 = scanner.hits.filter { $0.indicator == "IIS-060" }
+        #expect(iis060.count == 1)
+        #expect(iis060.first?.clientIP == "1.2.3.4")
+    }
+
     @Test func unterminatedLastLineHitsOnceAndIsNotDuplicatedWhenCompleted() throws {
         let dir = try TempDir("tail")
         try dir.write(ScanFixture.path, ScanFixture.text([ScanFixture.benign]) + ScanFixture.ssrf)

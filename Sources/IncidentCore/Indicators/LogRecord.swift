@@ -84,6 +84,15 @@ public struct LogRecord: Sendable {
         return extraNames[key] ?? name
     }
 
+    /// This record as read from a line that may have been cut off (the unterminated last line of
+    /// a file, still being written or truncated): when it has fewer values than its header, the
+    /// last value may be cut too (`1.2.` of `1.2.3.4`), so it reads as absent, and so do the
+    /// fields derived from the values.
+    public func droppingPossiblyCutValue() -> LogRecord {
+        guard let schema, !columns.isEmpty, columns.count < schema.names.count else { return self }
+        return LogRecord(line: line, raw: raw, time: time, schema: schema, columns: Array(columns.dropLast()))
+    }
+
     /// The client address when the format has one.
     public var clientIP: String? { value(lowercased: "client-ip") }
 }

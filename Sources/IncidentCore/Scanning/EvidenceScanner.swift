@@ -588,7 +588,10 @@ final class FileCursor {
         if final && line.truncated { truncatedLines += 1 }
         if final && Self.hasByteEF(line.text) && line.text.unicodeScalars.contains("\u{FFFD}") { invalidLines += 1 }
         var working = parser
-        let record = working.parse(line.text, line: number)
+        var record = working.parse(line.text, line: number)
+        // The unterminated last line is checked now and again when the file grows; until then
+        // a value it may have cut short is not read.
+        if !final { record = record?.droppingPossiblyCutValue() }
         if final {
             parser = working
             self.parser = parser
