@@ -21,10 +21,15 @@ public struct LineEditor: Sendable, Equatable {
         case cancelled
     }
 
-    public init(text: String = "", limit: Int = 1_000) {
+    /// True while a prefilled text is still untouched: the first character typed replaces it
+    /// (as in a selected field); moving the cursor or deleting keeps it for editing.
+    public private(set) var replaceOnType: Bool
+
+    public init(text: String = "", limit: Int = 1_000, replaceOnType: Bool = false) {
         self.text = Array(text.prefix(limit))
         self.cursor = self.text.count
         self.limit = limit
+        self.replaceOnType = replaceOnType && !text.isEmpty
     }
 
     public var string: String { String(text) }
@@ -34,9 +39,18 @@ public struct LineEditor: Sendable, Equatable {
         switch key {
         case .enter: return .submitted(string)
         case .escape: return .cancelled
+        case .character: break
+        default: replaceOnType = false
+        }
+        switch key {
         case let .character(c):
             // Control characters never enter the text (a pasted ESC sequence stays out).
             if c.unicodeScalars.allSatisfy({ $0.properties.generalCategory == .control }) { return .editing }
+            if replaceOnType {
+                text.removeAll()
+                cursor = 0
+                replaceOnType = false
+            }
             if text.count < limit {
                 text.insert(c, at: cursor)
                 cursor += 1
@@ -82,9 +96,10 @@ public struct ActivePrompt: Sendable, Equatable {
     public var editor: LineEditor
     public var purpose: PromptPurpose
 
-    public init(label: String, text: String = "", purpose: PromptPurpose) {
+    /// - Parameter replaceOnType: the prefilled text is replaced by the first character typed.
+    public init(label: String, text: String = "", purpose: PromptPurpose, replaceOnType: Bool = false) {
         self.label = label
-        self.editor = LineEditor(text: text)
+        self.editor = LineEditor(text: text, replaceOnType: replaceOnType)
         self.purpose = purpose
     }
 }
@@ -144,7 +159,8 @@ func drawPrompt(label: String, editor: LineEditor, into grid: inout CellGrid, y:
         let w = TextWidth.width(of: shown[i])
         if x + w > limit { break }
         if i == cursor { cursorX = x }
-        x += grid.put(shown[i], x: x, y: y, role: .statusBar)
+        // A prefilled text that typing replaces is shown as selected.
+        x += grid.put(shown[i], x: x, y: y, role: editor.replaceOnType ? .selectionInactive : .statusBar)
     }
     let cx = cursorX ?? x
     if cx < cols {

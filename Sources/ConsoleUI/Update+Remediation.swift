@@ -60,7 +60,7 @@ func runRemediation(_ command: Command, _ state: inout AppState) -> [Effect] {
     case .setBuild:
         let current = state.snapshot?.caseFile.server(named: server.name)?.exchangeBuild ?? ""
         state.prompt = ActivePrompt(label: "build of \(Sanitizer.sanitize(server.name, ascii: false)):", text: current,
-                                    purpose: .build(server: server.name))
+                                    purpose: .build(server: server.name), replaceOnType: true)
         return []
     case .walkthrough:
         openWalkthrough(&state, server)

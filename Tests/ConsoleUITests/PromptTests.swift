@@ -36,6 +36,23 @@ import TerminalCore
         #expect(e.apply(.escape) == .cancelled)
     }
 
+    @Test func prefilledTextIsReplacedByTypingOrKeptByEditing() {
+        var e = LineEditor(text: "15.1.2106.2", replaceOnType: true)
+        #expect(e.replaceOnType)
+        for c in "15.1.2106.13" { _ = e.apply(.character(c)) }
+        #expect(e.string == "15.1.2106.13")
+        #expect(!e.replaceOnType)
+        var kept = LineEditor(text: "15.1.2106.2", replaceOnType: true)
+        _ = kept.apply(.backspace)
+        _ = kept.apply(.character("3"))
+        #expect(kept.string == "15.1.2106.3")
+        var moved = LineEditor(text: "abc", replaceOnType: true)
+        _ = moved.apply(.left)
+        _ = moved.apply(.character("x"))
+        #expect(moved.string == "abxc")
+        #expect(LineEditor(text: "", replaceOnType: true).replaceOnType == false)
+    }
+
     @Test func controlCharactersNeverEnterTheText() {
         var e = LineEditor()
         _ = e.apply(.character("\u{1B}"))
