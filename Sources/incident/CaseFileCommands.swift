@@ -66,7 +66,7 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Validate a case file and report each problem with file, line and column.",
         discussion: """
-        Reports, as FILE:LINE:COLUMN: error|warning: MESSAGE, the problem that stops the case loading (invalid UTF-8, JSON syntax, a newer schema, a string over 1 MiB, a wrong type or missing key, duplicate server names, evidence paths or conflicting triage decisions) or, for a case that loads, every dangling reference (checklists of unknown servers, unknown step ids, evidence of unknown servers or outside evidence/ without being an absolute reference, bad hashes) and an older schema. Never writes anything.
+        Reports, as FILE:LINE:COLUMN: error|warning: MESSAGE, the problem that stops the case loading (invalid UTF-8, JSON syntax, a newer schema, a string over 1 MiB, a wrong type or missing key, duplicate server names, evidence paths or conflicting triage decisions) or, for a case that loads, every dangling reference (checklists of unknown servers, unknown step ids, evidence of unknown servers or outside evidence/ without being an absolute reference, bad hashes) and an older schema. Also loads the case's own playbook.json and its enabled indicator packs, and reports either when broken (exit 2). Never writes anything.
 
         Exit codes: 0 no problems; 1 warnings only (the case loads); 2 the case does not load or cannot be read.
 
@@ -83,10 +83,22 @@ struct CheckCommand: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: store.fileURL.path) else {
             fail("\(store.fileURL.path): cannot read (no case file here?)")
         }
+        // The case's own files that every command loads: its playbook and its enabled indicator packs.
+        var companions: [String] = []
         let playbook: Playbook
-        do { playbook = try Playbook.builtIn() } catch { fail("built-in playbook: \(error)") }
+        do {
+            playbook = try Playbook.forCase(folder: store.folder)
+        } catch {
+            companions.append("\(error)")
+            do { playbook = try Playbook.builtIn() } catch { fail("built-in playbook: \(error)") }
+        }
+        if let caseFile = try? store.load() {
+            do { _ = try RuleEngine.forCase(folder: store.folder, caseFile: caseFile) } catch { companions.append("\(error)") }
+        }
         let reports = CaseCheck.check(data, file: store.fileURL.path, playbook: playbook)
         for r in reports { print(TextSafety.escape(r.description)) }
+        for c in companions { print(TextSafety.escape("error: " + c)) }
+        if !companions.isEmpty && !reports.contains(where: \.isError) { throw ExitCode(2) }
         if reports.contains(where: \.isError) {
             if let backup = CaseOpening.usableBackup(store) {
                 print("the previous good version \(TextSafety.escape(backup.path)) loads: incident restore \(TextSafety.escape(store.folder.path))")

@@ -46,6 +46,8 @@ struct Incident: ParsableCommand {
 /// Prints an error to standard error and exits with code 2.
 func fail(_ message: String) -> Never {
     // Messages can quote the user's files (JSON keys, paths): escape control characters.
-    FileHandle.standardError.write(Data(("incident: " + TextSafety.escape(message) + "\n").utf8))
+    // Line breaks of the message itself are kept; every other control character is escaped.
+    let safe = message.split(separator: "\n", omittingEmptySubsequences: false).map { TextSafety.escape(String($0)) }.joined(separator: "\n")
+    FileHandle.standardError.write(Data(("incident: " + safe + "\n").utf8))
     Foundation.exit(2)
 }

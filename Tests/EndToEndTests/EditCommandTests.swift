@@ -23,4 +23,26 @@ struct EditCommandTests {
         #expect(ok.status == 0)
         #expect(ok.stdout.split(separator: "\n").count == 3)
     }
+
+    @Test("check also loads the case's playbook and indicator packs, and reports them broken")
+    func checkCompanions() throws {
+        let root = temporaryFolder("check-companions")
+        let dir = root.appendingPathComponent("case")
+        #expect(try run(incidentBinary.path, ["new", dir.path, "--name", "C"]).status == 0)
+        try Data(#"{"name":"x","version":"1","steps":[{"id":"newstep"}]}"#.utf8).write(to: dir.appendingPathComponent("playbook.json"))
+        let r = try run(incidentBinary.path, ["check", dir.path])
+        #expect(r.status == 2)
+        #expect(r.stdout.contains("error: \(dir.path)/playbook.json:1:36: missing key \"title\" at .steps[0]"), "\(r.stdout)")
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("playbook.json"))
+        #expect(try run(incidentBinary.path, ["check", dir.path]).status == 0)
+
+        let list = root.appendingPathComponent("ips.txt")
+        try Data("5.2.69.14\n".utf8).write(to: list)
+        #expect(try run(incidentBinary.path, ["indicators", "import", dir.path, list.path, "--name", "ips"]).status == 0)
+        try Data("{ broken".utf8).write(to: dir.appendingPathComponent("indicators/ips.json"))
+        let p = try run(incidentBinary.path, ["check", dir.path])
+        #expect(p.status == 2)
+        #expect(p.stdout.contains("indicators/ips.json:1:3:"), "\(p.stdout)")
+        #expect(p.stdout.contains("incident indicators disable CASE ips"))
+    }
 }

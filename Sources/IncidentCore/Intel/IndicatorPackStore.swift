@@ -15,7 +15,7 @@ public enum IndicatorPackStoreError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .malformed(file, line, column, message):
-            "\(file):\(line):\(column): \(message) (disable the pack with `incident indicators disable CASE ID` to open the case without it)"
+            "\(file):\(line):\(column): \(message) (to open the case without it: incident indicators disable CASE \(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent))"
         case let .alreadyImported(id, at): "this file was already imported as pack \"\(id)\" on \(Timestamps.iso8601(at))"
         case let .unknownPack(id): "no imported indicator pack \"\(id)\" in this case (see `incident indicators packs CASE`)"
         case let .unreadable(file, message): "\(file): \(message)"

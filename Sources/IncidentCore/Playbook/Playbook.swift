@@ -83,11 +83,13 @@ public enum BuiltInData {
         }
         do {
             return try JSONCoding.decoder().decode(T.self, from: Data(bytes))
-        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx),
-                let DecodingError.keyNotFound(_, ctx), let DecodingError.dataCorrupted(ctx) {
-            let steps: [JSONLocator.Step] = ctx.codingPath.map { $0.intValue.map(JSONLocator.Step.index) ?? .key($0.stringValue) }
+        } catch let error as DecodingError {
+            // The same wording as for case files ("missing key \"title\"", "expected a string").
+            let (codingPath, message) = CaseStore.describe(error)
+            let steps: [JSONLocator.Step] = codingPath.map { $0.intValue.map(JSONLocator.Step.index) ?? .key($0.stringValue) }
             let pos = locator.position(of: steps)
-            throw IndicatorPackError.malformed(file: name, line: pos.line, column: pos.column, message: ctx.debugDescription)
+            let at = codingPath.isEmpty ? "" : " at " + codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            throw IndicatorPackError.malformed(file: name, line: pos.line, column: pos.column, message: message + at)
         }
     }
 }
