@@ -80,6 +80,18 @@ struct CoverageTests {
         #expect(s.compromiseState == .unknown)
     }
 
+    /// Test-ProxyLogon's 26855 CSV holds only the rows it matched: its hits count, its dates
+    /// cover nothing.
+    @Test func testProxyLogonExportGivesHitsButNoCoverage() throws {
+        let dir = try TempDir("cov-tpl")
+        let csv = try Data(contentsOf: fixturesURL().appendingPathComponent("EXCH09-Cve-2021-26855.csv"))
+        try dir.write("evidence/EXCH01/EXCH09-Cve-2021-26855.csv", [UInt8](csv))
+        let s = try #require(try Self.session(dir).scanOnce().summaries.first)
+        #expect(s.verdict >= .exploited)
+        #expect(s.coverage[0].status == .notChecked)
+        #expect(s.coverage[0].evidence.isEmpty)
+    }
+
     @Test func missingRequiredCheckIsNotChecked() throws {
         let dir = try TempDir("cov-missing")
         try Self.writeBenign(dir)

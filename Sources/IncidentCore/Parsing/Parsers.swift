@@ -78,6 +78,16 @@ public struct HttpProxyParser: EvidenceLineParser {
         schema = FieldSchema(names: trimmed, aliases: Self.aliases)
         headerLowered = trimmed.map { $0.lowercased() }
     }
+
+    /// The columns of Test-ProxyLogon's `<server>-Cve-2021-26855.csv` (CSS-Exchange
+    /// Security/src/Test-ProxyLogon.ps1, https://github.com/microsoft/CSS-Exchange), lowercased.
+    static let testProxyLogonColumns: Set<String> = ["datetime", "requestid", "clientipaddress", "urlhost", "urlstem",
+                                                     "routinghint", "useragent", "anchormailbox", "httpstatus"]
+
+    /// True when the header is Test-ProxyLogon's export of suspicious rows rather than a raw
+    /// HttpProxy log: its rows are re-checked here, but its time range covers nothing (it holds
+    /// only what the script matched), so it gives no coverage.
+    public var isFilteredExport: Bool { Set(headerLowered) == Self.testProxyLogonColumns }
 }
 
 /// Exchange ECP server logs: `#Fields: TimeStamp,ServerName,EventId,EventData`, CSV rows whose

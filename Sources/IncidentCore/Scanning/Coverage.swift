@@ -134,7 +134,7 @@ public enum Coverage {
         let mustReach = max(exposureStart, exposureEnd ?? defaultExposureEnd)
         return CoverageCheck.allCases.map { check in
             let required = check.required(build: build)
-            let used = files.filter { f in !f.skipped && f.format.map(check.accepts) == true }
+            let used = files.filter { f in !f.skipped && f.givesCoverage && f.format.map(check.accepts) == true }
             let paths = used.map(\.path).sorted()
             if used.isEmpty {
                 return CheckCoverage(check: check, status: .notChecked, required: required, evidence: [], from: nil, to: nil, hits: 0,

@@ -30,6 +30,9 @@ public struct FileStatus: Sendable, Equatable, Codable {
     /// The CU-level Exchange build the file shows (see ``BuildEvidence``), short form: the highest
     /// `#Version:` directive, else the first build a record shows.
     public var exchangeBuild: String?
+    /// False for files whose records are a selection (Test-ProxyLogon's 26855 export): their
+    /// hits count, but their time range shows nothing about coverage.
+    public var givesCoverage: Bool = true
 
     /// Hits the YARA rules found in a collected file (nil for other formats).
     public var contentHits: Int?
@@ -444,6 +447,7 @@ final class FileCursor {
         if let replacedNote { warnings.append(replacedNote) }
         if unterminatedTail { warnings.append("the last line has no line end (cut off, or still being written); it is checked again when the file grows") }
         status.warnings = warnings
+        status.givesCoverage = !((parser as? HttpProxyParser)?.isFilteredExport ?? false)
         return true
     }
 
