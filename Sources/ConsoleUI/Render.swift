@@ -205,7 +205,13 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
     let inner = r.inset(1)
     guard inner.height > 1, inner.width > 10 else { return }
     let showStage = inner.width >= 64
-    let header = "Sev  Time (UTC)  Rule    " + (showStage ? "Stage          " : "") + "Value"
+    // The rule column fits the longest rule id in view (imported packs and YARA rules have long
+    // ids), up to a quarter of the pane; built-in ids take 7 cells.
+    let topForWidth = scrollOffset(state, .hits, selected: state.hitIndex, count: hits.count, visible: max(1, inner.height - 1))
+    let inView = hits.dropFirst(topForWidth).prefix(max(1, inner.height - 1))
+    let longest = inView.map { TextWidth.width(of: Sanitizer.sanitize($0.indicator, ascii: grid.ascii)) }.max() ?? 7
+    let ruleWidth = min(max(7, longest), max(7, inner.width / 4))
+    let header = "Sev  Time (UTC)  " + TextWidth.pad("Rule", to: ruleWidth + 1) + (showStage ? "Stage          " : "") + "Value"
     grid.put(header, x: inner.x, y: inner.y, maxWidth: inner.width, role: .header)
     let visible = inner.height - 1
     guard let summary = state.selectedServer else {
@@ -253,8 +259,8 @@ private func drawHits(_ state: AppState, into grid: inout CellGrid, _ r: Rect) {
         x += 5
         grid.put(hit.time.map(shortTime) ?? "-", x: x, y: y, maxWidth: 11, role: base)
         x += 12
-        grid.put(hit.indicator, x: x, y: y, maxWidth: 7, role: base)
-        x += 8
+        grid.put(TextWidth.truncate(Sanitizer.sanitize(hit.indicator, ascii: grid.ascii), to: ruleWidth), x: x, y: y, maxWidth: ruleWidth, role: base)
+        x += ruleWidth + 1
         if showStage {
             grid.put(hit.stage.rawValue, x: x, y: y, maxWidth: 14, role: base)
             x += 15

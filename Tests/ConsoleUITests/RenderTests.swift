@@ -124,3 +124,24 @@ struct RenderTests {
         #expect(!text.contains("no-findings"))
     }
 }
+
+@Suite("Rule column")
+struct RuleColumnTests {
+    @Test("long rule ids (imported packs, YARA) widen the rule column, cut with an ellipsis when the pane is narrow")
+    func longRuleIDs() throws {
+        var state = try demoState(cols: 120, rows: 40)
+        var snapshot = try #require(state.snapshot)
+        let i = try #require(snapshot.hits.firstIndex { $0.server == "EXCH01" && $0.indicator == "PS-001" })
+        snapshot.hits[i].indicator = "filename-iocs/file-path-regex-2"
+        snapshot.hitsVersion += 1
+        _ = update(&state, .snapshot(snapshot))
+        let wide = render(state).text()
+        // Up to a quarter of the pane (17 cells here); the detail view shows the whole id.
+        #expect(wide.contains("CRIT 08-23 09:13 filename-iocs/fi… exploitation"))
+        #expect(wide.contains("Rule              Stage"))
+        state.size = Size(cols: 80, rows: 24)
+        _ = update(&state, .resized(Size(cols: 80, rows: 24)))
+        let narrow = render(state).text()
+        #expect(narrow.contains("CRIT 08-23 09:13 filename-… @a.a/"))
+    }
+}
