@@ -63,7 +63,12 @@ enum ServerUpdate {
         do {
             try store.withLock {
                 var caseFile = try store.loadCurrent()
-                changed = try caseFile.applyServerChanges(changes, server: name, create: create, by: who, at: Date())
+                // A server whose evidence folder is already there but which no scan has recorded
+                // yet is created by `set` too.
+                var isDir: ObjCBool = false
+                let hasFolder = FileManager.default.fileExists(atPath: store.folder.appendingPathComponent("evidence/\(name)").path, isDirectory: &isDir) && isDir.boolValue
+                let createNow = create || (caseFile.server(named: name) == nil && hasFolder && CaseFile.validServerName(name))
+                changed = try caseFile.applyServerChanges(changes, server: name, create: createNow, by: who, at: Date())
                 // The build can complete (or reopen) the patch step at once; hits wait for the next scan.
                 if Remediation.reconcile(&caseFile, hits: nil, playbook: playbook, at: Date()) { changed = true }
                 if changed { try store.save(caseFile) }

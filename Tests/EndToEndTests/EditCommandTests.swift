@@ -45,4 +45,17 @@ struct EditCommandTests {
         #expect(p.stdout.contains("indicators/ips.json:1:3:"), "\(p.stdout)")
         #expect(p.stdout.contains("incident indicators disable CASE ips"))
     }
+
+    @Test("server set works on a server whose evidence folder exists before any scan")
+    func serverSetBeforeScan() throws {
+        let dir = temporaryFolder("set-before-scan").appendingPathComponent("case")
+        #expect(try run(incidentBinary.path, ["new", dir.path, "--name", "S"]).status == 0)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("evidence/EX2010"), withIntermediateDirectories: true)
+        let r = try run(incidentBinary.path, ["server", "set", dir.path, "EX2010", "--build", "14.3.513.0"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("EX2010: patch state patched"))
+        let other = try run(incidentBinary.path, ["server", "set", dir.path, "NOPE", "--build", "14.3.513.0"])
+        #expect(other.status == 2)
+        #expect(other.stderr.contains("no server named \"NOPE\""))
+    }
 }

@@ -416,7 +416,9 @@ public enum AtomicFile {
         let folder = url.deletingLastPathComponent()
         let temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
         let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CaseStoreError.io(path: temp.path, message: String(cString: strerror(errno))) }
+        guard fd >= 0 else {
+            throw CaseStoreError.io(path: url.path, message: "cannot write in \(folder.path): " + String(cString: strerror(errno)))
+        }
         FilePermissions.apply(fd: fd, (mode, group))
         var ok = true
         var message = ""
