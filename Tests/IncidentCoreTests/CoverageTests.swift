@@ -92,6 +92,18 @@ struct CoverageTests {
         #expect(s.coverage[0].evidence.isEmpty)
     }
 
+    /// CVE-2021-26857 shows in the Application log: a Sysmon or Security log gives hits, never
+    /// coverage for that check.
+    @Test func onlyTheApplicationLogCoversCVE202126857() throws {
+        let dir = try TempDir("cov-evtx")
+        let evtx = try Data(contentsOf: fixturesURL().appendingPathComponent("EVTX/ID6-transport-agent-install-failed.evtx"))
+        try dir.write("evidence/EXCH01/Sysmon.evtx", [UInt8](evtx))
+        let s = try #require(try Self.session(dir).scanOnce().summaries.first)
+        let check = try #require(s.coverage.first { $0.check == .cve202126857 })
+        #expect(check.status == .notChecked)
+        #expect(check.evidence.isEmpty)
+    }
+
     @Test func missingRequiredCheckIsNotChecked() throws {
         let dir = try TempDir("cov-missing")
         try Self.writeBenign(dir)

@@ -26,9 +26,11 @@ extension FileCursor {
         hashWholeFile(filePath)
         var parser = EvtxEventParser()
         var recognised = false
+        var applicationLog = false
         let summary = EvtxFile.forEachRecord(path: filePath) { record in
             if !recognised { status.format = .windowsEvtx; recognised = true }
             guard let log = parser.parse(record.xml, line: record.position) else { return }
+            if !applicationLog, log.value("Channel")?.caseInsensitiveCompare("Application") == .orderedSame { applicationLog = true }
             status.records += 1
             if let t = log.time {
                 if status.firstEvent.map({ t < $0 }) ?? true { status.firstEvent = t }
@@ -54,6 +56,9 @@ extension FileCursor {
         }
         lineCount = summary.records
         finishWholeFile(warnings: warnings)
+        // CVE-2021-26857 leaves its trace in the Application log: other channels (Security,
+        // Sysmon) give hits but no coverage for that check.
+        status.givesCoverage = applicationLog
         return true
     }
 
