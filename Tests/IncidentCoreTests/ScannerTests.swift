@@ -110,6 +110,19 @@ struct EvidenceScannerTests {
         #expect(scanner.hits.count == 6)
     }
 
+    /// A line longer than the 32 MiB limit is cut, counted once, and the lines after it keep
+    /// their numbers.
+    @Test func linesAfterAnOverlongLineKeepTheirNumbers() throws {
+        let dir = try TempDir("overlong")
+        let long = String(repeating: "a", count: LineSplitter.maxLineBytes + 1_000_000)
+        try dir.write(ScanFixture.path, ScanFixture.text([ScanFixture.benign, long, ScanFixture.shell]))
+        let scanner = EvidenceScanner(engine: engine)
+        scanner.scan(caseFolder: dir.url)
+        #expect(hitIDs(scanner.hits, line: 7) == ScanFixture.shellIDs)
+        #expect(scanner.statuses.first?.lines == 7)
+        #expect(scanner.statuses.first?.warnings.contains("1 line(s) longer than 32 MiB were cut") == true)
+    }
+
     /// A last line cut inside a value (`1.2.` of `1.2.3.4`) never reports the cut value; the
     /// completed line does, once.
     @Test func aCutLastLineDoesNotReportTheCutValue() throws {

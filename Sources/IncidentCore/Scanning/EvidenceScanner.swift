@@ -531,7 +531,7 @@ final class FileCursor {
                 pending.removeFirst(cut)
                 start += Int64(cut)
                 offset = start
-                lineCount += 1
+                // The line was counted when its head was read.
                 skippingLongLine = false
             } else {
                 start += Int64(pending.count)
