@@ -561,10 +561,13 @@ private func drawStatus(_ state: AppState, into grid: inout CellGrid, y: Int) {
     let nameRoom = max(6, cols - TextWidth.width(of: rest) - (messageWidth > 0 ? messageWidth : TextWidth.width(of: hints)) - 3)
     if let alert = state.snapshot?.saveError {
         // A failed save takes the whole bar: the reason must be readable.
-        grid.put(" SAVE FAILED: " + Sanitizer.sanitize(alert, ascii: grid.ascii), x: 0, y: y, maxWidth: cols, role: .statusAlert)
-        if let message = state.message {
-            let w = min(cols, TextWidth.width(of: message) + 2)
-            grid.put(" " + message + " ", x: cols - w, y: y, maxWidth: w, role: .statusKey)
+        // A message shares the bar at its right, the alert's text cut with an ellipsis before it.
+        let message = state.message.map { " " + $0 + " " } ?? ""
+        let w = min(max(0, cols - 24), TextWidth.width(of: message))
+        let alertText = " SAVE FAILED: " + Sanitizer.sanitize(alert, ascii: grid.ascii)
+        grid.put(TextWidth.truncate(alertText, to: cols - w - (w > 0 ? 1 : 0)), x: 0, y: y, maxWidth: cols - w, role: .statusAlert)
+        if w > 0 {
+            grid.put(TextWidth.truncate(message, to: w), x: cols - w, y: y, maxWidth: w, role: .statusKey)
         }
         return
     }

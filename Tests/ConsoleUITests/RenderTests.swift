@@ -145,3 +145,20 @@ struct RuleColumnTests {
         #expect(narrow.contains("CRIT 08-23 09:13 filename-… @a.a/"))
     }
 }
+
+@Suite("Save failure in the status bar")
+struct SaveFailedStatusTests {
+    @Test("SAVE FAILED and a message share the bar without splicing: the alert is cut with an ellipsis")
+    func alertAndMessage() throws {
+        var state = try demoState(cols: 120, rows: 40)
+        var snapshot = try #require(state.snapshot)
+        snapshot.saveError = "case.json was changed on disk and no longer loads: case.json:3:7: expected ':' after a key; your changes are kept"
+        _ = update(&state, .snapshot(snapshot))
+        state.message = "changed elsewhere: EXCH01/inventory: todo → blocked by alice"
+        let row = render(state).row(39)
+        #expect(row.hasPrefix(" SAVE FAILED: case.json was changed on disk"))
+        #expect(row.hasSuffix(" changed elsewhere: EXCH01/inventory: todo → blocked by alice "))
+        #expect(row.contains("…"))
+        #expect(TextWidth.width(of: row) == 120)
+    }
+}
