@@ -15,7 +15,8 @@ public func render(_ state: AppState, ascii: Bool = false) -> CellGrid {
     let size = state.size
     guard size.cols > 0, size.rows > 0 else { return grid }
     if size.cols < minimumSize.cols || size.rows < minimumSize.rows {
-        let message = "terminal too small: have \(size.cols)×\(size.rows), need \(minimumSize.cols)×\(minimumSize.rows)"
+        let by = ascii ? "x" : "×"
+        let message = "terminal too small: have \(size.cols)\(by)\(size.rows), need \(minimumSize.cols)\(by)\(minimumSize.rows)"
         let lines = wrap(message, width: size.cols)
         for (i, line) in lines.enumerated() where i < size.rows {
             grid.put(line, x: 0, y: i, role: .statusAlert)

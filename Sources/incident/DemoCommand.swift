@@ -74,7 +74,14 @@ enum DemoCase {
             try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
             try fm.copyItem(at: source, to: target)
             try? fm.removeItem(at: target.appendingPathComponent("EVIDENCE.md"))
+            // A case is private like one made by `incident new`: folders 0700, files 0600.
             _ = chmod(target.path, 0o700)
+            if let walker = fm.enumerator(at: target, includingPropertiesForKeys: [.isDirectoryKey]) {
+                for case let url as URL in walker {
+                    let isDir = (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) ?? false
+                    _ = chmod(url.path, isDir ? 0o700 : 0o600)
+                }
+            }
             let store = CaseStore(folder: target)
             var caseFile = try store.load()
             caseFile.caseId = UUID().uuidString.lowercased()

@@ -162,3 +162,14 @@ struct SaveFailedStatusTests {
         #expect(TextWidth.width(of: row) == 120)
     }
 }
+
+@Suite("Too small in ASCII")
+struct TooSmallASCIITests {
+    @Test("the too-small message uses x, not ×, in ASCII mode")
+    func asciiTimes() throws {
+        let state = try demoState(cols: 50, rows: 12)
+        let text = render(state, ascii: true).text().replacingOccurrences(of: "\n", with: " ")
+        #expect(text.contains("terminal too small: have 50x12, need 60x16"))
+        #expect(text.unicodeScalars.allSatisfy { $0.value < 0x80 })
+    }
+}

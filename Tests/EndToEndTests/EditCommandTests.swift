@@ -58,4 +58,17 @@ struct EditCommandTests {
         #expect(other.status == 2)
         #expect(other.stderr.contains("no server named \"NOPE\""))
     }
+
+    @Test("the demo case is private like a new case: folders 0700, files 0600")
+    func demoIsPrivate() throws {
+        let dir = temporaryFolder("demo-modes").appendingPathComponent("case")
+        #expect(try run(incidentBinary.path, ["demo", "--dir", dir.path, "--no-open"]).status == 0)
+        func mode(_ p: String) -> mode_t { var st = stat(); _ = stat(p, &st); return st.st_mode & 0o7777 }
+        #expect(mode(dir.path) == 0o700)
+        #expect(mode(dir.appendingPathComponent("case.json").path) == 0o600)
+        #expect(mode(dir.appendingPathComponent("evidence/EXCH01").path) == 0o700)
+        let files = FileManager.default.enumerator(atPath: dir.appendingPathComponent("evidence").path)?.allObjects as? [String] ?? []
+        #expect(!files.isEmpty)
+        for f in files { #expect([0o600, 0o700].contains(mode(dir.appendingPathComponent("evidence/" + f).path)), "\(f)") }
+    }
 }
