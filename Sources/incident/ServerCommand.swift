@@ -115,7 +115,6 @@ struct ServerSetCommand: ParsableCommand {
     @OptionGroup var fields: ServerFieldOptions
 
     func validate() throws {
-        _ = try fields.changes()
         if try fields.changes().isEmpty { throw ValidationError("nothing to set: give at least one of --build, --fqdn, --role, --internet-facing, --first-exposure, --patched-on") }
     }
 

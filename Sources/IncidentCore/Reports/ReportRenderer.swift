@@ -76,6 +76,14 @@ public enum ReportRenderer {
         ]
     }
 
+    /// The servers table of the summary, the same in Markdown and HTML.
+    static let serverHeader = ["Server", "Verdict", "Patch state", "Compromise state", "Steps", "Hits", "Done"]
+
+    static func serverRow(_ s: CaseReport.ServerSection) -> [String] {
+        [s.server.name, s.summary.verdict.rawValue, s.summary.patchState.rawValue, s.summary.compromiseState.rawValue,
+         "\(s.summary.stepsDone)/\(s.summary.stepsApplicable)", "\(s.summary.hits)", s.summary.isDone ? "yes" : "no"]
+    }
+
     static let ed2102Header = ["Instance", "IP address", "Host OS version", "Exchange version", "Internet-accessible?", "Runs OWA?",
                                "Runs ECP?", "OWA/ECP disabled?", "Disconnected?", "Updated?", "Memory and disk imaged?", "Observed IOCs / report"]
 
@@ -105,10 +113,7 @@ public enum ReportRenderer {
         o += "## Executive summary\n\n" + mdTable(["", ""], summaryRows(r).map { [$0.0, $0.1] }) + "\n"
         o += "Patching is not remediation: a server counts as done only when it is patched and its compromise state is investigated-clean or remediated.\n\n"
         o += "### Servers\n\n"
-        o += mdTable(["Server", "Verdict", "Patch state", "Compromise state", "Steps", "Hits"], r.servers.map { s in
-            [s.server.name, s.summary.verdict.rawValue, s.summary.patchState.rawValue, s.summary.compromiseState.rawValue,
-             "\(s.summary.stepsDone)/\(s.summary.stepsApplicable)", "\(s.summary.hits)"]
-        }) + "\n"
+        o += mdTable(serverHeader, r.servers.map(serverRow)) + "\n"
         if !r.missingEvidence.isEmpty || !r.unreadable.isEmpty {
             o += "### Evidence not read\n\n"
             for m in r.missingEvidence { o += "- missing: \(md(m))\n" }
@@ -220,10 +225,7 @@ public enum ReportRenderer {
         o += "<main>\n<section id=\"summary\"><h2>Executive summary</h2>\n"
         o += htmlTable(["Item", "Value"], summaryRows(r).map { [$0.0, $0.1] }, cls: "summary")
         o += "<p class=\"muted\">Patching is not remediation: a server counts as done only when it is patched and its compromise state is investigated-clean or remediated.</p>\n"
-        o += htmlTable(["Server", "Verdict", "Patch state", "Compromise state", "Steps", "Hits", "Done"], r.servers.map { s in
-            [s.server.name, s.summary.verdict.rawValue, s.summary.patchState.rawValue, s.summary.compromiseState.rawValue,
-             "\(s.summary.stepsDone)/\(s.summary.stepsApplicable)", "\(s.summary.hits)", s.summary.isDone ? "yes" : "no"]
-        }, cls: "servers") { "v-" + r.servers[$0].summary.verdict.rawValue }
+        o += htmlTable(serverHeader, r.servers.map(serverRow), cls: "servers") { "v-" + r.servers[$0].summary.verdict.rawValue }
         if !r.missingEvidence.isEmpty || !r.unreadable.isEmpty {
             o += "<h3>Evidence not read</h3><ul>"
             for m in r.missingEvidence { o += "<li>missing: \(h(m))</li>" }

@@ -191,11 +191,10 @@ public final class CaseSession: @unchecked Sendable {
     }
 
     private func runScanner() -> ScanResult {
-        scanner.serverBuilds = stateQueue.sync {
-            Dictionary(caseFile.servers.compactMap { s in s.exchangeBuild.map { (s.name.lowercased(), $0) } }, uniquingKeysWith: { a, _ in a })
-        }
-        scanner.referencedFiles = stateQueue.sync {
-            caseFile.evidence.filter(\.isReference).map { EvidenceWalker.Found(path: $0.path, relativePath: $0.path, server: $0.server) }
+        // What the scanner needs from the case, read in one visit to the state queue.
+        (scanner.serverBuilds, scanner.referencedFiles) = stateQueue.sync {
+            (Dictionary(caseFile.servers.compactMap { s in s.exchangeBuild.map { (s.name.lowercased(), $0) } }, uniquingKeysWith: { a, _ in a }),
+             caseFile.evidence.filter(\.isReference).map { EvidenceWalker.Found(path: $0.path, relativePath: $0.path, server: $0.server) })
         }
         let changed = scanner.scan(caseFolder: store.folder)
         guard scanner.version != scannedVersion else {

@@ -28,15 +28,8 @@ public enum Custody {
         var prefix = SHA256()
         var prefixDigest: String?
         var total: Int64 = 0
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .unreadable(String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            let chunk = buffer[0..<n]
+        let failure = readAll(fd) { chunk in
+            let n = chunk.count
             whole.update(data: chunk)
             if prefixDigest == nil {
                 let room = record.sizeBytes - total
@@ -49,6 +42,7 @@ public enum Custody {
             }
             total += Int64(n)
         }
+        if let failure { return .unreadable(failure) }
         if prefixDigest == nil && total == record.sizeBytes { prefixDigest = SHA256Hex.hex(prefix.finalize()) }
         let digest = SHA256Hex.hex(whole.finalize())
         if total < record.sizeBytes {
@@ -61,5 +55,20 @@ public enum Custody {
                                                reason: "\(what): recorded sha256 \(record.sha256)"))
         }
         return total == record.sizeBytes ? .unchanged : .appended(sizeBytes: total, sha256: digest)
+    }
+
+    /// Reads an open file to its end in 1 MiB chunks, handing each to `body`.
+    /// - Returns: nil, or the system's message when a read fails.
+    static func readAll(_ fd: Int32, _ body: (ArraySlice<UInt8>) -> Void) -> String? {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return String(cString: strerror(errno))
+            }
+            if n == 0 { return nil }
+            body(buffer[0..<n])
+        }
     }
 }

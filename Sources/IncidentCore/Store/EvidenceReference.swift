@@ -48,17 +48,12 @@ public enum EvidenceReference {
         guard fstat(fd, &st) == 0 else { throw EvidenceReferenceError.unreadable(path: path, message: String(cString: strerror(errno))) }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw EvidenceReferenceError.notRegularFile(path: path) }
         var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var total: Int64 = 0
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw EvidenceReferenceError.unreadable(path: path, message: String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            total += Int64(n)
+        if let failure = Custody.readAll(fd, { chunk in
+            hasher.update(data: chunk)
+            total += Int64(chunk.count)
+        }) {
+            throw EvidenceReferenceError.unreadable(path: path, message: failure)
         }
         let modified = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
         return (total, SHA256Hex.hex(hasher.finalize()), modified)
