@@ -220,6 +220,7 @@ func makeCase(_ label: String) throws -> (TempDir, CaseStore) {
     2021-03-03 06:10:11 10.0.0.5 GET /owa/auth/logon.aspx - 443 - 198.51.100.77 Mozilla/5.0 - 200 0 0 15 mail.contoso.com
     2021-03-03 06:12:40 10.0.0.5 GET /aspnet_client/discover.aspx - 443 - 198.51.100.77 Mozilla/5.0 - 200 0 0 15 mail.contoso.com
     2021-03-03 06:13:00 10.0.0.5 GET /owa/ - 443 - 203.0.113.9 Mozilla/5.0 - 200 0 0 15 relay.sharing-bad.example
+    2021-03-03 06:14:00 10.0.0.5 GET /aspnet_client/discover.aspx - 443 - 203.0.113.10 Mozilla/5.0 - 404 0 2 15 mail.contoso.com
 
     """
     let inventory = """
@@ -278,6 +279,7 @@ func makeCase(_ label: String) throws -> (TempDir, CaseStore) {
             "sharing/ipv4 u_ex210303.log:3 198.51.100.77",
             "sharing/ipv4 u_ex210303.log:4 198.51.100.77",
             "sharing/file-path/url u_ex210303.log:4 /aspnet_client/discover.aspx",
+            "sharing/file-path/url-failed u_ex210303.log:6 /aspnet_client/discover.aspx",
             "sharing/domain/iis u_ex210303.log:5 relay.sharing-bad.example",
             "sharing/sha256 inventory.csv:2 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
             "sharing/file-path inventory.csv:2 C:\\inetpub\\wwwroot\\aspnet_client\\discover.aspx",
@@ -285,6 +287,9 @@ func makeCase(_ label: String) throws -> (TempDir, CaseStore) {
         #expect(hits.first { $0.indicator == "sharing/sha256" }?.severity == .high)
         #expect(hits.first { $0.indicator == "sharing/sha256" }?.stage == .postExploitation)
         #expect(hits.first { $0.indicator == "sharing/file-path" }?.stage == .webShell)
+        // A request that was not served is a probe for the name, not a web shell.
+        #expect(hits.first { $0.indicator == "sharing/file-path/url-failed" }?.stage == .attempt)
+        #expect(hits.first { $0.indicator == "sharing/file-path/url-failed" }?.severity == .medium)
 
         // Importing the same bytes again is refused; disabling stops the hits; enabling restores them.
         #expect(throws: IndicatorPackStoreError.self) { try IndicatorPackStore.importFile(source, into: store, responder: "bob") }
@@ -293,7 +298,7 @@ func makeCase(_ label: String) throws -> (TempDir, CaseStore) {
         #expect(try scan(dir, store).filter { $0.indicator.hasPrefix("sharing/") }.isEmpty)
         #expect(try store.load().audit.last?.action == "indicators.disabled")
         #expect(try IndicatorPackStore.setEnabled("sharing", true, in: store, responder: "bob"))
-        #expect(try scan(dir, store).filter { $0.indicator.hasPrefix("sharing/") }.count == 6)
+        #expect(try scan(dir, store).filter { $0.indicator.hasPrefix("sharing/") }.count == 7)
         #expect(throws: IndicatorPackStoreError.unknownPack("nope")) { try IndicatorPackStore.setEnabled("nope", true, in: store, responder: "bob") }
     }
 

@@ -7,7 +7,8 @@ import Foundation
 /// - `sha256`/`sha1`/`md5`: an inventory row's `Hash`.
 /// - `file-path`: an inventory row's `Path`; a path under an IIS or
 ///   Exchange web folder (`\inetpub\wwwroot\…`, `\FrontEnd\HttpProxy\<vdir>\…`) also matches the
-///   URL it is served at, in IIS `cs-uri-stem` and HttpProxy `UrlStem`.
+///   URL it is served at, in IIS `cs-uri-stem` and HttpProxy `UrlStem` (`…/url` when the request
+///   succeeded, 2xx; `…/url-failed`, medium and stage `attempt`, when it did not).
 /// - `file-name`: an inventory row's `FileName`.
 /// - `file-path-regex`: an inventory row's `Path`, unless the entry's exclusion regex matches.
 /// - `ipv4`/`ipv6`: the client address (`c-ip`, `ClientIpAddress`).
@@ -76,8 +77,18 @@ public enum ImportedPackCompiler {
                 let urls = values.compactMap(servedURL)
                 if !urls.isEmpty {
                     lists[base + "/url"] = urls
-                    add("/url", title: "Request for a known-bad file", formats: [.iisW3C, .httpProxy], field: "url-stem",
-                        [Condition(field: "url-stem", op: .inList, values: [base + "/url"])])
+                    // Served (2xx): the file is there and answered. Anything else is a scan for
+                    // a known web-shell name, which says nothing about the file being on disk.
+                    add("/url", title: "Known-bad file requested successfully", formats: [.iisW3C, .httpProxy], field: "url-stem",
+                        [Condition(field: "url-stem", op: .inList, values: [base + "/url"]),
+                         Condition(field: "status", op: .startsWith, values: ["2"])])
+                    indicators.append(Indicator(
+                        id: base + "/url-failed", title: "Request for a known-bad file, not served (pack \(pack.name))",
+                        description: "A request for a file of pack \(pack.name) that did not succeed: a probe for a known web-shell name.",
+                        severity: .medium, stage: .attempt, cve: nil, formats: [.iisW3C, .httpProxy], field: "url-stem",
+                        all: [Condition(field: "url-stem", op: .inList, values: [base + "/url"]),
+                              Condition(field: "status", op: .notLike, values: ["2*"])],
+                        sources: [source], falsePositives: "Scanners try known web-shell names on every server.", suppressedBy: nil))
                 }
             case .fileName:
                 lists[base] = values
