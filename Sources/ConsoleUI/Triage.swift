@@ -33,13 +33,15 @@ func undoObstacle(_ entry: UndoEntry, _ state: AppState) -> String? {
         let now = caseFile.triageDecision(for: hitId)
         let current = now?.decision ?? .untriaged
         if current == after { return nil }
-        if current == before { return "that change is not saved yet; try again in a moment" }
+        // Not in this console's snapshot yet: the revert is queued after the change and only
+        // applies if the field still holds this console's value when it runs.
+        if current == before { return nil }
         return "changed since by \(Sanitizer.sanitize(now?.by ?? "someone")) (now \(current.rawValue)); undo only reverts your own latest value"
     case let .step(server, step, before, after):
         let entry = caseFile.checklists[server]?[step]
         let current = entry?.state ?? .todo
         if current == after { return nil }
-        if current == before { return "that change is not saved yet; try again in a moment" }
+        if current == before { return nil }
         return "changed since by \(Sanitizer.sanitize(entry?.by ?? "someone")) (now \(current.rawValue)); undo only reverts your own latest value"
     }
 }
@@ -120,7 +122,7 @@ func submitTriage(hitId: String, decision: TriageDecision.Decision, note: String
     let trimmed = note.trimmingCharacters(in: .whitespaces)
     let edit = CaseEdit.triage(hitId: hitId, decision: decision, note: trimmed)
     let undo = UndoEntry(description: "\(hit.indicator) on \(server): \(decisionLabel(before)) → \(decisionLabel(decision))",
-                         revert: .triage(hitId: hitId, decision: before, note: "undo"),
+                         revert: .revert(.triage(hitId: hitId, decision: before, note: "undo"), ifStill: .triage(hitId: hitId, decision: decision)),
                          field: .triage(hitId: hitId, before: before, after: decision))
     let done = "\(hit.indicator) on \(server) marked \(decisionLabel(decision)) (u undoes)"
     if decision == .falsePositive, hit.severity >= .high || before == .confirmed {
@@ -143,7 +145,7 @@ func startUndo(_ state: inout AppState) {
         return
     }
     if let obstacle = undoObstacle(last, state) {
-        if !obstacle.hasPrefix("that change is not saved yet") { state.undoStack.removeLast() }
+        state.undoStack.removeLast()
         state.message = "not undone: \(last.description): " + obstacle
         return
     }

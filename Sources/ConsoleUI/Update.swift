@@ -192,7 +192,8 @@ private func run(_ command: Command, _ state: inout AppState) -> [Effect] {
         }
         let before = state.snapshot?.caseFile.stepState(server: server.name, step: step.id) ?? .todo
         state.undoStack.append(UndoEntry(description: "\(Sanitizer.sanitize(server.name)) · \(step.title): \(before.rawValue) → \(before.advanced.rawValue)",
-                                         revert: .setStep(server: server.name, step: step.id, state: before, note: "undo"),
+                                         revert: .revert(.setStep(server: server.name, step: step.id, state: before, note: "undo"),
+                                                         ifStill: .step(server: server.name, step: step.id, state: before.advanced)),
                                          field: .step(server: server.name, step: step.id, before: before, after: before.advanced)))
         return [.perform(.advanceStep(server: server.name, step: step.id))]
     case .setBuild, .walkthrough, .blockStep, .skipStep, .noteStep:

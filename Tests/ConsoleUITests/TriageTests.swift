@@ -8,17 +8,7 @@ import TerminalCore
 func applyLocally(_ effects: [Effect], _ state: inout AppState, at: Date = Date(timeIntervalSince1970: 1_614_760_000)) {
     guard var snapshot = state.snapshot else { return }
     for case let .perform(edit) in effects {
-        switch edit {
-        case let .triage(hitId, decision, note):
-            snapshot.caseFile.triage.append(TriageDecision(hitId: hitId, decision: decision, note: note, by: "tester", at: at))
-        case let .setStep(server, step, st, note):
-            snapshot.caseFile.checklists[server, default: [:]][step] = ChecklistEntry(state: st, by: "tester", at: at, note: note)
-        case let .advanceStep(server, step):
-            let before = snapshot.caseFile.stepState(server: server, step: step)
-            snapshot.caseFile.checklists[server, default: [:]][step] = ChecklistEntry(state: before.advanced, by: "tester", at: at)
-        default:
-            Issue.record("unexpected edit \(edit)")
-        }
+        snapshot.caseFile.apply(edit, by: "tester", at: at)
     }
     snapshot.summaries = Verdicts.summarize(caseFile: snapshot.caseFile, statuses: snapshot.statuses, hits: snapshot.hits, playbook: state.playbook)
     _ = update(&state, .snapshot(snapshot))
@@ -62,7 +52,7 @@ struct TriageTests {
         // u then Tab, Enter: undone, by appending a reverting decision.
         _ = press(&state, .character("u"), .tab)
         let undo = press(&state, .enter)
-        #expect(undo == [.perform(.triage(hitId: hit.id, decision: .untriaged, note: "undo"))])
+        #expect(undo == [.perform(.revert(.triage(hitId: hit.id, decision: .untriaged, note: "undo"), ifStill: .triage(hitId: hit.id, decision: .confirmed)))])
         #expect(state.undoStack.isEmpty)
         applyLocally(undo, &state)
         #expect(state.snapshot?.caseFile.triage.filter { $0.hitId == hit.id }.map(\.decision) == [.confirmed, .untriaged])
@@ -133,18 +123,33 @@ struct TriageTests {
         #expect(state.message == "undone: EXCH01 · Inventory the server: todo → in-progress")
     }
 
-    @Test("undo never reverts a value someone else set in between; a change not yet saved waits")
+    @Test("undo never reverts a value someone else set in between; a change not yet saved is undone after it")
     func undoRespectsOthers() throws {
         var state = try demoState()
         _ = press(&state, .backTab)
         let effects = press(&state, .character(" "))
-        // Not saved yet: the snapshot still shows todo.
-        _ = press(&state, .character("u"))
-        #expect(state.confirmation == nil)
-        #expect(state.message == "not undone: EXCH01 · Inventory the server: todo → in-progress: that change is not saved yet; try again in a moment")
-        #expect(state.undoStack.count == 1)
+        // Not saved yet: the snapshot still shows todo. The revert is queued after the change and
+        // carries the value it expects, so it applies once the change has.
+        let early = press(&state, .character("u"), .character("y"))
+        let revert = CaseEdit.revert(.setStep(server: "EXCH01", step: "inventory", state: .todo, note: "undo"),
+                                     ifStill: .step(server: "EXCH01", step: "inventory", state: .inProgress))
+        #expect(early == [.perform(revert)])
+        #expect(state.message == "undone: EXCH01 · Inventory the server: todo → in-progress")
+        var caseFile = try #require(state.snapshot?.caseFile)
+        #expect(caseFile.apply(.advanceStep(server: "EXCH01", step: "inventory"), by: "tester", at: Date()) == nil)
+        #expect(caseFile.apply(revert, by: "tester", at: Date()) == nil)
+        #expect(caseFile.stepState(server: "EXCH01", step: "inventory") == .todo)
+        // The same revert after alice blocked the step in between: refused, her value stays.
+        caseFile.apply(.advanceStep(server: "EXCH01", step: "inventory"), by: "tester", at: Date())
+        caseFile.apply(.setStep(server: "EXCH01", step: "inventory", state: .blocked, note: "waiting"), by: "alice", at: Date())
+        let audits = caseFile.audit.count
+        #expect(caseFile.apply(revert, by: "tester", at: Date()) == "undo not applied: EXCH01/inventory is now blocked (set by alice)")
+        #expect(caseFile.stepState(server: "EXCH01", step: "inventory") == .blocked)
+        #expect(caseFile.audit.count == audits)
+
+        // In the console: the change saved, then alice's value arrives before u is pressed.
+        _ = press(&state, .character(" "))
         applyLocally(effects, &state)
-        // Alice blocks the step from another console; the undo must not overwrite her value.
         var snapshot = try #require(state.snapshot)
         snapshot.caseFile.checklists["EXCH01", default: [:]]["inventory"] = ChecklistEntry(state: .blocked, by: "alice", at: Date(), note: "waiting for access")
         _ = update(&state, .snapshot(snapshot))

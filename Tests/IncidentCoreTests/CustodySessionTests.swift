@@ -130,6 +130,35 @@ struct CustodySessionTests {
         #expect(store.signature() == signature)
     }
 
+    @Test func anUndoIsRefusedWhenAnotherWriterChangedTheValueFirst() throws {
+        let dir = try TempDir("undo-race")
+        let mine = try session(dir, responder: "bob")
+        mine.perform(.setStep(server: "EXCH01", step: "patch", state: .done, note: nil))
+        _ = mine.currentSnapshot()
+        // Alice blocks the step; bob's console has not read it yet when he undoes his change.
+        let store = CaseStore(folder: dir.url)
+        try store.withLock {
+            var c = try store.load()
+            c.apply(.setStep(server: "EXCH01", step: "patch", state: .blocked, note: "no reboot"), by: "alice", at: Date())
+            try store.save(c)
+        }
+        mine.perform(.revert(.setStep(server: "EXCH01", step: "patch", state: .todo, note: "undo"),
+                             ifStill: .step(server: "EXCH01", step: "patch", state: .done)))
+        let seen = mine.currentSnapshot()
+        #expect(seen.changedUnderYou == ["EXCH01/patch: done → blocked by alice",
+                                         "undo not applied: EXCH01/patch is now blocked (set by alice)"])
+        let final = try store.load()
+        #expect(final.stepState(server: "EXCH01", step: "patch") == .blocked)
+        #expect(final.audit.filter { $0.action == "checklist.step" }.map(\.by) == ["bob", "alice"])
+        // Undone when nobody else changed it.
+        mine.perform(.setStep(server: "EXCH01", step: "patch", state: .done, note: nil))
+        mine.perform(.revert(.setStep(server: "EXCH01", step: "patch", state: .blocked, note: "undo"),
+                             ifStill: .step(server: "EXCH01", step: "patch", state: .done)))
+        _ = mine.currentSnapshot()
+        #expect(try store.load().stepState(server: "EXCH01", step: "patch") == .blocked)
+        #expect(try store.load().audit.filter { $0.action == "checklist.step" }.map(\.by) == ["bob", "alice", "bob", "bob"])
+    }
+
     @Test func ownSavedChangesAreNotReportedAsSomeoneElses() throws {
         let dir = try TempDir("own")
         let mine = try session(dir, responder: "bob")

@@ -50,6 +50,19 @@ public enum CaseEdit: Sendable, Equatable {
     case setServer(name: String, changes: ServerChanges)
     /// Sets a checklist step's note, keeping its state.
     case noteStep(server: String, step: String, note: String)
+    /// Applies `edit` (an undo) only when the field still holds `value`, the value this
+    /// responder set; checked against the case as it is when the edit runs, which under a
+    /// session is the case on disk under the case lock. Otherwise nothing changes and the
+    /// refusal is reported (see ``CaseFile/apply(_:by:at:)``).
+    indirect case revert(CaseEdit, ifStill: FieldValue)
+}
+
+/// A value one field of the case holds, for ``CaseEdit/revert(_:ifStill:)``.
+public enum FieldValue: Sendable, Equatable {
+    /// The decision recorded for a hit (`untriaged` when there is none).
+    case triage(hitId: String, decision: TriageDecision.Decision)
+    /// The state of a checklist step (`todo` when it was never set).
+    case step(server: String, step: String, state: StepState)
 }
 
 /// Owns one open case: its file, its scanner, and the background rescan timer.
@@ -76,6 +89,9 @@ public final class CaseSession: @unchecked Sendable {
     private var pendingEdits: [(CaseEdit, Date)] = []
     /// The case file on disk as this session last read or wrote it.
     private var diskSignature: FileSignature?
+    /// The case as this session last read or wrote it, without its unsaved edits: what another
+    /// writer's changes are compared against.
+    private var diskCase: CaseFile
     /// Server folders seen before the first scan pass ends, not yet in the case (shown as scanning).
     private var provisionalServers: [String] = []
     private var onUpdate: (@Sendable (CaseSnapshot) -> Void)?
@@ -106,6 +122,7 @@ public final class CaseSession: @unchecked Sendable {
         self.origin = origin
         self.readOnly = readOnly
         self.diskSignature = store.signature()
+        self.diskCase = caseFile
         custodyRecords.set(caseFile.evidence)
     }
 
@@ -319,18 +336,31 @@ public final class CaseSession: @unchecked Sendable {
     }
 
     private func apply(_ edit: CaseEdit, at now: Date) {
-        caseFile.apply(edit, by: responder, at: now)
+        if let refusal = caseFile.apply(edit, by: responder, at: now) { notice([refusal], since: noticeSerial) }
+    }
+
+    /// Shows `lines` as changed-under-you notices, after any notices raised since `serial`
+    /// (so a refused undo and the change that caused it are shown together).
+    private func notice(_ lines: [String], since serial: Int) {
+        guard !lines.isEmpty else { return }
+        if noticeSerial != serial {
+            changedUnderYou += lines
+        } else {
+            changedUnderYou = lines
+            noticeSerial += 1
+        }
     }
 
     /// Installs the case as read from disk, noting what others changed in fields this console shows.
     private func adopt(_ disk: CaseFile) {
         defer { custodyRecords.set(caseFile.evidence) }
-        let notices = caseFile.changesByOthers(in: disk)
+        let notices = diskCase.changesByOthers(in: disk)
         if !notices.isEmpty {
             changedUnderYou = notices
             noticeSerial += 1
         }
         caseFile = disk
+        diskCase = disk
     }
 
     /// Lets the evidence complete or reopen checklist steps (see ``Remediation/reconcile(_:hits:playbook:at:)``).
@@ -364,8 +394,10 @@ public final class CaseSession: @unchecked Sendable {
                         disk = caseFile
                     }
                     let edits = pendingEdits
+                    let serial = noticeSerial
                     adopt(disk)
-                    for (edit, at) in edits { apply(edit, at: at) }
+                    let refusals = edits.compactMap { edit, at in caseFile.apply(edit, by: responder, at: at) }
+                    notice(refusals, since: serial)
                     if register(changed: Set(statuses.map(\.path))) { dirty = true }
                     if reconcile(at: Date()) { dirty = true }
                 }
@@ -375,6 +407,7 @@ public final class CaseSession: @unchecked Sendable {
                 }
                 try store.save(caseFile)
                 diskSignature = store.signature()
+                diskCase = caseFile
                 pendingEdits.removeAll()
                 saveError = nil
             }

@@ -4,7 +4,12 @@ extension CaseFile {
     /// Applies a responder's edit to this case and appends its audit entry (`checklist.step`
     /// with field `SERVER/STEP`, or `triage` with the hit id as field; before and after values).
     /// The console's session and the headless `step set` / `triage set` commands both use this.
-    public mutating func apply(_ edit: CaseEdit, by responder: String, at now: Date) {
+    ///
+    /// - Returns: nil when the edit was applied; for a ``CaseEdit/revert(_:ifStill:)`` whose
+    ///   field no longer holds the expected value, a sentence saying who changed it (nothing is
+    ///   changed then), e.g. `undo not applied: hit H1 is now confirmed (set by alice)`.
+    @discardableResult
+    public mutating func apply(_ edit: CaseEdit, by responder: String, at now: Date) -> String? {
         switch edit {
         case let .advanceStep(server, step):
             let before = stepState(server: server, step: step)
@@ -21,6 +26,26 @@ extension CaseFile {
             _ = try? applyServerChanges(changes, server: name, by: responder, at: now)
         case let .noteStep(server, step, note):
             setStepNote(server: server, step: step, note: note, by: responder, at: now)
+        case let .revert(inner, expected):
+            if let refusal = revertObstacle(expected) { return refusal }
+            return apply(inner, by: responder, at: now)
+        }
+        return nil
+    }
+
+    /// Why a revert expecting `expected` must not run, or nil when the field still holds it.
+    func revertObstacle(_ expected: FieldValue) -> String? {
+        switch expected {
+        case let .triage(hitId, decision):
+            let now = triageDecision(for: hitId)
+            let current = now?.decision ?? .untriaged
+            if current == decision { return nil }
+            return "undo not applied: hit \(hitId) is now \(current.rawValue) (set by \(now?.by ?? "nobody"))"
+        case let .step(server, step, state):
+            let entry = checklists[server]?[step]
+            let current = entry?.state ?? .todo
+            if current == state { return nil }
+            return "undo not applied: \(server)/\(step) is now \(current.rawValue) (set by \(entry?.by ?? "nobody"))"
         }
     }
 
