@@ -21,11 +21,13 @@ let package = Package(
                        providers: [.apt(["libevtx-dev", "libbfio-dev"])]),
         .systemLibrary(name: "CYara", path: "Sources/CYara",
                        providers: [.apt(["libyara-dev"])]),
+        .systemLibrary(name: "CHyperscan", path: "Sources/CHyperscan",
+                       providers: [.apt(["libhyperscan-dev"])]),
 
         // Core: case model, case store, indicators, parsers, scanner, playbook. No UI, no curses.
         .target(
             name: "IncidentCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams"), "CEvtx", "CYara"],
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams"), "CEvtx", "CYara", "CHyperscan"],
             resources: [.embedInCode("Resources/indicators.json"), .embedInCode("Resources/playbook.json"),
                         .embedInCode("Resources/webshells.yar")]
         ),

@@ -31,6 +31,8 @@ public struct RuleEngine: Sendable {
     private let compiled: [EvidenceFormat: [CompiledIndicator]]
     /// Distinct condition fields per format (conditions carry their ordinal).
     private let fieldCounts: [EvidenceFormat: Int]
+    /// Line prefilters per format, for the formats every indicator of which yields literals.
+    private let prefilters: [EvidenceFormat: LiteralPrefilter]
 
     /// Lowercases ASCII without Unicode tables when the text is ASCII; full lowercasing otherwise.
     static func asciiLowercased(_ s: String) -> String {
@@ -48,8 +50,11 @@ public struct RuleEngine: Sendable {
     }
 
     /// Compiles a pack.
+    /// - Parameter literalPrefilter: build the per-format line prefilters (see
+    ///   ``LiteralPrefilter``); false makes the scanner parse every line (for equivalence tests
+    ///   and comparisons).
     /// - Throws: ``IndicatorPackError`` for unknown lists or predicates, bad regexes, duplicate ids.
-    public init(pack: IndicatorPack) throws {
+    public init(pack: IndicatorPack, literalPrefilter: Bool = true) throws {
         self.pack = pack
         var seen = Set<String>()
         var lists: [String: Set<String>] = [:]
@@ -83,7 +88,26 @@ public struct RuleEngine: Sendable {
         }
         self.compiled = byFormat
         self.fieldCounts = ordinals.mapValues(\.count)
+        var prefilters: [EvidenceFormat: LiteralPrefilter] = [:]
+        if literalPrefilter {
+            for format in RequiredLiterals.formats {
+                var all = Set<String>()
+                var complete = true
+                for c in byFormat[format, default: []] {
+                    guard let set = RequiredLiterals.of(c.indicator, format: format, lists: pack.lists) else {
+                        complete = false
+                        break
+                    }
+                    all.formUnion(set)
+                }
+                if complete, let p = LiteralPrefilter(literals: all.sorted()) { prefilters[format] = p }
+            }
+        }
+        self.prefilters = prefilters
     }
+
+    /// The line prefilter of a format, or nil when every line must be parsed (see ``LiteralPrefilter``).
+    public func prefilter(for format: EvidenceFormat) -> LiteralPrefilter? { prefilters[format] }
 
     /// The built-in pack shipped in the package (`Sources/IncidentCore/Resources/indicators.json`).
     public static func builtIn() throws -> RuleEngine {

@@ -10,6 +10,22 @@ public protocol EvidenceLineParser: Sendable {
     mutating func parse(_ text: String, line: Int) -> LogRecord?
     /// Problems worth telling the responder about (counts, not one per line).
     var warnings: [String] { get }
+    /// For a line of ASCII text that no indicator can match (see ``LiteralPrefilter``): what
+    /// ``parse(_:line:)`` would record without building the record, when the line is a plain data
+    /// line that changes no parser state; nil when the line must go through ``parse(_:line:)``
+    /// (directives, headers, lines the parser counts as odd, any byte ≥ 0x80, CR or LF).
+    /// - Parameter buildHints: also nil when the line might show an Exchange build (see
+    ///   ``BuildEvidence/cuBuild(line:record:)``): the scanner asks until a file has shown one.
+    func quickRecord(_ line: UnsafeBufferPointer<UInt8>, buildHints: Bool) -> QuickRecord?
+}
+
+/// What the scanner keeps of a data line it did not parse: its time (UTC), if it has one.
+public struct QuickRecord: Sendable, Equatable {
+    public var time: Date?
+}
+
+extension EvidenceLineParser {
+    public func quickRecord(_ line: UnsafeBufferPointer<UInt8>, buildHints: Bool) -> QuickRecord? { nil }
 }
 
 /// Exchange HttpProxy CSV logs. The header comes from the first line that names both `DateTime`
@@ -71,13 +87,41 @@ public struct HttpProxyParser: EvidenceLineParser {
     /// Column names the header repeats (case-insensitively), in header spelling.
     var duplicates: [String] = []
 
+    public func quickRecord(_ b: UnsafeBufferPointer<UInt8>, buildHints: Bool) -> QuickRecord? {
+        guard schema != nil, !b.isEmpty, b[0] != 0x23, let head = headerLowered.first,
+              let commas = ByteScan.count(b, separator: 0x2C, forbidden: (0x22, 0x0D)),
+              commas + 1 == headerLowered.count else { return nil }
+        // A repeated bare header is not data.
+        let firstEnd = b.firstIndex(of: 0x2C) ?? b.count
+        if firstEnd <= head.utf8.count + 8,
+           String(decoding: UnsafeBufferPointer(rebasing: b[0..<firstEnd]), as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased() == head {
+            return nil
+        }
+        if buildHints {
+            // Rows with version columns show the build; so may a request path with "/1".
+            if hasVersionColumns { return nil }
+            if let stem = ByteScan.field(b, column: stemColumn, separator: 0x2C), ByteScan.contains(b, stem, 0x2F, 0x31) { return nil }
+        }
+        guard let time = ByteScan.field(b, column: timeColumn, separator: 0x2C) else { return QuickRecord(time: nil) }
+        return QuickRecord(time: Timestamps.parse(bytes: UnsafeBufferPointer(rebasing: b[time])))
+    }
+
     mutating func setHeader(_ names: [String]) {
         let trimmed = names.map { $0.trimmingCharacters(in: .whitespaces) }
         var seen = Set<String>()
         for name in trimmed where !seen.insert(name.lowercased()).inserted && !duplicates.contains(name) { duplicates.append(name) }
-        schema = FieldSchema(names: trimmed, aliases: Self.aliases)
+        let schema = FieldSchema(names: trimmed, aliases: Self.aliases)
+        self.schema = schema
         headerLowered = trimmed.map { $0.lowercased() }
+        timeColumn = schema.index["datetime"] ?? -1
+        stemColumn = schema.index["url-stem"] ?? -1
+        hasVersionColumns = BuildEvidence.hasBuildColumns(schema)
     }
+
+    /// The `DateTime` and `UrlStem` columns of the header (-1 when absent).
+    var timeColumn = -1, stemColumn = -1
+    /// The header has columns that show a build (see ``BuildEvidence/hasBuildColumns(_:)``).
+    var hasVersionColumns = false
 
     /// The columns of Test-ProxyLogon's `<server>-Cve-2021-26855.csv` (CSS-Exchange
     /// Security/src/Test-ProxyLogon.ps1, https://github.com/microsoft/CSS-Exchange), lowercased.
@@ -194,6 +238,10 @@ public struct W3CParser: EvidenceLineParser {
     /// HTTP methods that mark a space-separated line as a W3C request line.
     static let methods: Set<String> = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PROPFIND", "PATCH", "RPC_IN_DATA", "RPC_OUT_DATA"]
     var assumedDefault = 0
+    /// The `date`, `time` and `cs-uri-stem` columns of the `#Fields` header (-1 when absent).
+    var dateColumn = -1, timeColumn = -1, stemColumn = -1
+    /// The `#Fields` header has columns that show a build (see ``BuildEvidence/hasBuildColumns(_:)``).
+    var hasBuildColumns = false
     var unreadable = 0
     var mismatched = 0
 
@@ -211,6 +259,10 @@ public struct W3CParser: EvidenceLineParser {
         if text.hasPrefix("#") {
             if text.lowercased().hasPrefix("#fields:") {
                 schema = FieldSchema(names: Self.tokens(text.dropFirst(8)), aliases: Self.aliases)
+                dateColumn = schema?.index["date"] ?? -1
+                timeColumn = schema?.index["time"] ?? -1
+                stemColumn = schema?.index["cs-uri-stem"] ?? -1
+                hasBuildColumns = schema.map(BuildEvidence.hasBuildColumns) ?? false
             }
             return nil
         }
@@ -243,6 +295,26 @@ public struct W3CParser: EvidenceLineParser {
 }
 
 extension W3CParser {
+    public func quickRecord(_ b: UnsafeBufferPointer<UInt8>, buildHints: Bool) -> QuickRecord? {
+        guard let schema, !schema.names.isEmpty, !b.isEmpty, b[0] != 0x23,
+              ByteScan.tokens(b, forbidden: 0x0D) == schema.names.count else { return nil }
+        // A request path with "/1" may hold a version folder.
+        if buildHints {
+            if hasBuildColumns { return nil }
+            if let stem = ByteScan.token(b, column: stemColumn, separators: (0x20, 0x09)), ByteScan.contains(b, stem, 0x2F, 0x31) { return nil }
+        }
+        guard let date = ByteScan.token(b, column: dateColumn, separators: (0x20, 0x09)),
+              let time = ByteScan.token(b, column: timeColumn, separators: (0x20, 0x09)) else { return QuickRecord(time: nil) }
+        // As `parse` does: the date, a space and the time, of which the first 40 bytes are read.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
+            var n = 0
+            for i in date where n < 40 { buffer[n] = b[i]; n += 1 }
+            if n < 40 { buffer[n] = 0x20; n += 1 }
+            for i in time where n < 40 { buffer[n] = b[i]; n += 1 }
+            return QuickRecord(time: Timestamps.parse(bytes: UnsafeBufferPointer(rebasing: buffer[0..<n])))
+        }
+    }
+
     /// Splits on spaces and tabs, working on UTF-8 bytes (both separators are ASCII).
     static func tokens(_ text: Substring) -> [String] {
         var out: [String] = []

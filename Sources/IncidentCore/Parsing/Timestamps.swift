@@ -6,7 +6,13 @@ public enum Timestamps {
     /// Offsets other than `Z` are not expected in these logs and make the result nil.
     /// - Returns: the instant, read as UTC, or nil when the text is not such a timestamp.
     public static func parse(_ s: String) -> Date? {
-        let b = Array(s.utf8.prefix(40))
+        var s = s
+        return s.withUTF8 { parse(bytes: $0) }
+    }
+
+    /// ``parse(_:)`` on UTF-8 bytes (only the first 40 are read).
+    public static func parse(bytes whole: UnsafeBufferPointer<UInt8>) -> Date? {
+        let b = UnsafeBufferPointer(rebasing: whole.prefix(40))
         guard b.count >= 19 else { return nil }
         func num(_ from: Int, _ len: Int) -> Int? {
             var v = 0

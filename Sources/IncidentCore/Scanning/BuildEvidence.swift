@@ -31,6 +31,12 @@ public enum BuildEvidence {
         return nil
     }
 
+    /// Whether records under this header can show a build from their columns alone
+    /// (`MajorVersion`, `MinorVersion` and `BuildVersion`, or `S:BLD`), whatever the request path.
+    static func hasBuildColumns(_ schema: FieldSchema) -> Bool {
+        ["majorversion", "minorversion", "buildversion"].allSatisfy { schema.index[$0] != nil } || schema.index["s:bld"] != nil
+    }
+
     private static func cuLevel(_ b: ExchangeBuild?) -> ExchangeBuild? {
         guard let b, b.build > 0 else { return nil }
         return ExchangeBuild(b.major, b.minor, b.build)

@@ -481,15 +481,18 @@ final class FileCursor {
         try? handle.seek(toOffset: UInt64(position))
         var pending: [UInt8] = []
         var pendingStart = offset
+        // One chunk buffer, reused: no fresh pages to fault in for every chunk.
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: EvidenceScanner.chunkSize)
+        defer { buffer.deallocate() }
         while true {
-            let chunk = readChunk(handle)
+            let chunk = UnsafeBufferPointer(rebasing: buffer[0..<Self.readFully(handle.fileDescriptor, into: buffer)])
             let atEOF = chunk.isEmpty
             feedHash(chunk, at: position)
             let chunkEnd = position + Int64(chunk.count)
             if parser != nil {
                 if chunkEnd > offset {
                     let from = Int(max(0, offset - position))
-                    pending.append(contentsOf: chunk[from...])
+                    pending.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[from...]))
                 }
                 consume(&pending, start: &pendingStart, atEOF: atEOF, engine: engine)
             }
@@ -499,17 +502,29 @@ final class FileCursor {
         status.sha256 = SHA256Hex.hex(hasher.finalize())
     }
 
-    private func readChunk(_ handle: FileHandle) -> [UInt8] {
-        guard let data = try? handle.read(upToCount: EvidenceScanner.chunkSize) else { return [] }
-        return [UInt8](data)
+    /// Reads until `buffer` is full or the file ends.
+    /// - Returns: the bytes read; 0 at the end of the file or on a read error (as the end).
+    static func readFully(_ fd: Int32, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let n = read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+            if n > 0 {
+                filled += n
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                break
+            }
+        }
+        return filled
     }
 
-    private func feedHash(_ chunk: [UInt8], at start: Int64) {
+    private func feedHash(_ chunk: UnsafeBufferPointer<UInt8>, at start: Int64) {
         guard !chunk.isEmpty else { return }
         let end = start + Int64(chunk.count)
         guard end > hashedUpTo else { return }
         let from = Int(max(0, hashedUpTo - start))
-        chunk.withUnsafeBufferPointer { hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: $0[from...]))) }
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: chunk[from...])))
         hashedUpTo = end
     }
 
@@ -538,6 +553,14 @@ final class FileCursor {
                 offset = start
                 pending.removeAll()
                 return
+            }
+        }
+        if encoding == .utf8, let format = parser?.format, let prefilter = engine.prefilter(for: format) {
+            let used = prefiltered(pending, prefilter: prefilter, engine: engine)
+            if used > 0 {
+                pending.removeFirst(used)
+                start += Int64(used)
+                offset = start
             }
         }
         let (lines, consumed) = pending.withUnsafeBufferPointer { LineSplitter.split($0, encoding: encoding, atEOF: false) }
@@ -572,6 +595,63 @@ final class FileCursor {
             for line in tail { evaluate(line, final: false, engine: engine) }
             unterminatedTail = !tail.isEmpty
         }
+    }
+
+    /// Reads the complete lines of `pending` (UTF-8, up to its last LF) with the literal prefilter:
+    /// a line in which no literal of the format occurs is only counted and its time read
+    /// (``EvidenceLineParser/quickRecord(_:)``); every other line, and any line the parser wants
+    /// to see whole, is split and evaluated exactly as without the prefilter.
+    /// - Returns: the number of bytes consumed (0 when the chunk holds no LF or the scan failed).
+    private func prefiltered(_ pending: [UInt8], prefilter: LiteralPrefilter, engine: RuleEngine) -> Int {
+        pending.withUnsafeBufferPointer { all -> Int in
+            guard let base = all.baseAddress, let lastLF = all.lastIndex(of: 0x0A) else { return 0 }
+            let regionEnd = lastLF + 1
+            let region = UnsafeBufferPointer(rebasing: all[0..<regionEnd])
+            guard let ends = prefilter.candidateEnds(region) else { return 0 }
+            var k = 0
+            var lineStart = 0
+            // Counted here and stored once (class properties cost an exclusivity check each).
+            var quickLines = 0
+            var first: Date?, last: Date?
+            func flush() {
+                lineCount += quickLines
+                status.records += quickLines
+                quickLines = 0
+                if let t = first, status.firstEvent.map({ t < $0 }) ?? true { status.firstEvent = t }
+                if let t = last, status.lastEvent.map({ t > $0 }) ?? true { status.lastEvent = t }
+                first = nil
+                last = nil
+            }
+            while lineStart < regionEnd {
+                let lf = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(memchr(base + lineStart, 0x0A, regionEnd - lineStart)!))
+                var stop = lf
+                if stop > lineStart, base[stop - 1] == 0x0D { stop -= 1 }
+                while k < ends.count, ends[k] <= lineStart { k += 1 }
+                let candidate = k < ends.count && ends[k] <= stop
+                if !candidate, let quick = quickRecord(UnsafeBufferPointer(rebasing: all[lineStart..<stop])) {
+                    quickLines += 1
+                    if let t = quick.time {
+                        if first.map({ t < $0 }) ?? true { first = t }
+                        if last.map({ t > $0 }) ?? true { last = t }
+                    }
+                } else {
+                    flush()
+                    // The splitter is stateless across LFs: the same lines as from the whole buffer.
+                    let lines = LineSplitter.split(UnsafeBufferPointer(rebasing: all[lineStart...lf]), encoding: .utf8, atEOF: false).lines
+                    for line in lines { evaluate(line, final: true, engine: engine) }
+                }
+                lineStart = lf + 1
+            }
+            flush()
+            return regionEnd
+        }
+    }
+
+    /// The parser's quick record for a line no literal occurs in, or nil when the line must be
+    /// evaluated (also while the file has shown no Exchange build and the line might show one).
+    private func quickRecord(_ line: UnsafeBufferPointer<UInt8>) -> QuickRecord? {
+        guard let parser, line.count <= LineSplitter.maxLineBytes else { return nil }
+        return parser.quickRecord(line, buildHints: status.exchangeBuild == nil)
     }
 
     /// Whether the UTF-8 form holds 0xEF (the lead byte of U+FFFD), found with `memchr`.
