@@ -298,13 +298,28 @@ extension W3CParser {
     public func quickRecord(_ b: UnsafeBufferPointer<UInt8>, buildHints: Bool) -> QuickRecord? {
         guard let schema, !schema.names.isEmpty, !b.isEmpty, b[0] != 0x23,
               ByteScan.tokens(b, forbidden: 0x0D) == schema.names.count else { return nil }
-        // A request path with "/1" may hold a version folder.
+        // One walk over the leading tokens finds the date, the time and (while the file has shown
+        // no build) the request path, which may hold a version folder if it has "/1".
+        var date = 0..<0, time = 0..<0, stem = 0..<0
+        let wanted = max(dateColumn, timeColumn, buildHints ? stemColumn : -1)
+        var index = -1
+        var i = 0
+        let n = b.count
+        while i < n, index < wanted {
+            while i < n, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+            guard i < n else { break }
+            index += 1
+            let from = i
+            while i < n, b[i] != 0x20, b[i] != 0x09 { i += 1 }
+            if index == dateColumn { date = from..<i }
+            if index == timeColumn { time = from..<i }
+            if index == stemColumn { stem = from..<i }
+        }
         if buildHints {
             if hasBuildColumns { return nil }
-            if let stem = ByteScan.token(b, column: stemColumn, separators: (0x20, 0x09)), ByteScan.contains(b, stem, 0x2F, 0x31) { return nil }
+            if stemColumn >= 0, ByteScan.contains(b, stem, 0x2F, 0x31) { return nil }
         }
-        guard let date = ByteScan.token(b, column: dateColumn, separators: (0x20, 0x09)),
-              let time = ByteScan.token(b, column: timeColumn, separators: (0x20, 0x09)) else { return QuickRecord(time: nil) }
+        guard dateColumn >= 0, timeColumn >= 0 else { return QuickRecord(time: nil) }
         // As `parse` does: the date, a space and the time, of which the first 40 bytes are read.
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
             var n = 0

@@ -55,7 +55,7 @@ public struct FileStatus: Sendable, Equatable, Codable {
 public final class EvidenceScanner {
     public let engine: RuleEngine
     /// Bytes read per `read` call.
-    public static let chunkSize = 4 * 1024 * 1024
+    public static let chunkSize = 256 * 1024
 
     var cursors: [String: FileCursor] = [:]
     /// Bumped whenever any file's hits or status may have changed.
