@@ -12,7 +12,9 @@
 # and MiB per CPU-second are printed next to it for both tools.
 # Targets (issue 3): single-threaded throughput at least half of ripgrep's, all cores used with
 # several files, peak RSS under 150 MB, rescan of 10,000 unchanged files under 100 ms.
-# Needs: python3, ripgrep (`apt-get install -y ripgrep`), GNU time (/usr/bin/time).
+# Also: the same scan single-threaded with --no-prefilter (every line parsed), and SHA-256 alone over
+# the same bytes (the scan hashes every byte for the chain of custody; ripgrep does not).
+# Needs: python3, openssl, ripgrep (`apt-get install -y ripgrep`), GNU time (/usr/bin/time).
 # Usage: Benchmarks/throughput-vs-ripgrep.sh [SIZE_MB] [FILES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -104,10 +106,17 @@ BYTES=$(du -cb "$WORK/case/evidence" | tail -1 | cut -f1)
 cat "$WORK"/case/evidence/EXCH01/*/*/* > /dev/null   # warm the page cache for both tools
 echo "machine: $(nproc) core(s); evidence: $FILES files, $((BYTES / 1048576)) MiB; catalog literals for rg: $(wc -l < "$WORK/patterns.txt")"
 
-ours() {  # threads label
+ours() {  # threads label [extra flag]
     local out
-    out=$(INCIDENT_SCAN_THREADS=$1 /usr/bin/time -f "peak RSS %M KiB" "$BIN" bench scan "$WORK/case" --rescans 0 2>&1)
+    out=$(INCIDENT_SCAN_THREADS=$1 /usr/bin/time -f "peak RSS %M KiB" "$BIN" bench scan "$WORK/case" --rescans 0 ${3:-} 2>&1)
     echo "incident ($2): $(echo "$out" | grep '^first pass' | sed 's/^first pass: //'); $(echo "$out" | grep 'peak RSS')"
+}
+sha() {  # the floor set by hashing every byte (chain of custody); ripgrep does not hash
+    local start end
+    start=$(date +%s.%N)
+    cat "$WORK"/case/evidence/EXCH01/*/*/* | openssl dgst -sha256 > /dev/null
+    end=$(date +%s.%N)
+    python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'SHA-256 alone (openssl dgst, 1 thread): {s:.2f} s, {int(sys.argv[3])/1048576/s:.1f} MiB/s')" "$start" "$end" "$BYTES"
 }
 rgrun() {  # threads label
     local start end
@@ -116,8 +125,11 @@ rgrun() {  # threads label
     end=$(date +%s.%N)
     python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); u,k=map(float,open(sys.argv[5]).read().split()[-2:]); b=int(sys.argv[4])/1048576; print(f'rg -F -f ({sys.argv[3]}): {s:.2f} s, {b/s:.1f} MiB/s; CPU {u+k:.2f} s (user+system), {b/max(u+k,1e-9):.1f} MiB per CPU-second')" "$start" "$end" "$2" "$BYTES" "$WORK/rg.time"
 }
+"$BIN" bench scan "$WORK/case" --rescans 0 | grep '^prefilter'
 ours 1 "1 thread"
 rgrun 1 "1 thread"
+ours 1 "1 thread, --no-prefilter" --no-prefilter
+sha
 ours "$(nproc)" "$(nproc) threads"
 rgrun "$(nproc)" "$(nproc) threads"
 echo "rescan: $(INCIDENT_SCAN_THREADS=$(nproc) "$BIN" bench scan "$WORK/small" --rescans 5 | grep '^rescan')"

@@ -241,6 +241,38 @@ struct PrefilterEquivalenceTests {
         _ = try compare(dir, pack: try BuiltInData.indicatorPack(), expectPrefilterFor: [.iisW3C, .httpProxy])
     }
 
+    @Test("the built-in pack plus the corpus feeds imported (MSTIC, CHIRP, signature-base): same results")
+    func importedFeeds() throws {
+        guard corpusAvailable else {
+            print("skipped: ../shared/corpus is not beside the checkout (\(Paths.corpus.path))")
+            return
+        }
+        var packs: [IndicatorPack] = []
+        for (k, relative) in ["azure-sentinel/MSTICIoCs-ExchangeServerVulnerabilitiesDisclosedMarch2021.csv", "chirp/AA21062A.yaml",
+                              "signature-base/c2-iocs.txt", "signature-base/filename-iocs.txt"].enumerated() {
+            let data = try Data(contentsOf: Paths.corpusFile(relative))
+            let format = try #require(IndicatorImporter.detect(data), "\(relative) not recognised")
+            let parsed = try IndicatorImporter.parse(data, format: format, fileName: relative)
+            packs.append(ImportedPackCompiler.compile(ImportedPack(
+                id: "p\(k)", name: relative, format: format, sourceFile: relative, sourceSHA256: String(repeating: "0", count: 64),
+                sourceSizeBytes: Int64(data.count), importedAt: Date(timeIntervalSince1970: 0), importedBy: "test",
+                iocs: parsed.iocs, problems: parsed.problems)))
+        }
+        let pack = ImportedPackCompiler.merge(try BuiltInData.indicatorPack(), with: packs)
+        let engine = try RuleEngine(pack: pack)
+        let dir = try TempDir("prefilter-feeds")
+        // Lines built from the feeds' own values, so that they hit.
+        var pool = Self.pool(engine)
+        pool += Array(pack.lists.values.joined().filter { !$0.contains(" ") && $0.count < 80 }.prefix(400))
+        try dir.write("evidence/EXCH01/IIS/W3SVC1/u_ex210303.log", Self.iisLog(lines: 3000, seed: 9, pool: pool))
+        try dir.write("evidence/EXCH01/HttpProxy/Owa/HttpProxy_2021030301-1.LOG", Self.proxyLog(lines: 3000, seed: 10, pool: pool, versionColumns: true))
+        for relative in ["elastic-beats/test.log", "evtx-attack-samples/Tunna_rdp_tunnel_IIS.log", "velociraptor/iis.log", "aptsimulator/hafnium-dummy.log"] {
+            try dir.write("evidence/WEB1/" + relative.replacingOccurrences(of: "/", with: "_"), Array(try Data(contentsOf: Paths.corpusFile(relative))))
+        }
+        let (hits, _) = try compare(dir, pack: pack, expectPrefilterFor: [.iisW3C, .httpProxy])
+        #expect(hits > 100, "only \(hits) hits")
+    }
+
     @Test("required literals: the right strings per operator, none where a match needs none")
     func requiredLiterals() throws {
         #expect(RequiredLiterals.requiredRegexRun(#"^/ecp/[0-9a-z]{1,3}\.js$"#) == "/ecp/")
@@ -249,7 +281,9 @@ struct PrefilterEquivalenceTests {
         #expect(RequiredLiterals.requiredRegexRun(#"abcd?e"#) == "abc")
         #expect(RequiredLiterals.requiredRegexRun(#"x(abc)*yz{0,2}wv"#) == "wv")
         #expect(RequiredLiterals.requiredRegexRun(#"ab+cd"#) == "ab")
-        #expect(RequiredLiterals.requiredRegexRun(#"(?i)something"#) == nil)
+        #expect(RequiredLiterals.requiredRegexRun(#"(?i)something"#) == "something")
+        #expect(RequiredLiterals.requiredRegexRun(#"(?x)some thing"#) == nil)
+        #expect(RequiredLiterals.requiredRegexRun(#"[]ab]cd"#) == "cd")
         #expect(RequiredLiterals.requiredRegexRun(#"\\owa\\auth\\Chack(OutLook|Cookie)\.aspx$"#) == "\\owa\\auth\\chack")
         #expect(RequiredLiterals.longestWildcardRun("serverinfo~*/*reset*virtualdirectory#") == "virtualdirectory#")
         let engine = try RuleEngine.builtIn()

@@ -124,11 +124,12 @@ enum RequiredLiterals {
     /// For one indicator, the literals of which a matching line must hold one, or nil when none
     /// of its conditions yields such a set. Picks the condition whose shortest literal is longest
     /// (the rarest, as a rule), then the one with fewer literals.
-    static func of(_ indicator: Indicator, format: EvidenceFormat, lists: [String: [String]]) -> [String]? {
+    static func of(_ indicator: Indicator, format: EvidenceFormat, lists: [String: [String]],
+                   patternLists: [String: [PatternEntry]] = [:]) -> [String]? {
         var best: [String]?
         var bestScore = (0, 0)
         for c in indicator.all {
-            guard var set = literals(c, lists: lists) else { continue }
+            guard var set = literals(c, lists: lists, patternLists: patternLists) else { continue }
             if format == .iisW3C && c.field.lowercased() == "cs-uri" {
                 set = set.map { $0.split(separator: "?", omittingEmptySubsequences: false).map(String.init).max { $0.utf8.count < $1.utf8.count } ?? "" }
             }
@@ -144,8 +145,8 @@ enum RequiredLiterals {
     }
 
     /// The literal set of one condition, or nil when it has none (negations, regexes without a
-    /// literal run, predicates, `empty`, pattern lists).
-    static func literals(_ c: Condition, lists: [String: [String]]) -> [String]? {
+    /// literal run, predicates, `empty`, pattern lists with a regex that has none).
+    static func literals(_ c: Condition, lists: [String: [String]], patternLists: [String: [PatternEntry]] = [:]) -> [String]? {
         let values = c.values.map { RuleEngine.asciiLowercased($0) }
         switch c.op {
         case .equals, .contains, .startsWith, .endsWith:
@@ -165,7 +166,16 @@ enum RequiredLiterals {
             }
         case .regex:
             return requiredRegexRun(c.values.first ?? "").map { [$0] }
-        case .notLike, .notLikeAny, .notEquals, .notContains, .notInList, .empty, .predicate, .regexInList, .fileNameNotInList:
+        case .regexInList:
+            // Any pattern of the list may match (an exclusion only removes matches).
+            guard let entries = patternLists[c.values.first ?? ""], !entries.isEmpty else { return nil }
+            var runs: [String] = []
+            for e in entries {
+                guard let run = requiredRegexRun(e.pattern) else { return nil }
+                runs.append(run)
+            }
+            return runs
+        case .notLike, .notLikeAny, .notEquals, .notContains, .notInList, .empty, .predicate, .fileNameNotInList:
             return nil
         }
     }
@@ -178,11 +188,13 @@ enum RequiredLiterals {
 
     /// The longest run of plain characters every match of `pattern` (an ICU regular expression,
     /// matched case-insensitively) must contain, lowercased; nil when the pattern has top-level
-    /// alternation, inline options, or no run of two characters or more. Groups, classes and
-    /// escapes such as `\d` end a run; a character made optional by `?`, `*` or `{0,…}` is dropped.
+    /// alternation, inline options other than a leading `(?i)`, or no run of two characters or
+    /// more. Groups, classes and escapes such as `\d` end a run; a character made optional by `?`,
+    /// `*` or `{0,…}` is dropped.
     static func requiredRegexRun(_ pattern: String) -> String? {
-        let p = Array(pattern.unicodeScalars)
-        if pattern.contains("(?") { return nil }
+        var p = Array(pattern.unicodeScalars)
+        if pattern.hasPrefix("(?i)") { p.removeFirst(4) }
+        if String(String.UnicodeScalarView(p)).contains("(?") { return nil }
         var runs: [String] = []
         var run = ""
         var lastWasLiteral = false

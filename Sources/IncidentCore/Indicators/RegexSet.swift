@@ -96,71 +96,8 @@ final class RegexSet: @unchecked Sendable {
     }
 
     /// The longest run of literal characters that every match of `pattern` must contain, or ""
-    /// when none can be found safely (top-level alternation, or only classes and groups).
-    ///
-    /// Escaped metacharacters (`\.`, `\\`) are literals; class escapes (`\d`, `\w`) and any
-    /// `[...]`, `(...)`, `.` end a run; a quantifier that allows zero or several repeats
-    /// (`?`, `*`, `{0,`) removes the character before it from the run.
+    /// when none can be found safely (see ``RequiredLiterals/requiredRegexRun(_:)``).
     static func requiredLiteral(_ pattern: String) -> String {
-        var chars = Array(pattern)
-        // Leading inline flags such as (?i).
-        if chars.starts(with: Array("(?i)")) { chars.removeFirst(4) }
-        var best = ""
-        var run = ""
-        var depth = 0
-        var i = 0
-        func endRun() {
-            if run.count > best.count { best = run }
-            run = ""
-        }
-        while i < chars.count {
-            let c = chars[i]
-            if depth > 0 {
-                // Inside a group: skip to its end, counting nested groups and escapes.
-                if c == "\\" { i += 2; continue }
-                if c == "(" { depth += 1 }
-                if c == ")" { depth -= 1 }
-                if c == "[" {
-                    i += 1
-                    while i < chars.count && chars[i] != "]" { if chars[i] == "\\" { i += 1 }; i += 1 }
-                }
-                i += 1
-                continue
-            }
-            switch c {
-            case "|":
-                return "" // top-level alternation: no single literal is required
-            case "(":
-                endRun()
-                depth = 1
-                // A group followed by a quantifier doesn't matter: we skip it entirely.
-            case "[":
-                endRun()
-                i += 1
-                while i < chars.count && chars[i] != "]" { if chars[i] == "\\" { i += 1 }; i += 1 }
-            case ".", "^", "$":
-                endRun()
-            case "?", "*", "+", "{":
-                // The previous character may repeat or vanish: drop it from the run (for `+`
-                // it stays required once, but the run cannot continue past it).
-                if c != "+", !run.isEmpty { run.removeLast() }
-                endRun()
-                if c == "{" { while i < chars.count && chars[i] != "}" { i += 1 } }
-            case "\\":
-                guard i + 1 < chars.count else { return best }
-                let n = chars[i + 1]
-                if n.isLetter || n.isNumber {
-                    endRun() // \d \w \s \b \1 … are not literals
-                } else {
-                    run.append(n)
-                }
-                i += 1
-            default:
-                run.append(c)
-            }
-            i += 1
-        }
-        endRun()
-        return best
+        RequiredLiterals.requiredRegexRun(pattern) ?? ""
     }
 }

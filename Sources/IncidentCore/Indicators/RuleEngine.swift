@@ -94,7 +94,7 @@ public struct RuleEngine: Sendable {
                 var all = Set<String>()
                 var complete = true
                 for c in byFormat[format, default: []] {
-                    guard let set = RequiredLiterals.of(c.indicator, format: format, lists: pack.lists) else {
+                    guard let set = RequiredLiterals.of(c.indicator, format: format, lists: pack.lists, patternLists: pack.patternLists ?? [:]) else {
                         complete = false
                         break
                     }
