@@ -64,11 +64,16 @@ struct MigrateCommand: ParsableCommand {
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate a case file and report each problem with file, line and column.",
+        abstract: "Validate a case and the files it uses; report every problem with file, line and column.",
         discussion: """
-        Reports, as FILE:LINE:COLUMN: error|warning: MESSAGE, the problem that stops the case loading (invalid UTF-8, JSON syntax, a newer schema, a string over 1 MiB, a wrong type or missing key, duplicate server names, evidence paths or conflicting triage decisions) or, for a case that loads, every dangling reference (checklists of unknown servers, unknown step ids, evidence of unknown servers or outside evidence/ without being an absolute reference, bad hashes) and an older schema. Also loads the case's own playbook.json and its enabled indicator packs, and reports either when broken (exit 2). Never writes anything.
+        Reports every problem it can find in one run, each as FILE:LINE:COLUMN: error|warning: MESSAGE:
+          case.json      what stops it loading (invalid UTF-8, JSON syntax, a newer schema, a string over 1 MiB, a wrong type or missing key: the first, since the rest cannot be read past it; every duplicate server name, evidence path or conflicting triage decision), and, for a case that reads, every dangling reference (checklists of unknown servers, unknown step ids, evidence of unknown servers or outside evidence/ without being an absolute reference, bad hashes) and an older schema (warnings)
+          playbook.json  the case's own playbook: its JSON or shape, else every unknown step in remove, repeated step id and unknown dependsOn
+          indicators/    each enabled indicator pack that does not load (every stored pack when case.json is too broken to tell which are enabled)
+          rules/         each case YARA rule file that does not compile (libyara gives no column: 1)
+        Never writes anything.
 
-        Exit codes: 0 no problems; 1 warnings only (the case loads); 2 the case does not load or cannot be read.
+        Exit codes: 0 no problems; 1 warnings only (the case loads); 2 any error: the case does not load, or its playbook, an enabled indicator pack or a YARA rule file is broken, or the case cannot be read.
 
         Example:
           incident check ./case-2021-03
@@ -83,26 +88,14 @@ struct CheckCommand: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: store.fileURL.path) else {
             fail("\(store.fileURL.path): cannot read (no case file here?)")
         }
-        // The case's own files that every command loads: its playbook and its enabled indicator packs.
-        var companions: [String] = []
-        let playbook: Playbook
-        do {
-            playbook = try Playbook.forCase(folder: store.folder)
-        } catch {
-            companions.append("\(error)")
-            do { playbook = try Playbook.builtIn() } catch { fail("built-in playbook: \(error)") }
-        }
-        if let caseFile = try? store.load() {
-            do { _ = try RuleEngine.forCase(folder: store.folder, caseFile: caseFile) } catch { companions.append("\(error)") }
-        }
-        let reports = CaseCheck.check(data, file: store.fileURL.path, playbook: playbook)
+        let reports = CaseCheck.checkCase(data, store: store)
         for r in reports { print(TextSafety.escape(r.description)) }
-        for c in companions { print(TextSafety.escape("error: " + c)) }
-        if !companions.isEmpty && !reports.contains(where: \.isError) { throw ExitCode(2) }
         if reports.contains(where: \.isError) {
-            if let backup = CaseOpening.usableBackup(store) {
+            if reports.contains(where: { $0.isError && $0.file == store.fileURL.path }), let backup = CaseOpening.usableBackup(store) {
                 print("the previous good version \(TextSafety.escape(backup.path)) loads: incident restore \(TextSafety.escape(store.folder.path))")
             }
+            let errors = reports.filter(\.isError).count
+            FileHandle.standardError.write(Data("incident: \(errors) error(s), \(reports.count - errors) warning(s)\n".utf8))
             throw ExitCode(2)
         }
         if !reports.isEmpty { throw ExitCode(1) }

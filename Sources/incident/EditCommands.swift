@@ -148,9 +148,11 @@ struct TriageSetCommand: ParsableCommand {
         discussion: """
         HIT-ID is the 16-hex-digit hit id shown by `incident scan --format json`. Decisions: confirmed, false-positive, needs-review. Each decision is applied under the case lock to the case as it is on disk, saved at once and audited; `saved HIT-ID DECISION` is printed after each save.
 
-        --from FILE applies many, one per line: `HIT-ID DECISION [NOTE…]` (`-` reads standard input).
+        The hit must be one the case's evidence gives now: the evidence is scanned once, read-only (as `incident report` does; nothing is registered), and an id no hit has is refused, naming the id, with nothing saved.
 
-        Exit codes: 0 all saved; 2 error.
+        --from FILE applies many, one per line: `HIT-ID DECISION [NOTE…]` (`-` reads standard input). Every line is checked (id, decision, and that the hit exists) before the first is saved: one bad line and nothing is saved.
+
+        Exit codes: 0 all saved; 2 error (a malformed or unknown hit id, an unknown decision, a case that cannot be read or written: nothing is saved).
 
         Example:
           incident triage set ./case-2021-03 3f2a9c0d11b4e5a6 --decision false-positive --note "our scanner"
@@ -192,6 +194,17 @@ struct TriageSetCommand: ParsableCommand {
             guard Self.isHitID(hitId) else { fail("\"\(hitId)\" is not a hit id (16 lowercase hex digits, see incident scan --format json)") }
             edits.append((.triage(hitId: hitId, decision: decision, note: note ?? ""), "\(hitId) \(decision.rawValue)"))
         }
-        HeadlessEditor.run(casePath: casePath, edits: edits) { _, _ in nil }
+        // The hits the evidence gives now, from one read-only scan (the one reports and exports use).
+        let (snapshot, _, _) = CaseLoader.scanReadOnly(casePath)
+        let known = Set(snapshot.hits.map(\.id))
+        HeadlessEditor.run(casePath: casePath, edits: edits) { edit, _ in
+            guard case let .triage(id, _, _) = edit, !known.contains(id) else { return nil }
+            return Self.unknownHitMessage(id, hits: known.count)
+        }
+    }
+
+    /// Why an id is refused: no hit of the case's evidence has it.
+    static func unknownHitMessage(_ id: String, hits: Int) -> String {
+        "no hit with id \(id) in this case: a read-only scan of its evidence finds \(hits) hit(s), none with this id (hit ids: incident scan CASE --read-only --format json)"
     }
 }

@@ -57,11 +57,17 @@ struct CaseFileSafetyEndToEndTests {
         #expect(try run(incidentBinary.path, ["demo", "--dir", dir.path, "--no-open"]).status == 0)
         let steps = ["inventory", "preserve", "log-coverage", "patch", "credentials"]
         let states = ["in-progress", "done", "blocked"]
+        // Triage takes only ids of hits the evidence gives: the demo's, each decided several times.
+        let scan = try run(incidentBinary.path, ["scan", dir.path, "--read-only", "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(scan.stdout.utf8)) as? [String: Any])
+        let hitIDs = try #require(object["hits"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+        try #require(hitIDs.count > 10)
+        func hitID(_ i: Int) -> String { hitIDs[i % hitIDs.count] }
         // Writer A: checklist steps on EXCH01 and EXCH02; writer B: triage decisions. Both at once.
         var a = "", b = ""
         for i in 0..<500 {
             a += "EXCH0\(1 + i % 2) \(steps[i % steps.count]) \(states[i % states.count]) a-\(i)\n"
-            b += String(format: "%016x", 0xabc000 + i) + " \(i % 2 == 0 ? "confirmed" : "false-positive") b-\(i)\n"
+            b += hitID(i) + " \(i % 2 == 0 ? "confirmed" : "false-positive") b-\(i)\n"
         }
         try a.write(to: root.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
         try b.write(to: root.appendingPathComponent("b.txt"), atomically: true, encoding: .utf8)
@@ -84,7 +90,7 @@ struct CaseFileSafetyEndToEndTests {
         let triageNotes = c.audit.filter { $0.action == "triage" }.compactMap(\.note)
         #expect(triageNotes == (0..<500).map { "b-\($0)" })
         #expect(c.triage.map(\.note) == (0..<500).map { "b-\($0)" })
-        #expect(c.triage.map(\.hitId) == (0..<500).map { String(format: "%016x", 0xabc000 + $0) })
+        #expect(c.triage.map(\.hitId) == (0..<500).map(hitID))
         // The last value set for each step is the value in the file.
         var last: [String: Int] = [:]
         for i in 0..<500 { last["EXCH0\(1 + i % 2)/\(steps[i % steps.count])"] = i }

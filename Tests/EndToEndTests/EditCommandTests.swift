@@ -32,7 +32,7 @@ struct EditCommandTests {
         try Data(#"{"name":"x","version":"1","steps":[{"id":"newstep"}]}"#.utf8).write(to: dir.appendingPathComponent("playbook.json"))
         let r = try run(incidentBinary.path, ["check", dir.path])
         #expect(r.status == 2)
-        #expect(r.stdout.contains("error: \(dir.path)/playbook.json:1:36: missing key \"title\" at .steps[0]"), "\(r.stdout)")
+        #expect(r.stdout.contains("\(dir.path)/playbook.json:1:36: error: missing key \"title\" at .steps[0]"), "\(r.stdout)")
         try FileManager.default.removeItem(at: dir.appendingPathComponent("playbook.json"))
         #expect(try run(incidentBinary.path, ["check", dir.path]).status == 0)
 

@@ -37,7 +37,12 @@ public enum IndicatorPackStore {
     /// Reads a stored pack.
     /// - Throws: ``IndicatorPackStoreError/malformed(file:line:column:message:)`` with the position.
     public static func load(_ record: IndicatorPackRecord, in folder: URL) throws -> ImportedPack {
-        let url = url(of: record, in: folder)
+        try load(url(of: record, in: folder))
+    }
+
+    /// Reads a stored pack file.
+    /// - Throws: ``IndicatorPackStoreError/malformed(file:line:column:message:)`` with the position.
+    static func load(_ url: URL) throws -> ImportedPack {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw IndicatorPackStoreError.malformed(file: url.path, line: 1, column: 1, message: "cannot read: \(error.localizedDescription)")

@@ -81,6 +81,8 @@ public final class CaseSession: @unchecked Sendable {
     private var caseFile: CaseFile
     private var hits: [Hit] = []
     private var statuses: [FileStatus] = []
+    /// Server folders under `evidence/` (empty ones included) as the last scan pass found them.
+    private var serverFolders: [String] = []
     private var hitsVersion = 0
     private var lastScan: Date?
     private var passes = 0
@@ -136,7 +138,8 @@ public final class CaseSession: @unchecked Sendable {
         scanQueue.async {
             // A quick walk first, so that new server folders show at once while the first
             // (possibly long) pass reads their files.
-            let names = Set(EvidenceWalker.list(self.store.folder).found.map(\.server))
+            let listing = EvidenceWalker.list(self.store.folder)
+            let names = Set(listing.found.map(\.server)).union(listing.servers)
             self.stateQueue.async {
                 if self.passes == 0 {
                     self.provisionalServers = names.sorted().filter { self.caseFile.serverIndex(named: $0) == nil }
@@ -203,6 +206,8 @@ public final class CaseSession: @unchecked Sendable {
         /// Nil when nothing changed since the previous pass.
         var hits: [Hit]?
         var statuses: [FileStatus]?
+        /// Server folders under `evidence/`; nil when nothing changed since the previous pass.
+        var serverFolders: [String]?
         var version: Int
         var finished: Date
     }
@@ -230,7 +235,8 @@ public final class CaseSession: @unchecked Sendable {
                 custody[status.path] = (record, Custody.compare(record.url(in: store.folder), with: record))
             }
         }
-        return ScanResult(changed: changedSet, custody: custody, hits: scanner.hits, statuses: statuses, version: scannedVersion, finished: Date())
+        return ScanResult(changed: changedSet, custody: custody, hits: scanner.hits, statuses: statuses,
+                          serverFolders: scanner.serverFolders, version: scannedVersion, finished: Date())
     }
 
     /// Whether a file as scanned must be compared with its record: it differs from the record,
@@ -254,18 +260,36 @@ public final class CaseSession: @unchecked Sendable {
     private func absorb(_ result: ScanResult) {
         if let newHits = result.hits { hits = newHits; hitsVersion = result.version }
         if let newStatuses = result.statuses { statuses = newStatuses }
+        if let folders = result.serverFolders { serverFolders = folders }
         passes += 1
         lastScan = result.finished
         let changedOnDisk = store.signature() != diskSignature
+        // A server folder is a server as soon as it exists, before any file is in it.
+        let addedServers = registerServerFolders()
         // Skipped entries still name their server, so a server whose only evidence is a link out
         // of the case shows up (not assessed, with the reason).
         let paths = result.changed.union(statuses.filter(\.skipped).map(\.path))
-        let registered = !paths.isEmpty && register(changed: paths, custody: result.custody)
+        let registered = (!paths.isEmpty && register(changed: paths, custody: result.custody)) || addedServers
         let automatic = !readOnly && reconcile(at: result.finished)
         let dirty = registered || automatic
         if dirty || changedOnDisk || !pendingEdits.isEmpty {
             persist(dirty: dirty || !pendingEdits.isEmpty)
         }
+    }
+
+    /// Adds a server for each folder under `evidence/` the case does not have yet, empty ones
+    /// included: a responder who makes `evidence/EXCH04/` before copying its logs sees EXCH04
+    /// (not assessed, no evidence). Returns true when the case changed.
+    private func registerServerFolders() -> Bool {
+        var dirty = false
+        let now = Date()
+        for name in serverFolders where caseFile.serverIndex(named: name) == nil {
+            caseFile.servers.append(Server(name: name))
+            caseFile.audit.append(AuditEntry(at: now, by: responder, action: "server.added", field: name,
+                                             after: "created from evidence/\(name)/"))
+            dirty = true
+        }
+        return dirty
     }
 
     /// Records new evidence and servers in the case; returns true when the case changed.
@@ -398,6 +422,7 @@ public final class CaseSession: @unchecked Sendable {
                     adopt(disk)
                     let refusals = edits.compactMap { edit, at in caseFile.apply(edit, by: responder, at: at) }
                     notice(refusals, since: serial)
+                    if registerServerFolders() { dirty = true }
                     if register(changed: Set(statuses.map(\.path))) { dirty = true }
                     if reconcile(at: Date()) { dirty = true }
                 }

@@ -19,11 +19,13 @@ public enum Custody {
     /// Compares the file at `url` with `record`, reading it read-only (`O_RDONLY`): the SHA-256
     /// of its first `record.sizeBytes` bytes must equal `record.sha256`.
     public static func compare(_ url: URL, with record: EvidenceRecord, now: Date = Date()) -> Comparison {
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a file replaced by a FIFO must not block the scan waiting for a writer.
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return .unreadable(String(cString: strerror(errno))) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { return .unreadable(String(cString: strerror(errno))) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { return .unreadable("not a regular file") }
         var whole = SHA256()
         var prefix = SHA256()
         var prefixDigest: String?

@@ -66,12 +66,18 @@ public struct EvidenceExcerpt: Sendable, Equatable {
             excerpt.problem = "evidence path leads out of the case folder"
             return excerpt
         }
-        let fd = open(url.path, O_RDONLY)
+        // O_NONBLOCK: a file replaced by a FIFO must not hang the console waiting for a writer.
+        let fd = open(url.path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else {
             excerpt.problem = "cannot open the evidence file: \(String(cString: strerror(errno)))"
             return excerpt
         }
         defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            excerpt.problem = "the evidence file is no longer a regular file: not read"
+            return excerpt
+        }
         let first = max(1, line - max(0, radius))
         let last = line + max(0, radius)
         let keep = max(1, maxLineBytes)

@@ -112,6 +112,10 @@ public final class EvidenceScanner {
 
     private var skipped: [FileStatus] = []
 
+    /// The server folders under `evidence/` found by the last ``scan(caseFolder:)``, empty
+    /// folders included, sorted by name: each is a server, even before any file is in it.
+    public private(set) var serverFolders: [String] = []
+
     /// Scans a case folder's `evidence/` tree.
     /// - Parameter caseFolder: the case folder (holding `case.json`).
     /// - Returns: the paths (relative) of files that were new or changed in this pass.
@@ -131,6 +135,10 @@ public final class EvidenceScanner {
         + refreshContentRules(caseFolder)
         if newSkipped != skipped {
             skipped = newSkipped
+            version += 1
+        }
+        if listing.servers != serverFolders {
+            serverFolders = listing.servers
             version += 1
         }
         var changed: [String] = []
@@ -190,19 +198,22 @@ public enum EvidenceWalker {
     /// Evidence files of a case folder, sorted by path.
     public static func files(in caseFolder: URL) -> [Found] { list(caseFolder).found }
 
-    /// Evidence files of a case folder and the entries that were skipped, each sorted by path.
+    /// Evidence files of a case folder, the entries that were skipped, each sorted by path, and
+    /// the names of the server folders (`evidence/<server>/`, empty ones included), sorted.
     /// Symbolic links are followed only when they lead to a file inside the case folder;
     /// files directly in `evidence/` belong to no server and are skipped; so are folders that
-    /// cannot be read and names that are not valid UTF-8. Every skip comes with a reason.
-    /// Walks with `opendir`/`readdir`/`lstat`: one pass over a large tree must stay cheap,
-    /// since it repeats every rescan interval.
-    public static func list(_ caseFolder: URL) -> (found: [Found], skipped: [Skipped]) {
+    /// cannot be read, names that are not valid UTF-8, and anything that is not a regular file
+    /// (FIFOs, sockets, devices: never opened, since opening a FIFO blocks). Every skip comes
+    /// with a reason. Walks with `opendir`/`readdir`/`lstat`: one pass over a large tree must
+    /// stay cheap, since it repeats every rescan interval.
+    public static func list(_ caseFolder: URL) -> (found: [Found], skipped: [Skipped], servers: [String]) {
         let casePath = caseFolder.standardizedFileURL.path
         let caseReal = realPath(casePath) ?? casePath
         var found: [Found] = []
         var skipped: [Skipped] = []
+        var servers: [String] = []
         let root = casePath + "/evidence"
-        guard let entries = directoryEntries(root) else { return ([], []) }
+        guard let entries = directoryEntries(root) else { return ([], [], []) }
         for entry in entries.sorted(by: { ($0 ?? "") < ($1 ?? "") }) {
             let relative = "evidence/" + (entry ?? "?")
             guard let name = entry else {
@@ -223,12 +234,32 @@ public enum EvidenceWalker {
                 isDir = stat(target, &tst) == 0 && (tst.st_mode & S_IFMT) == S_IFDIR
             }
             guard isDir else {
-                skipped.append(Skipped(relativePath: relative, server: "", reason: "not in a server folder: evidence goes in evidence/<server-name>/"))
+                let kind = (st.st_mode & S_IFMT) == S_IFLNK || (st.st_mode & S_IFMT) == S_IFREG ? nil : notRegularFileKind(st.st_mode)
+                skipped.append(Skipped(relativePath: relative, server: "",
+                                       reason: (kind.map { "not a regular file (\($0)): never opened; " } ?? "") + "not in a server folder: evidence goes in evidence/<server-name>/"))
                 continue
             }
+            servers.append(name)
             walk(path, relative: relative, server: name, caseReal: caseReal, depth: 0, found: &found, skipped: &skipped)
         }
-        return (found.sorted { $0.relativePath < $1.relativePath }, skipped.sorted { $0.relativePath < $1.relativePath })
+        return (found.sorted { $0.relativePath < $1.relativePath }, skipped.sorted { $0.relativePath < $1.relativePath }, servers)
+    }
+
+    /// What a non-regular file is, for skip reasons: `a FIFO`, `a socket`, `a character device`,
+    /// `a block device`, or `a special file`.
+    static func notRegularFileKind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: "a FIFO"
+        case S_IFSOCK: "a socket"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        default: "a special file"
+        }
+    }
+
+    /// The skip reason of an entry that is not a regular file (nor a folder or a link).
+    static func notRegularFileReason(_ mode: mode_t) -> String {
+        "not a regular file (\(notRegularFileKind(mode))): never opened, not checked"
     }
 
     private static func walk(_ dir: String, relative: String, server: String, caseReal: String, depth: Int,
@@ -262,11 +293,15 @@ public enum EvidenceWalker {
                     continue
                 }
                 var tst = stat()
-                if stat(target, &tst) == 0, (tst.st_mode & S_IFMT) == S_IFREG {
+                guard stat(target, &tst) == 0 else { continue }
+                if (tst.st_mode & S_IFMT) == S_IFREG {
                     found.append(Found(path: path, relativePath: rel, server: server))
+                } else if (tst.st_mode & S_IFMT) != S_IFDIR {
+                    skipped.append(Skipped(relativePath: rel, server: server, reason: "symbolic link to \(notRegularFileKind(tst.st_mode)): not a regular file, never opened, not checked"))
                 }
             default:
-                continue // sockets, FIFOs, devices: never opened
+                // Sockets, FIFOs, devices: never opened (opening a FIFO blocks until a writer comes).
+                skipped.append(Skipped(relativePath: rel, server: server, reason: notRegularFileReason(st.st_mode)))
             }
         }
     }
@@ -404,6 +439,12 @@ final class FileCursor {
             return false
         }
         let size = Int64(st.st_size)
+        // Replaced by a FIFO, socket or device since the folder was listed: never opened (opening
+        // a FIFO blocks until a writer comes).
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            status.warnings = [EvidenceWalker.notRegularFileReason(st.st_mode)]
+            return false
+        }
         let modified = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
         if missing { missing = false; status.warnings.removeAll { $0 == "file is gone from the evidence folder" } }
         if size == lastSize && modified == lastModified { return false }

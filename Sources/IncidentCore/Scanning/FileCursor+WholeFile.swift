@@ -96,7 +96,10 @@ extension FileCursor {
                                 clientIP: nil, rawLine: text))
             }
             status.contentHits = matches.count
-            // Scanned as expected: the format label says so; nothing to warn about.
+            // Scanned as expected: the format label says so. A file named like a log whose
+            // content no log format matched (a cut or garbled header, a log type not read here)
+            // says so, or it would pass for a log that was read.
+            if LogNaming.looksLikeLog(path) { warnings.append(LogNaming.unrecognisedLogWarning) }
         case let .failure(failure):
             status.format = nil
             unrecognisedReason = "\(notLog); the YARA scan failed (\(failure)); not checked"
@@ -195,5 +198,33 @@ extension EvidenceScanner {
             cursor.lastSize = -1
         }
         version += 1
+    }
+}
+
+/// Whether an evidence file looks like a log by its name alone. Formats are recognised by
+/// content only; the name is used for nothing but a warning on a file that looks like a log yet
+/// was read as a collected file.
+public enum LogNaming {
+    /// The warning a log-like file read as a collected file carries.
+    public static let unrecognisedLogWarning = "format not recognised: read as a collected file (content signatures only)"
+
+    /// Folder names Exchange and IIS write logs under (compared case-insensitively): Exchange's
+    /// `Logging\` tree (HttpProxy, ECP, OABGeneratorLog, …), the transport `Logs\` and
+    /// `MessageTracking\` folders, IIS's `LogFiles\` and its per-site `W3SVC<n>\` folders.
+    static let logFolders: Set<String> = ["logging", "logs", "logfiles", "messagetracking", "oabgeneratorlog"]
+
+    /// True for a file whose extension is `.log` (any case), or that lies, below its server
+    /// folder, under a folder named like an Exchange or IIS log folder (see ``logFolders``).
+    /// - Parameter path: the file's path relative to the case folder (`evidence/<server>/…`), or
+    ///   an absolute path for evidence registered by reference (then only its extension counts).
+    public static func looksLikeLog(_ path: String) -> Bool {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map { $0.lowercased() }
+        guard let name = parts.last else { return false }
+        if name.hasSuffix(".log") { return true }
+        // Folders between `evidence/<server>/` and the file; none for a reference.
+        guard !path.hasPrefix("/"), parts.count > 3, parts[0] == "evidence" else { return false }
+        return parts[2..<(parts.count - 1)].contains { folder in
+            logFolders.contains(folder) || (folder.hasPrefix("w3svc") && folder.dropFirst(5).allSatisfy(\.isNumber))
+        }
     }
 }

@@ -118,9 +118,10 @@ public enum CaseCheck {
         return out
     }
 
-    /// Checks a case file's bytes: everything that stops it loading (first problem: invalid
-    /// UTF-8, syntax, newer schema, oversized string, wrong type, duplicates) or, when it loads,
-    /// every duplicate and dangling reference, each with line and column.
+    /// Checks a case file's bytes: the problem that stops the parse (invalid UTF-8, syntax,
+    /// newer schema, oversized string, wrong type: nothing after it can be checked), or else
+    /// every duplicate (errors: the case does not load), an older schema and every dangling
+    /// reference (warnings), each with line and column.
     public static func check(_ data: Data, file: String, playbook: Playbook) -> [Report] {
         let locator = JSONLocator([UInt8](data))
         func report(_ p: Problem) -> Report {
@@ -128,8 +129,9 @@ public enum CaseCheck {
             return Report(file: file, line: pos.line, column: pos.column, message: p.message, isError: p.isError)
         }
         do {
-            let caseFile = try CaseStore.decode(data, path: file)
-            var out: [Report] = []
+            var tree: [String: Any]?
+            let caseFile = try CaseStore.decode(data, path: file, tree: &tree, rejectDuplicates: false)
+            var out = duplicates(in: caseFile).map(report)
             if let v = CaseSchema.version(of: data), v < CaseFile.currentSchemaVersion {
                 out.append(Report(file: file, line: locator.position(of: [.key("schemaVersion")]).line,
                                   column: locator.position(of: [.key("schemaVersion")]).column,
@@ -146,6 +148,99 @@ public enum CaseCheck {
             return [Report(file: file, line: 1, column: 1, message: "\(error)", isError: true)]
         } catch {
             return [Report(file: file, line: 1, column: 1, message: "\(error)", isError: true)]
+        }
+    }
+}
+
+// MARK: - Everything a case uses
+
+extension CaseCheck {
+    /// Every problem `incident check` can find in one run, for a case folder: the case file
+    /// (see ``check(_:file:playbook:)``), then the case's `playbook.json` (every problem past its
+    /// JSON shape), then each enabled indicator pack that does not load (every stored pack when
+    /// `case.json` is too broken to say which are enabled) and the packs together, then each
+    /// case YARA rule file under `rules/` that does not compile. Each report names its file
+    /// with line and column; problems in the playbook, packs and rule files are errors.
+    /// Reads only; writes nothing.
+    /// - Parameters:
+    ///   - data: the bytes of `case.json`.
+    ///   - store: the case.
+    public static func checkCase(_ data: Data, store: CaseStore) -> [Report] {
+        let folder = store.folder
+        var playbookReports: [Report] = []
+        let playbook: Playbook
+        do {
+            let (checked, problems) = try Playbook.checkCase(folder: folder)
+            playbook = checked
+            playbookReports = problems.map { report($0, file: folder.appendingPathComponent(Playbook.caseFileName).path) }
+        } catch {
+            // The built-in playbook always loads (a test keeps it so); say so if it does not.
+            return [Report(file: "playbook.json (built in)", line: 1, column: 1, message: "\(error)", isError: true)]
+        }
+        let caseReports = check(data, file: store.fileURL.path, playbook: playbook)
+        return caseReports + playbookReports + packReports(data, store: store) + ruleReports(folder)
+    }
+
+    private static func report(_ error: IndicatorPackError, file: String) -> Report {
+        if case let .malformed(file, line, column, message) = error {
+            return Report(file: file, line: line, column: column, message: message, isError: true)
+        }
+        return Report(file: file, line: 1, column: 1, message: "\(error)", isError: true)
+    }
+
+    /// Stored packs to check: the enabled ones of the case, read leniently from the JSON tree
+    /// when the case does not decode; every `indicators/*.json` file when it is not JSON at all.
+    private static func packFiles(_ data: Data, folder: URL) -> [(id: String, url: URL)] {
+        if let caseFile = try? CaseStore.decode(data, path: "case.json") {
+            return (caseFile.indicatorPacks ?? []).filter(\.enabled).map { ($0.id, IndicatorPackStore.url(of: $0, in: folder)) }
+        }
+        if let tree = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
+            let records = tree["indicatorPacks"] as? [Any] ?? []
+            return records.compactMap { item -> (String, URL)? in
+                guard let record = item as? [String: Any], let file = record["file"] as? String,
+                      record["enabled"] as? Bool ?? true else { return nil }
+                let id = record["id"] as? String ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+                return (id, folder.appendingPathComponent(file))
+            }
+        }
+        let packs = folder.appendingPathComponent("indicators")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: packs.path)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.sorted().map { (String($0.dropLast(5)), packs.appendingPathComponent($0)) }
+    }
+
+    private static func packReports(_ data: Data, store: CaseStore) -> [Report] {
+        var out: [Report] = []
+        var loaded: [ImportedPack] = []
+        for (id, url) in packFiles(data, folder: store.folder) {
+            do {
+                loaded.append(try IndicatorPackStore.load(url))
+            } catch let IndicatorPackStoreError.malformed(file, line, column, message) {
+                out.append(Report(file: file, line: line, column: column,
+                                  message: "\(message) (to open the case without it: incident indicators disable CASE \(id))", isError: true))
+            } catch {
+                out.append(Report(file: url.path, line: 1, column: 1, message: "\(error)", isError: true))
+            }
+        }
+        // Every pack loads: they must also compile together with the built-in pack.
+        if out.isEmpty, !loaded.isEmpty {
+            do {
+                let merged = ImportedPackCompiler.merge(try BuiltInData.indicatorPack(), with: loaded.map(ImportedPackCompiler.compile))
+                _ = try RuleEngine(pack: merged)
+            } catch {
+                let pos = JSONLocator([UInt8](data)).position(of: [.key("indicatorPacks")])
+                out.append(Report(file: store.fileURL.path, line: pos.line, column: pos.column,
+                                  message: "the enabled indicator packs do not compile: \(error)", isError: true))
+            }
+        }
+        return out
+    }
+
+    /// Case YARA rule files (`rules/`) that do not compile: one report per error libyara gives.
+    /// libyara names a line but no column: column 1.
+    private static func ruleReports(_ folder: URL) -> [Report] {
+        ContentRules.load(caseFolder: folder).errors.filter { $0.file.hasPrefix("rules/") }.map { e in
+            Report(file: folder.appendingPathComponent(e.file).path, line: max(1, e.line), column: 1,
+                   message: "YARA rule file not used: \(e.message)", isError: true)
         }
     }
 }

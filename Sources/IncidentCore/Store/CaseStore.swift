@@ -103,7 +103,9 @@ public struct CaseStore: Sendable {
         return try decode(data, path: path, tree: &tree)
     }
 
-    static func decode(_ data: Data, path: String, tree: inout [String: Any]?) throws -> CaseFile {
+    /// - Parameter rejectDuplicates: false only for `incident check`, which reports every
+    ///   duplicate itself instead of stopping at the first.
+    static func decode(_ data: Data, path: String, tree: inout [String: Any]?, rejectDuplicates: Bool = true) throws -> CaseFile {
         let bytes = [UInt8](data)
         if String(validating: bytes, as: UTF8.self) == nil {
             let bad = firstInvalidUTF8(bytes)
@@ -136,7 +138,7 @@ public struct CaseStore: Sendable {
         }
         do {
             let caseFile = try JSONCoding.decoder().decode(CaseFile.self, from: source)
-            if let problem = CaseCheck.duplicates(in: caseFile).first {
+            if rejectDuplicates, let problem = CaseCheck.duplicates(in: caseFile).first {
                 let pos = locator.position(of: problem.path)
                 throw CaseStoreError.malformed(path: path, line: pos.line, column: pos.column, message: problem.message)
             }

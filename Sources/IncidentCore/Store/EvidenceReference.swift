@@ -41,7 +41,8 @@ public enum EvidenceReference {
     /// modification time (UTC).
     /// - Throws: ``EvidenceReferenceError/unreadable(path:message:)``, ``EvidenceReferenceError/notRegularFile(path:)``.
     public static func fingerprint(_ path: String) throws -> (size: Int64, sha256: String, modified: Date) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw EvidenceReferenceError.unreadable(path: path, message: String(cString: strerror(errno))) }
         defer { close(fd) }
         var st = stat()
