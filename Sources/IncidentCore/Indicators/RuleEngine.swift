@@ -52,9 +52,9 @@ public struct RuleEngine: Sendable {
     /// Compiles a pack.
     /// - Parameter literalPrefilter: build the per-format line prefilters (see
     ///   ``LiteralPrefilter``); false makes the scanner parse every line (for equivalence tests
-    ///   and comparisons).
+    ///   and comparisons). Defaults to ``prefilterByDefault``.
     /// - Throws: ``IndicatorPackError`` for unknown lists or predicates, bad regexes, duplicate ids.
-    public init(pack: IndicatorPack, literalPrefilter: Bool = true) throws {
+    public init(pack: IndicatorPack, literalPrefilter: Bool = RuleEngine.prefilterByDefault) throws {
         self.pack = pack
         var seen = Set<String>()
         var lists: [String: Set<String>] = [:]
@@ -104,6 +104,12 @@ public struct RuleEngine: Sendable {
             }
         }
         self.prefilters = prefilters
+    }
+
+    /// True unless the environment variable `INCIDENT_SCAN_PREFILTER` is `off`: a responder who
+    /// doubts a result can scan with every line parsed (slower, same results).
+    public static var prefilterByDefault: Bool {
+        ProcessInfo.processInfo.environment["INCIDENT_SCAN_PREFILTER"]?.lowercased() != "off"
     }
 
     /// The line prefilter of a format, or nil when every line must be parsed (see ``LiteralPrefilter``).
