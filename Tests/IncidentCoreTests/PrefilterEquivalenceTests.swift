@@ -30,6 +30,10 @@ struct PrefilterEquivalenceTests {
             extra("T-DOMAIN", [.httpProxy], [Condition(field: "UrlHost", op: .domainInList, values: ["test-domains"])]),
             extra("T-FILE", [.iisW3C, .httpProxy], [Condition(field: "url-stem", op: .fileNameInList, values: ["test-files"])]),
             extra("T-UA", [.iisW3C, .httpProxy], [Condition(field: "user-agent", op: .userAgentInList, values: ["test-uas"])]),
+            // Values at the start of the line: their separator is the LF before (or outside the chunk).
+            extra("T-DATE", [.iisW3C], [Condition(field: "date", op: .startsWith, values: ["2021-03-09"]),
+                                        Condition(field: "time", op: .like, values: ["1?:*:0*"])]),
+            extra("T-DT", [.httpProxy], [Condition(field: "DateTime", op: .startsWith, values: ["2021-03-08t1"])]),
             extra("T-ENDS", [.iisW3C], [Condition(field: "cs-uri-query", op: .endsWith, values: ["&x=1"]),
                                         Condition(field: "sc-status", op: .notEquals, values: ["404"])]),
         ]
@@ -68,7 +72,7 @@ struct PrefilterEquivalenceTests {
     /// Values that make lines candidates or hits: every literal of both formats' prefilters in
     /// random letter case, attack values, and look-alikes that differ by one character.
     static func pool(_ engine: RuleEngine) -> [String] {
-        var out = (engine.prefilter(for: .iisW3C)?.literals ?? []) + (engine.prefilter(for: .httpProxy)?.literals ?? [])
+        var out = (engine.prefilter(for: .iisW3C)?.pieces ?? []) + (engine.prefilter(for: .httpProxy)?.pieces ?? [])
         out += ["ServerInfo~a]@exch01.corp.example:444/autodiscover/autodiscover.xml?#", "ServerInfo~localhost/ecp/default.flt?",
                 "/owa/auth/Current/themes/resources/logon.aspx", "/ecp/y.js", "/ecp/DDI/DDIService.svc/SetObject",
                 "/aspnet_client/system_web/shell.aspx", "/autodiscover/autodiscover.json", "@evil.com/owa/?&Email=autodiscover/autodiscover.json%3F@evil.com",
@@ -182,7 +186,7 @@ struct PrefilterEquivalenceTests {
                       Self.proxyLog(lines: 1500, seed: UInt64(seed) + 200, pool: pool, versionColumns: seed % 2 == 1))
         let (hits, records) = try compare(dir, pack: pack, expectPrefilterFor: [.iisW3C, .httpProxy])
         // The fixture exercises both paths: many hits, most lines read quickly.
-        #expect(hits > 100, "only \(hits) hits")
+        #expect(hits > 250, "only \(hits) hits")
         #expect(records > 6000, "only \(records) records")
     }
 
@@ -200,6 +204,30 @@ struct PrefilterEquivalenceTests {
         }
         try dir.write("evidence/EXCH01/IIS/W3SVC1/u_ex210304.log", iis)
         _ = try compare(dir, pack: pack, expectPrefilterFor: [.iisW3C])
+    }
+
+    @Test("a hit whose value starts the line, on the first line of a read chunk, is found")
+    func hitAtChunkStart() throws {
+        let pack = try Self.extendedPack()
+        let dir = try TempDir("prefilter-chunk-start")
+        var text = IISLog.header.joined(separator: "\n") + "\n"
+        let filler = IISLog.line("GET", "/owa/service.svc", time: "2021-03-03 06:44:21") + "\n"
+        while text.utf8.count + 2 * filler.utf8.count <= EvidenceScanner.chunkSize { text += filler }
+        // One longer line fills the chunk exactly, so the next line starts the next chunk.
+        let room = EvidenceScanner.chunkSize - text.utf8.count
+        text += IISLog.line("GET", "/owa/" + String(repeating: "p", count: room - filler.utf8.count) + "service.svc",
+                            time: "2021-03-03 06:44:21") + "\n"
+        let hit = IISLog.line("GET", "/owa/service.svc", time: "2021-03-09 12:00:00")
+        text += hit + "\n" + filler
+        try dir.write("evidence/EXCH01/IIS/W3SVC1/u_ex210309.log", text)
+        let bytes = Array(text.utf8)
+        let boundary = EvidenceScanner.chunkSize
+        #expect(bytes[boundary - 1] == 0x0A && Array(bytes[boundary..<(boundary + 10)]) == Array("2021-03-09".utf8),
+                "the fixture must put the hit line at the chunk boundary")
+        _ = try compare(dir, pack: pack, expectPrefilterFor: [.iisW3C])
+        let scanner = EvidenceScanner(engine: try RuleEngine(pack: pack))
+        _ = scanner.scan(caseFolder: dir.url)
+        #expect(scanner.hits.filter { $0.indicator == "T-DATE" }.count == 1)
     }
 
     @Test("a build shown only by lines no literal occurs in is still read")
@@ -285,12 +313,27 @@ struct PrefilterEquivalenceTests {
         #expect(RequiredLiterals.requiredRegexRun(#"(?x)some thing"#) == nil)
         #expect(RequiredLiterals.requiredRegexRun(#"[]ab]cd"#) == "cd")
         #expect(RequiredLiterals.requiredRegexRun(#"\\owa\\auth\\Chack(OutLook|Cookie)\.aspx$"#) == "\\owa\\auth\\chack")
-        #expect(RequiredLiterals.longestWildcardRun("serverinfo~*/*reset*virtualdirectory#") == "virtualdirectory#")
+        #expect(RequiredLiterals.requiredRegexRuns(#"^/ecp/[0-9a-z]{1,3}\.js$"#) == ["/ecp/", ".js"])
+        let pack0 = try BuiltInData.indicatorPack()
+        func requirement(_ id: String, _ format: EvidenceFormat) throws -> [[[Piece]]]? {
+            RequiredLiterals.requirement(try #require(pack0.indicators.first { $0.id == id }), format: format, lists: pack0.lists)
+        }
+        // Every condition with pieces counts; values that start a field are searched after a separator.
+        #expect(try requirement("IIS-059", .iisW3C) == [[[Piece(text: "post", anchored: true)]],
+                                                      [[Piece(text: "/owa/auth/current/themes/resources/", anchored: true)]]])
+        // `like` keeps every run; `notLike` says nothing.
+        #expect(try requirement("PL-001", .httpProxy) == [[[Piece(text: "serverinfo~", anchored: true)]]])
+        #expect(try requirement("PL-007", .httpProxy) == [[[Piece(text: "serverinfo~", anchored: true), Piece(text: "reset", anchored: false),
+                                                            Piece(text: "virtualdirectory#", anchored: false)]],
+                                                          [[Piece(text: "200", anchored: true)]]])
+        // A query that must start with "@" or "%40": short, but anchored.
+        let ps = try #require(try requirement("PS-001", .iisW3C))
+        #expect(ps.count == 3)
+        #expect(ps[1].contains([Piece(text: "@", anchored: true)]))
         let engine = try RuleEngine.builtIn()
-        let iis = try #require(engine.prefilter(for: .iisW3C)).literals
-        #expect(iis.contains("/owa/auth/current/themes/resources/"))
-        #expect(!iis.contains("post"), "cs-method POST is too common to be the literal of an indicator that has a better one")
-        #expect(try #require(engine.prefilter(for: .httpProxy)).literals.contains("serverinfo~"))
+        #expect(try #require(engine.prefilter(for: .iisW3C)).literals.contains(" /owa/auth/current/themes/resources/"))
+        #expect(try #require(engine.prefilter(for: .iisW3C)).literals.contains("\t/owa/auth/current/themes/resources/"))
+        #expect(try #require(engine.prefilter(for: .httpProxy)).literals.contains(",serverinfo~"))
         // A format with an indicator that yields no literal gets no prefilter.
         var pack = try BuiltInData.indicatorPack()
         var lone = try #require(pack.indicators.first { $0.id == "IIS-059" })

@@ -3,45 +3,91 @@ import Foundation
 
 /// Finds the lines of a log chunk that could hold a hit, without parsing them.
 ///
-/// For every indicator of a format, one of its positive conditions yields a set of literal
-/// strings of which any matching line must contain at least one (case-insensitively): the operand
-/// of `equals`/`contains`/`startsWith`/`endsWith`, the longest literal run of a `like` pattern, the
-/// members of an `inList`/`domainInList`/`fileNameInList` list, the longest word of each user agent
-/// of a `userAgentInList` list, the longest literal run a `regex` cannot match without. All the
-/// formats' literals go into one Hyperscan database (Debian `libhyperscan-dev`,
-/// https://intel.github.io/hyperscan/dev-reference/), which scans a whole chunk of lines at once.
-/// A line none of them occurs in cannot satisfy any indicator, so the scanner only counts it and
-/// reads its time (see `EvidenceScanner`); every other line is parsed and matched as before.
+/// Every indicator of a format gets a requirement on the literal strings a matching line must
+/// contain, case-insensitively: for each of its conditions that has literals, one of the
+/// condition's alternatives must have all its pieces in the line. The pieces: the operand of
+/// `equals`/`contains`/`startsWith`/`endsWith`; the runs between the wildcards of a `like`
+/// pattern; the members of an `inList`/`domainInList`/`fileNameInList` list; the words of each
+/// user agent of a `userAgentInList` list; the runs a `regex` (or each regex of a pattern list)
+/// cannot match without. A piece that must start a value (`equals`, `startsWith`, list members,
+/// the first run of a `like` pattern without a leading wildcard) is searched right after a field
+/// separator (space, tab or LF in IIS W3C; comma or LF in HttpProxy CSV), which makes common short
+/// values such as `POST` or `%40` selective. All the pieces go into one Hyperscan database
+/// (Debian `libhyperscan-dev`, https://intel.github.io/hyperscan/dev-reference/), which scans a
+/// whole chunk of lines at once; a line is a candidate when some indicator's requirement holds
+/// on the pieces found in it. Any other line cannot satisfy any indicator, so the scanner only
+/// counts it and reads its time (see `EvidenceScanner`); candidates are parsed and matched in full.
 ///
-/// The argument holds for lines of ASCII text only (a value with other characters is lowercased
-/// with Unicode rules, which can turn a non-ASCII letter into an ASCII one): the scanner sends
-/// every line with a byte ≥ 0x80 down the full path. It also needs each condition's value to be a
-/// substring of the line: true of the columns of HttpProxy CSV (a quote doubled inside a quoted
-/// value is searched in both spellings) and of IIS W3C (whose derived `cs-uri` joins stem and
-/// query with `?`: its literals are cut at `?`). A format with an indicator that yields no literal
-/// (a lone regex with no literal run, a predicate, a negation, `empty`) gets no prefilter.
+/// The argument holds for plain ASCII data lines only (a value with other characters is
+/// lowercased with Unicode rules, which can turn a non-ASCII letter into an ASCII one; a quoted CSV
+/// value differs from its raw text), and the scanner sends every other line (a byte ≥ 0x80, a
+/// quote in CSV, a CR inside the line, a directive, a line of the wrong shape) down the full path,
+/// and the first line of each chunk too (its field separator before the first value is not in
+/// the chunk). The derived IIS field `cs-uri` (stem `?` query) has its pieces cut at `?` and never
+/// anchored. A format with an indicator none of whose conditions yields pieces (a predicate, a
+/// negation, `empty`, a regex with top-level alternation) gets no prefilter.
 ///
-/// Immutable after creation; ``candidateEnds(_:)`` may run on several threads at once (each scan
-/// takes its own Hyperscan scratch space from a pool).
+/// Immutable after creation; ``candidateLineEnds(_:)`` may run on several threads at once (each
+/// scan takes its own Hyperscan scratch space from a pool).
 public final class LiteralPrefilter: @unchecked Sendable {
-    /// The literals searched for, lowercased, in the order of their Hyperscan ids.
+    /// The Hyperscan patterns, lowercased (pieces, and anchored pieces behind each separator).
     public let literals: [String]
+    /// The pieces themselves, lowercased, without separators.
+    public let pieces: [String]
+    /// Hyperscan id → piece index.
+    private let pieceOf: [Int32]
+    /// Piece index → indicators whose requirement mentions it.
+    private let indicatorsOf: [[Int32]]
+    /// Indicator → conditions → alternatives → piece indexes (all needed).
+    private let requirements: [[[[Int32]]]]
     private let database: OpaquePointer
     private let lock = NSLock()
     private var scratches: [OpaquePointer] = []
 
-    /// Compiles the literals (at least one, none empty, none holding CR or LF).
-    /// - Returns: nil when Hyperscan refuses them (the caller then parses every line).
-    init?(literals: [String]) {
-        guard !literals.isEmpty, !literals.contains(where: { $0.isEmpty || $0.contains("\n") || $0.contains("\r") }) else { return nil }
-        self.literals = literals
+    /// Compiles the requirements of every indicator of one format.
+    /// - Parameters:
+    ///   - requirements: per indicator, per condition, per alternative, the pieces it needs.
+    ///   - separators: the bytes a field value starts after, for anchored pieces.
+    /// - Returns: nil when there is nothing to search or Hyperscan refuses the patterns (the
+    ///   caller then parses every line).
+    init?(requirements: [[[[Piece]]]], separators: [String]) {
+        var pieceIndex: [Piece: Int32] = [:]
+        var pieceList: [Piece] = []
+        var numbered: [[[[Int32]]]] = []
+        for r in requirements {
+            numbered.append(r.map { c in c.map { a in a.map { piece in
+                if let k = pieceIndex[piece] { return k }
+                let k = Int32(pieceList.count)
+                pieceIndex[piece] = k
+                pieceList.append(piece)
+                return k
+            } } })
+        }
+        guard !pieceList.isEmpty, !pieceList.contains(where: { $0.text.isEmpty || $0.text.contains("\n") || $0.text.contains("\r") }) else { return nil }
+        var patterns: [String] = []
+        var pieceOf: [Int32] = []
+        for (k, piece) in pieceList.enumerated() {
+            for prefix in piece.anchored ? separators : [""] {
+                patterns.append(prefix + piece.text)
+                pieceOf.append(Int32(k))
+            }
+        }
+        var indicatorsOf = [[Int32]](repeating: [], count: pieceList.count)
+        for (i, r) in numbered.enumerated() {
+            for k in Set(r.joined().joined()) { indicatorsOf[Int(k)].append(Int32(i)) }
+        }
+        self.literals = patterns
+        self.pieces = pieceList.map(\.text)
+        self.pieceOf = pieceOf
+        self.indicatorsOf = indicatorsOf
+        self.requirements = numbered
         var db: OpaquePointer?
         var compileError: UnsafeMutablePointer<hs_compile_error_t>?
-        // One buffer holds every literal; the pointer array points into it.
-        let flat = literals.flatMap { Array($0.utf8) }.map { CChar(bitPattern: $0) }
-        var lengths = literals.map(\.utf8.count)
-        var flags = [UInt32](repeating: inc_hs_flag_caseless(), count: literals.count)
-        var ids = (0..<literals.count).map { UInt32($0) }
+        // One buffer holds every pattern; the pointer array points into it.
+        let flat = patterns.flatMap { Array($0.utf8) }.map { CChar(bitPattern: $0) }
+        var lengths = patterns.map(\.utf8.count)
+        var flags = [UInt32](repeating: inc_hs_flag_caseless(), count: patterns.count)
+        var ids = (0..<patterns.count).map { UInt32($0) }
         let status: hs_error_t = flat.withUnsafeBufferPointer { base in
             var pointers: [UnsafePointer<CChar>?] = []
             var at = 0
@@ -49,7 +95,7 @@ public final class LiteralPrefilter: @unchecked Sendable {
                 pointers.append(base.baseAddress! + at)
                 at += n
             }
-            return hs_compile_lit_multi(pointers, &flags, &ids, &lengths, UInt32(literals.count), inc_hs_mode_block(), nil, &db, &compileError)
+            return hs_compile_lit_multi(pointers, &flags, &ids, &lengths, UInt32(patterns.count), inc_hs_mode_block(), nil, &db, &compileError)
         }
         if let compileError { hs_free_compile_error(compileError) }
         guard status == inc_hs_success(), let db else { return nil }
@@ -67,35 +113,66 @@ public final class LiteralPrefilter: @unchecked Sendable {
         hs_free_database(database)
     }
 
-    private final class Ends {
-        var offsets: [Int] = []
+    /// The matches of one scan: end offsets (exclusive) and piece indexes.
+    private final class Matches {
+        var ends: [Int] = []
+        var pieces: [Int32] = []
         var sorted = true
     }
 
-    /// The end offsets (exclusive, from the start of `bytes`) of every occurrence of a literal,
-    /// ascending. A literal never spans a line break, so a line `[start, stop)` holds one exactly
-    /// when some offset `e` has `start < e <= stop`.
+    /// The offsets of the LFs ending the lines of `bytes` on which some indicator's requirement
+    /// holds, ascending. `bytes` must end with an LF. The first line is not judged (its leading
+    /// separator is outside the chunk): the caller parses it whatever this says.
     /// - Returns: nil when the scan failed (the caller then parses every line).
-    public func candidateEnds(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int]? {
+    public func candidateLineEnds(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int]? {
         guard let base = bytes.baseAddress, bytes.count <= Int(UInt32.max) else { return bytes.isEmpty ? [] : nil }
         guard let scratch = takeScratch() else { return nil }
         defer { putScratch(scratch) }
-        let ends = Ends()
-        let status = withExtendedLifetime(ends) {
-            hs_scan(database, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), UInt32(bytes.count), 0, scratch, { _, _, to, _, context in
-                let ends = Unmanaged<Ends>.fromOpaque(context!).takeUnretainedValue()
+        let found = Matches()
+        let status = withExtendedLifetime(found) {
+            hs_scan(database, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), UInt32(bytes.count), 0, scratch, { id, _, to, _, context in
+                let found = Unmanaged<Matches>.fromOpaque(context!).takeUnretainedValue()
                 let end = Int(to)
-                if let last = ends.offsets.last {
-                    if last == end { return 0 }
-                    if last > end { ends.sorted = false }
-                }
-                ends.offsets.append(end)
+                if let last = found.ends.last, last > end { found.sorted = false }
+                found.ends.append(end)
+                found.pieces.append(Int32(id))
                 return 0
-            }, Unmanaged.passUnretained(ends).toOpaque())
+            }, Unmanaged.passUnretained(found).toOpaque())
         }
         guard status == inc_hs_success() else { return nil }
-        if !ends.sorted { ends.offsets.sort() }
-        return ends.offsets
+        var order = Array(found.ends.indices)
+        if !found.sorted { order.sort { found.ends[$0] < found.ends[$1] } }
+        // Stamps instead of sets: a piece (or an indicator) counts for the current line when its
+        // stamp equals the line's generation.
+        var pieceStamp = [UInt32](repeating: 0, count: pieces.count)
+        var indicatorStamp = [UInt32](repeating: 0, count: requirements.count)
+        var generation: UInt32 = 0
+        var out: [Int] = []
+        var i = 0
+        while i < order.count {
+            let last = found.ends[order[i]] - 1 // the match's last byte: never the LF
+            let lineEnd = memchr(base + last, 0x0A, bytes.count - last).map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? bytes.count
+            generation += 1
+            var touched: [Int32] = []
+            while i < order.count, found.ends[order[i]] - 1 < lineEnd {
+                let piece = Int(pieceOf[Int(found.pieces[order[i]])])
+                if pieceStamp[piece] != generation {
+                    pieceStamp[piece] = generation
+                    for ind in indicatorsOf[piece] where indicatorStamp[Int(ind)] != generation {
+                        indicatorStamp[Int(ind)] = generation
+                        touched.append(ind)
+                    }
+                }
+                i += 1
+            }
+            let holds = touched.contains { ind in
+                requirements[Int(ind)].allSatisfy { condition in
+                    condition.contains { alternative in alternative.allSatisfy { pieceStamp[Int($0)] == generation } }
+                }
+            }
+            if holds { out.append(lineEnd) }
+        }
+        return out
     }
 
     private func takeScratch() -> OpaquePointer? {
@@ -116,74 +193,106 @@ public final class LiteralPrefilter: @unchecked Sendable {
     }
 }
 
-/// Required literals of indicators (see ``LiteralPrefilter``).
+/// A string a matching line must contain, lowercased; `anchored` when it must start a field value.
+struct Piece: Hashable, Sendable {
+    var text: String
+    var anchored: Bool
+}
+
+/// Literal requirements of indicators (see ``LiteralPrefilter``).
 enum RequiredLiterals {
     /// The formats whose lines are raw text the prefilter's argument holds for.
     static let formats: Set<EvidenceFormat> = [.httpProxy, .iisW3C]
 
-    /// For one indicator, the literals of which a matching line must hold one, or nil when none
-    /// of its conditions yields such a set. Picks the condition whose shortest literal is longest
-    /// (the rarest, as a rule), then the one with fewer literals.
-    static func of(_ indicator: Indicator, format: EvidenceFormat, lists: [String: [String]],
-                   patternLists: [String: [PatternEntry]] = [:]) -> [String]? {
-        var best: [String]?
-        var bestScore = (0, 0)
-        for c in indicator.all {
-            guard var set = literals(c, lists: lists, patternLists: patternLists) else { continue }
-            if format == .iisW3C && c.field.lowercased() == "cs-uri" {
-                set = set.map { $0.split(separator: "?", omittingEmptySubsequences: false).map(String.init).max { $0.utf8.count < $1.utf8.count } ?? "" }
-            }
-            if format == .httpProxy { set += set.filter { $0.contains("\"") }.map { $0.replacingOccurrences(of: "\"", with: "\"\"") } }
-            guard !set.isEmpty, !set.contains(where: { $0.isEmpty || $0.contains("\n") || $0.contains("\r") }) else { continue }
-            let score = (set.map(\.utf8.count).min() ?? 0, -set.count)
-            if best == nil || score > bestScore {
-                best = set
-                bestScore = score
-            }
-        }
-        return best.map { Array(Set($0)).sorted() }
+    /// The bytes a field value starts after, per format (LF: the line start).
+    static func separators(_ format: EvidenceFormat) -> [String] {
+        format == .iisW3C ? [" ", "\t", "\n"] : [",", "\n"]
     }
 
-    /// The literal set of one condition, or nil when it has none (negations, regexes without a
-    /// literal run, predicates, `empty`, pattern lists with a regex that has none).
-    static func literals(_ c: Condition, lists: [String: [String]], patternLists: [String: [PatternEntry]] = [:]) -> [String]? {
+    /// One indicator's requirement: per chosen condition, the alternatives, each a list of pieces
+    /// all needed; nil when none of its conditions yields pieces. Conditions whose every
+    /// alternative has a piece of three characters or more (an anchored piece counts two more)
+    /// are all kept; when there is none, the strongest one is.
+    static func requirement(_ indicator: Indicator, format: EvidenceFormat, lists: [String: [String]],
+                            patternLists: [String: [PatternEntry]] = [:]) -> [[[Piece]]]? {
+        var kept: [[[Piece]]] = []
+        var strongest: (strength: Int, condition: [[Piece]])?
+        for c in indicator.all {
+            let field = c.field.lowercased()
+            let derived = field == "cs-uri" || field == "raw-line"
+            guard var alternatives = alternatives(c, lists: lists, patternLists: patternLists) else { continue }
+            alternatives = alternatives.map { pieces in
+                var out: [Piece] = []
+                for p in pieces {
+                    if format == .iisW3C && field == "cs-uri" {
+                        // Stem and query are joined by "?" in the value, by a separator in the line.
+                        out += p.text.split(separator: "?").map { Piece(text: String($0), anchored: false) }
+                    } else {
+                        out.append(Piece(text: p.text, anchored: p.anchored && !derived))
+                    }
+                }
+                // Short unanchored pieces add matches without selecting much.
+                let strong = out.filter { $0.anchored || $0.text.utf8.count >= 3 }
+                return strong.isEmpty ? Array(out.max { $0.text.utf8.count < $1.text.utf8.count }.map { [$0] } ?? []) : strong
+            }
+            // An alternative that needs nothing makes the condition say nothing.
+            guard !alternatives.isEmpty, !alternatives.contains(where: \.isEmpty) else { continue }
+            let strength = alternatives.map { a in a.map { $0.text.utf8.count + ($0.anchored ? 2 : 0) }.max() ?? 0 }.min() ?? 0
+            if strength >= 3 { kept.append(alternatives) }
+            if strongest.map({ strength > $0.strength }) ?? true { strongest = (strength, alternatives) }
+        }
+        if kept.isEmpty, let strongest { kept = [strongest.condition] }
+        return kept.isEmpty ? nil : kept
+    }
+
+    /// The alternatives of one condition, each the pieces it needs, or nil when the condition
+    /// yields none (negations, predicates, `empty`, a regex without a required run).
+    static func alternatives(_ c: Condition, lists: [String: [String]], patternLists: [String: [PatternEntry]] = [:]) -> [[Piece]]? {
         let values = c.values.map { RuleEngine.asciiLowercased($0) }
+        func one(_ s: String, anchored: Bool) -> [Piece] { s.isEmpty ? [] : [Piece(text: s, anchored: anchored)] }
         switch c.op {
-        case .equals, .contains, .startsWith, .endsWith:
-            return values.first.map { [$0] }
-        case .containsAny, .startsWithAny, .endsWithAny:
-            return values.isEmpty ? nil : values
+        case .equals, .startsWith:
+            return values.first.map { [one($0, anchored: true)] }
+        case .contains, .endsWith:
+            return values.first.map { [one($0, anchored: false)] }
+        case .startsWithAny:
+            return values.isEmpty ? nil : values.map { one($0, anchored: true) }
+        case .containsAny, .endsWithAny:
+            return values.isEmpty ? nil : values.map { one($0, anchored: false) }
         case .like, .likeAny:
-            let runs = (c.op == .like ? Array(values.prefix(1)) : values).map(longestWildcardRun)
-            return runs.isEmpty ? nil : runs
-        case .inList, .domainInList, .fileNameInList:
+            let patterns = c.op == .like ? Array(values.prefix(1)) : values
+            guard !patterns.isEmpty else { return nil }
+            return patterns.map { pattern in
+                let runs = pattern.split(omittingEmptySubsequences: false) { $0 == "*" || $0 == "?" }.map(String.init)
+                var pieces: [Piece] = []
+                for (k, run) in runs.enumerated() where !run.isEmpty {
+                    pieces.append(Piece(text: run, anchored: k == 0))
+                }
+                return pieces
+            }
+        case .inList:
             guard let members = lists[c.values.first ?? ""], !members.isEmpty else { return nil }
-            return members.map { RuleEngine.asciiLowercased($0) }
+            return members.map { one(RuleEngine.asciiLowercased($0), anchored: true) }
+        case .domainInList, .fileNameInList:
+            guard let members = lists[c.values.first ?? ""], !members.isEmpty else { return nil }
+            return members.map { one(RuleEngine.asciiLowercased($0), anchored: false) }
         case .userAgentInList:
             guard let members = lists[c.values.first ?? ""], !members.isEmpty else { return nil }
-            return members.map { ua in
-                UserAgent.normalize(ua).split(separator: " ").map(String.init).max { $0.utf8.count < $1.utf8.count } ?? ""
-            }
+            return members.map { ua in UserAgent.normalize(ua).split(separator: " ").map { Piece(text: String($0), anchored: false) } }
         case .regex:
-            return requiredRegexRun(c.values.first ?? "").map { [$0] }
+            return requiredRegexRuns(c.values.first ?? "").map { [$0.map { Piece(text: $0, anchored: false) }] }
         case .regexInList:
             // Any pattern of the list may match (an exclusion only removes matches).
             guard let entries = patternLists[c.values.first ?? ""], !entries.isEmpty else { return nil }
-            var runs: [String] = []
+            var out: [[Piece]] = []
             for e in entries {
-                guard let run = requiredRegexRun(e.pattern) else { return nil }
-                runs.append(run)
+                guard let runs = requiredRegexRuns(e.pattern) else { return nil }
+                out.append(runs.map { Piece(text: $0, anchored: false) })
             }
-            return runs
+            return out
         case .notLike, .notLikeAny, .notEquals, .notContains, .notInList, .empty, .predicate, .fileNameNotInList:
             return nil
         }
-    }
-
-    /// The longest run of a `-like` pattern without `*` or `?`.
-    static func longestWildcardRun(_ pattern: String) -> String {
-        pattern.split(omittingEmptySubsequences: false) { $0 == "*" || $0 == "?" }.map(String.init)
-            .max { $0.utf8.count < $1.utf8.count } ?? ""
     }
 
     /// The longest run of plain characters every match of `pattern` (an ICU regular expression,
@@ -192,6 +301,12 @@ enum RequiredLiterals {
     /// more. Groups, classes and escapes such as `\d` end a run; a character made optional by `?`,
     /// `*` or `{0,…}` is dropped.
     static func requiredRegexRun(_ pattern: String) -> String? {
+        requiredRegexRuns(pattern)?.max { $0.utf8.count < $1.utf8.count }
+    }
+
+    /// Every run of two characters or more that ``requiredRegexRun(_:)`` chooses from (all are
+    /// needed by every match), lowercased; nil when there is none or the pattern is not safe to read.
+    static func requiredRegexRuns(_ pattern: String) -> [String]? {
         var p = Array(pattern.unicodeScalars)
         if pattern.hasPrefix("(?i)") { p.removeFirst(4) }
         if String(String.UnicodeScalarView(p)).contains("(?") { return nil }
@@ -279,7 +394,7 @@ enum RequiredLiterals {
             }
         }
         flush()
-        guard let longest = runs.max(by: { $0.utf8.count < $1.utf8.count }), longest.utf8.count >= 2 else { return nil }
-        return RuleEngine.asciiLowercased(longest)
+        let usable = runs.filter { $0.utf8.count >= 2 }.map { RuleEngine.asciiLowercased($0) }
+        return usable.isEmpty ? nil : usable
     }
 }

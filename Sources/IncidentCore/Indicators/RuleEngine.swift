@@ -91,16 +91,18 @@ public struct RuleEngine: Sendable {
         var prefilters: [EvidenceFormat: LiteralPrefilter] = [:]
         if literalPrefilter {
             for format in RequiredLiterals.formats {
-                var all = Set<String>()
+                var requirements: [[[[Piece]]]] = []
                 var complete = true
                 for c in byFormat[format, default: []] {
-                    guard let set = RequiredLiterals.of(c.indicator, format: format, lists: pack.lists, patternLists: pack.patternLists ?? [:]) else {
+                    guard let r = RequiredLiterals.requirement(c.indicator, format: format, lists: pack.lists, patternLists: pack.patternLists ?? [:]) else {
                         complete = false
                         break
                     }
-                    all.formUnion(set)
+                    requirements.append(r)
                 }
-                if complete, let p = LiteralPrefilter(literals: all.sorted()) { prefilters[format] = p }
+                if complete, let p = LiteralPrefilter(requirements: requirements, separators: RequiredLiterals.separators(format)) {
+                    prefilters[format] = p
+                }
             }
         }
         self.prefilters = prefilters

@@ -639,7 +639,7 @@ final class FileCursor {
     }
 
     /// Reads the complete lines of `pending` (UTF-8, up to its last LF) with the literal prefilter:
-    /// a line in which no literal of the format occurs is only counted and its time read
+    /// a line on which no indicator's literal requirement holds is only counted and its time read
     /// (``EvidenceLineParser/quickRecord(_:)``); every other line, and any line the parser wants
     /// to see whole, is split and evaluated exactly as without the prefilter.
     /// - Returns: the number of bytes consumed (0 when the chunk holds no LF or the scan failed).
@@ -648,7 +648,7 @@ final class FileCursor {
             guard let base = all.baseAddress, let lastLF = all.lastIndex(of: 0x0A) else { return 0 }
             let regionEnd = lastLF + 1
             let region = UnsafeBufferPointer(rebasing: all[0..<regionEnd])
-            guard let ends = prefilter.candidateEnds(region) else { return 0 }
+            guard let ends = prefilter.candidateLineEnds(region) else { return 0 }
             var k = 0
             var lineStart = 0
             // Counted here and stored once (class properties cost an exclusivity check each).
@@ -667,8 +667,9 @@ final class FileCursor {
                 let lf = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(memchr(base + lineStart, 0x0A, regionEnd - lineStart)!))
                 var stop = lf
                 if stop > lineStart, base[stop - 1] == 0x0D { stop -= 1 }
-                while k < ends.count, ends[k] <= lineStart { k += 1 }
-                let candidate = k < ends.count && ends[k] <= stop
+                while k < ends.count, ends[k] < lf { k += 1 }
+                // The first line's leading separator is outside the chunk: always parsed.
+                let candidate = lineStart == 0 || (k < ends.count && ends[k] == lf)
                 if !candidate, let quick = quickRecord(UnsafeBufferPointer(rebasing: all[lineStart..<stop])) {
                     quickLines += 1
                     if let t = quick.time {
