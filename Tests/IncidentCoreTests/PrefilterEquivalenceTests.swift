@@ -319,16 +319,19 @@ struct PrefilterEquivalenceTests {
             RequiredLiterals.requirement(try #require(pack0.indicators.first { $0.id == id }), format: format, lists: pack0.lists)
         }
         // Every condition with pieces counts; values that start a field are searched after a separator.
-        #expect(try requirement("IIS-059", .iisW3C) == [[[Piece(text: "post", anchored: true)]],
-                                                      [[Piece(text: "/owa/auth/current/themes/resources/", anchored: true)]]])
+        #expect(try requirement("IIS-059", .iisW3C) == [[[Piece(text: "/owa/auth/current/themes/resources/", anchored: true)]]])
+        // A method, a status or a port is used only when an indicator has nothing better.
+        #expect(try requirement("IIS-064", .iisW3C) == [[[Piece(text: "t=", anchored: true)]]])
+        var onlyMethod = try #require(pack0.indicators.first { $0.id == "IIS-059" })
+        onlyMethod.all = [Condition(field: "cs-method", op: .equals, values: ["PROPFIND"])]
+        #expect(RequiredLiterals.requirement(onlyMethod, format: .iisW3C, lists: [:]) == [[[Piece(text: "propfind", anchored: true)]]])
         // `like` keeps every run; `notLike` says nothing.
         #expect(try requirement("PL-001", .httpProxy) == [[[Piece(text: "serverinfo~", anchored: true)]]])
         #expect(try requirement("PL-007", .httpProxy) == [[[Piece(text: "serverinfo~", anchored: true), Piece(text: "reset", anchored: false),
-                                                            Piece(text: "virtualdirectory#", anchored: false)]],
-                                                          [[Piece(text: "200", anchored: true)]]])
+                                                            Piece(text: "virtualdirectory#", anchored: false)]]])
         // A query that must start with "@" or "%40": short, but anchored.
         let ps = try #require(try requirement("PS-001", .iisW3C))
-        #expect(ps.count == 3)
+        #expect(ps.count == 2)
         #expect(ps[1].contains([Piece(text: "@", anchored: true)]))
         let engine = try RuleEngine.builtIn()
         #expect(try #require(engine.prefilter(for: .iisW3C)).literals.contains(" /owa/auth/current/themes/resources/"))

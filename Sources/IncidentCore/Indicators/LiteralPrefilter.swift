@@ -34,12 +34,8 @@ public final class LiteralPrefilter: @unchecked Sendable {
     public let literals: [String]
     /// The pieces themselves, lowercased, without separators.
     public let pieces: [String]
-    /// Hyperscan id → piece index.
-    private let pieceOf: [Int32]
-    /// Piece index → indicators whose requirement mentions it.
-    private let indicatorsOf: [[Int32]]
-    /// Indicator → conditions → alternatives → piece indexes (all needed).
-    private let requirements: [[[[Int32]]]]
+    /// The requirements and the match tables in flat arrays.
+    private let flat: FlatRequirements
     private let database: OpaquePointer
     private let lock = NSLock()
     private var scratches: [OpaquePointer] = []
@@ -78,9 +74,7 @@ public final class LiteralPrefilter: @unchecked Sendable {
         }
         self.literals = patterns
         self.pieces = pieceList.map(\.text)
-        self.pieceOf = pieceOf
-        self.indicatorsOf = indicatorsOf
-        self.requirements = numbered
+        self.flat = FlatRequirements(pieceOf: pieceOf, indicatorsOf: indicatorsOf, requirements: numbered)
         var db: OpaquePointer?
         var compileError: UnsafeMutablePointer<hs_compile_error_t>?
         // One buffer holds every pattern; the pointer array points into it.
@@ -113,11 +107,44 @@ public final class LiteralPrefilter: @unchecked Sendable {
         hs_free_database(database)
     }
 
-    /// The matches of one scan: end offsets (exclusive) and piece indexes.
-    private final class Matches {
-        var ends: [Int] = []
-        var pieces: [Int32] = []
+    /// The matches of one scan, grown by hand: the Hyperscan callback writes through a pointer
+    /// (no array copy-on-write or exclusivity checks per match).
+    private struct Matches {
+        var ends: UnsafeMutablePointer<Int>
+        var pieces: UnsafeMutablePointer<Int32>
+        var count = 0
+        var capacity: Int
         var sorted = true
+
+        init(capacity: Int) {
+            self.capacity = capacity
+            ends = .allocate(capacity: capacity)
+            pieces = .allocate(capacity: capacity)
+        }
+
+        mutating func append(_ end: Int, _ piece: Int32) {
+            if count == capacity {
+                let bigger = capacity * 2
+                let e = UnsafeMutablePointer<Int>.allocate(capacity: bigger)
+                let p = UnsafeMutablePointer<Int32>.allocate(capacity: bigger)
+                e.update(from: ends, count: count)
+                p.update(from: pieces, count: count)
+                ends.deallocate()
+                pieces.deallocate()
+                ends = e
+                pieces = p
+                capacity = bigger
+            }
+            if count > 0, ends[count - 1] > end { sorted = false }
+            ends[count] = end
+            pieces[count] = piece
+            count += 1
+        }
+
+        func free() {
+            ends.deallocate()
+            pieces.deallocate()
+        }
     }
 
     /// The offsets of the LFs ending the lines of `bytes` on which some indicator's requirement
@@ -128,49 +155,67 @@ public final class LiteralPrefilter: @unchecked Sendable {
         guard let base = bytes.baseAddress, bytes.count <= Int(UInt32.max) else { return bytes.isEmpty ? [] : nil }
         guard let scratch = takeScratch() else { return nil }
         defer { putScratch(scratch) }
-        let found = Matches()
-        let status = withExtendedLifetime(found) {
-            hs_scan(database, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), UInt32(bytes.count), 0, scratch, { id, _, to, _, context in
-                let found = Unmanaged<Matches>.fromOpaque(context!).takeUnretainedValue()
-                let end = Int(to)
-                if let last = found.ends.last, last > end { found.sorted = false }
-                found.ends.append(end)
-                found.pieces.append(Int32(id))
-                return 0
-            }, Unmanaged.passUnretained(found).toOpaque())
+        let state = UnsafeMutablePointer<Matches>.allocate(capacity: 1)
+        state.initialize(to: Matches(capacity: 4096))
+        defer {
+            state.pointee.free()
+            state.deinitialize(count: 1)
+            state.deallocate()
         }
+        let status = hs_scan(database, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), UInt32(bytes.count), 0, scratch, { id, _, to, _, context in
+            context!.assumingMemoryBound(to: Matches.self).pointee.append(Int(to), Int32(id))
+            return 0
+        }, UnsafeMutableRawPointer(state))
         guard status == inc_hs_success() else { return nil }
-        var order = Array(found.ends.indices)
+        let found = state.pointee
+        var order = Array(0..<found.count)
         if !found.sorted { order.sort { found.ends[$0] < found.ends[$1] } }
+        return requirementsHold(found, order: order, base: base, count: bytes.count)
+    }
+
+    /// Groups the matches by line and keeps the lines on which a requirement holds.
+    private func requirementsHold(_ found: Matches, order: [Int], base: UnsafePointer<UInt8>, count: Int) -> [Int] {
         // Stamps instead of sets: a piece (or an indicator) counts for the current line when its
         // stamp equals the line's generation.
-        var pieceStamp = [UInt32](repeating: 0, count: pieces.count)
-        var indicatorStamp = [UInt32](repeating: 0, count: requirements.count)
+        let pieceStamp = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: pieces.count)
+        let indicatorStamp = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: flat.indicatorCount)
+        pieceStamp.initialize(repeating: 0)
+        indicatorStamp.initialize(repeating: 0)
+        defer {
+            pieceStamp.deallocate()
+            indicatorStamp.deallocate()
+        }
+        var touched: [Int32] = []
+        touched.reserveCapacity(64)
         var generation: UInt32 = 0
         var out: [Int] = []
         var i = 0
-        while i < order.count {
-            let last = found.ends[order[i]] - 1 // the match's last byte: never the LF
-            let lineEnd = memchr(base + last, 0x0A, bytes.count - last).map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? bytes.count
-            generation += 1
-            var touched: [Int32] = []
-            while i < order.count, found.ends[order[i]] - 1 < lineEnd {
-                let piece = Int(pieceOf[Int(found.pieces[order[i]])])
-                if pieceStamp[piece] != generation {
-                    pieceStamp[piece] = generation
-                    for ind in indicatorsOf[piece] where indicatorStamp[Int(ind)] != generation {
-                        indicatorStamp[Int(ind)] = generation
-                        touched.append(ind)
+        let n = order.count
+        flat.withBuffers { f in
+            while i < n {
+                let last = found.ends[order[i]] - 1 // the match's last byte: never the LF
+                let lineEnd = memchr(base + last, 0x0A, count - last).map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? count
+                generation += 1
+                touched.removeAll(keepingCapacity: true)
+                while i < n, found.ends[order[i]] - 1 < lineEnd {
+                    let piece = Int(f.pieceOf[Int(found.pieces[order[i]])])
+                    if pieceStamp[piece] != generation {
+                        pieceStamp[piece] = generation
+                        for k in Int(f.indicatorsStart[piece])..<Int(f.indicatorsStart[piece + 1]) {
+                            let ind = f.indicators[k]
+                            if indicatorStamp[Int(ind)] != generation {
+                                indicatorStamp[Int(ind)] = generation
+                                touched.append(ind)
+                            }
+                        }
                     }
+                    i += 1
                 }
-                i += 1
-            }
-            let holds = touched.contains { ind in
-                requirements[Int(ind)].allSatisfy { condition in
-                    condition.contains { alternative in alternative.allSatisfy { pieceStamp[Int($0)] == generation } }
+                for ind in touched where f.holds(Int(ind), pieceStamp, generation) {
+                    out.append(lineEnd)
+                    break
                 }
             }
-            if holds { out.append(lineEnd) }
         }
         return out
     }
@@ -193,6 +238,92 @@ public final class LiteralPrefilter: @unchecked Sendable {
     }
 }
 
+/// Requirements as offsets into flat arrays, walked without allocation or reference counting:
+/// indicator `i`'s conditions are `conditionStart[i]..<conditionStart[i+1]`, condition `c`'s
+/// alternatives `alternativeStart[c]..<alternativeStart[c+1]`, alternative `a`'s pieces
+/// `pieceStart[a]..<pieceStart[a+1]` in `pieceList`.
+struct FlatRequirements: Sendable {
+    let pieceOf: [Int32]
+    let indicatorsStart: [Int32]
+    let indicators: [Int32]
+    let conditionStart: [Int32]
+    let alternativeStart: [Int32]
+    let pieceStart: [Int32]
+    let pieceList: [Int32]
+    var indicatorCount: Int { conditionStart.count - 1 }
+
+    init(pieceOf: [Int32], indicatorsOf: [[Int32]], requirements: [[[[Int32]]]]) {
+        self.pieceOf = pieceOf
+        var starts: [Int32] = [0]
+        var list: [Int32] = []
+        for ids in indicatorsOf {
+            list += ids
+            starts.append(Int32(list.count))
+        }
+        indicatorsStart = starts
+        indicators = list
+        var cs: [Int32] = [0], als: [Int32] = [0], ps: [Int32] = [0], pl: [Int32] = []
+        for r in requirements {
+            for c in r {
+                for a in c {
+                    pl += a
+                    ps.append(Int32(pl.count))
+                }
+                als.append(Int32(ps.count - 1))
+            }
+            cs.append(Int32(als.count - 1))
+        }
+        conditionStart = cs
+        alternativeStart = als
+        pieceStart = ps
+        pieceList = pl
+    }
+
+    /// The arrays as buffers, for one walk.
+    struct Buffers {
+        let pieceOf, indicatorsStart, indicators, conditionStart, alternativeStart, pieceStart, pieceList: UnsafeBufferPointer<Int32>
+
+        /// Whether every condition of indicator `i` has an alternative whose pieces all carry `generation`.
+        func holds(_ i: Int, _ stamp: UnsafeMutableBufferPointer<UInt32>, _ generation: UInt32) -> Bool {
+            for c in Int(conditionStart[i])..<Int(conditionStart[i + 1]) {
+                var any = false
+                for a in Int(alternativeStart[c])..<Int(alternativeStart[c + 1]) {
+                    var all = true
+                    for k in Int(pieceStart[a])..<Int(pieceStart[a + 1]) where stamp[Int(pieceList[k])] != generation {
+                        all = false
+                        break
+                    }
+                    if all {
+                        any = true
+                        break
+                    }
+                }
+                if !any { return false }
+            }
+            return true
+        }
+    }
+
+    func withBuffers<R>(_ body: (Buffers) -> R) -> R {
+        pieceOf.withUnsafeBufferPointer { a in
+            indicatorsStart.withUnsafeBufferPointer { b in
+                indicators.withUnsafeBufferPointer { c in
+                    conditionStart.withUnsafeBufferPointer { d in
+                        alternativeStart.withUnsafeBufferPointer { e in
+                            pieceStart.withUnsafeBufferPointer { f in
+                                pieceList.withUnsafeBufferPointer { g in
+                                    body(Buffers(pieceOf: a, indicatorsStart: b, indicators: c, conditionStart: d,
+                                                 alternativeStart: e, pieceStart: f, pieceList: g))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// A string a matching line must contain, lowercased; `anchored` when it must start a field value.
 struct Piece: Hashable, Sendable {
     var text: String
@@ -203,6 +334,16 @@ struct Piece: Hashable, Sendable {
 enum RequiredLiterals {
     /// The formats whose lines are raw text the prefilter's argument holds for.
     static let formats: Set<EvidenceFormat> = [.httpProxy, .iisW3C]
+
+    /// Beginnings of user-agent words that most browsers send (lowercased), never chosen as a
+    /// user agent's piece when it has another word.
+    static let commonAgentWords = ["mozilla/", "applewebkit/", "safari/", "chrome/", "(khtml", "khtml", "like", "gecko", "(windows",
+                                   "windows", "nt", "win64", "x64", "wow64", "(compatible", "compatible", "edg/", "firefox/",
+                                   "trident/", "(macintosh", "intel", "mac", "os", "(x11", "linux", "10.0", "6.1", "rv:"]
+
+    /// Fields with a handful of values shared by most lines (lowercased).
+    static let lowCardinalityFields: Set<String> = ["cs-method", "method", "sc-status", "status", "httpstatus", "sc-substatus",
+                                                    "sc-win32-status", "s-port", "backendstatus"]
 
     /// The bytes a field value starts after, per format (LF: the line start).
     static func separators(_ format: EvidenceFormat) -> [String] {
@@ -231,18 +372,27 @@ enum RequiredLiterals {
                         out.append(Piece(text: p.text, anchored: p.anchored && !derived))
                     }
                 }
-                // Short unanchored pieces add matches without selecting much.
-                let strong = out.filter { $0.anchored || $0.text.utf8.count >= 3 }
+                // Short unanchored pieces add matches without selecting much, except a rare symbol
+                // next to longer pieces (the "@" of "*autodiscover.json?@*").
+                let strong = out.filter { $0.anchored || $0.text.utf8.count >= 3 || (out.count > 1 && Self.isRareSymbol($0.text)) }
                 return strong.isEmpty ? Array(out.max { $0.text.utf8.count < $1.text.utf8.count }.map { [$0] } ?? []) : strong
             }
             // An alternative that needs nothing makes the condition say nothing.
             guard !alternatives.isEmpty, !alternatives.contains(where: \.isEmpty) else { continue }
             let strength = alternatives.map { a in a.map { $0.text.utf8.count + ($0.anchored ? 2 : 0) }.max() ?? 0 }.min() ?? 0
-            if strength >= 3 { kept.append(alternatives) }
+            // Methods, status codes and ports take a handful of values: nearly every line has one,
+            // so they would only add work (kept when an indicator has nothing better).
+            if strength >= 3 && !lowCardinalityFields.contains(field) { kept.append(alternatives) }
             if strongest.map({ strength > $0.strength }) ?? true { strongest = (strength, alternatives) }
         }
         if kept.isEmpty, let strongest { kept = [strongest.condition] }
         return kept.isEmpty ? nil : kept
+    }
+
+    /// One character that is neither a letter, a digit nor a separator common in URLs and paths.
+    static func isRareSymbol(_ s: String) -> Bool {
+        guard s.utf8.count == 1, let c = s.utf8.first else { return false }
+        return "@~#<>$!'`^|{}[]*".utf8.contains(c)
     }
 
     /// The alternatives of one condition, each the pieces it needs, or nil when the condition
@@ -278,7 +428,12 @@ enum RequiredLiterals {
             return members.map { one(RuleEngine.asciiLowercased($0), anchored: false) }
         case .userAgentInList:
             guard let members = lists[c.values.first ?? ""], !members.isEmpty else { return nil }
-            return members.map { ua in UserAgent.normalize(ua).split(separator: " ").map { Piece(text: String($0), anchored: false) } }
+            return members.map { ua in
+                // One word per agent: the longest that browsers do not all share.
+                let words = UserAgent.normalize(ua).split(separator: " ").map(String.init)
+                let rare = words.filter { w in !commonAgentWords.contains { w.hasPrefix($0) } }
+                return (rare.isEmpty ? words : rare).max { $0.utf8.count < $1.utf8.count }.map { [Piece(text: $0, anchored: false)] } ?? []
+            }
         case .regex:
             return requiredRegexRuns(c.values.first ?? "").map { [$0.map { Piece(text: $0, anchored: false) }] }
         case .regexInList:
