@@ -295,7 +295,8 @@ public enum Remediation {
         if let hits {
             for (server, steps) in caseFile.checklists {
                 guard let entry = steps[webShellStep], entry.state == .done, entry.hitsAtDone == nil else { continue }
-                let ids = hits.filter { $0.server.caseInsensitiveCompare(server) == .orderedSame && $0.severity == .critical && Verdicts.counts($0, in: caseFile) }
+                let key = CaseFile.serverKey(server)
+                let ids = hits.filter { CaseFile.serverKey($0.server) == key && $0.severity == .critical && Verdicts.counts($0, in: caseFile) }
                     .map(\.id).sorted()
                 caseFile.checklists[server]?[webShellStep]?.hitsAtDone = ids
                 changed = true

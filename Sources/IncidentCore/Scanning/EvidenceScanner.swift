@@ -116,6 +116,10 @@ public final class EvidenceScanner {
     /// folders included, sorted by name: each is a server, even before any file is in it.
     public private(set) var serverFolders: [String] = []
 
+    /// Warnings about the evidence folder the last ``scan(caseFolder:)`` found (server folders
+    /// whose names differ only in case or normalisation), sorted by path.
+    public private(set) var notices: [EvidenceWalker.Notice] = []
+
     /// Scans a case folder's `evidence/` tree.
     /// - Parameter caseFolder: the case folder (holding `case.json`).
     /// - Returns: the paths (relative) of files that were new or changed in this pass.
@@ -139,6 +143,10 @@ public final class EvidenceScanner {
         }
         if listing.servers != serverFolders {
             serverFolders = listing.servers
+            version += 1
+        }
+        if listing.notices != notices {
+            notices = listing.notices
             version += 1
         }
         var changed: [String] = []
@@ -195,26 +203,83 @@ public enum EvidenceWalker {
         public var reason: String
     }
 
+    /// Something under `evidence/` that is read, but that the responder should know about: two
+    /// server folders whose names differ only in letter case or Unicode normalisation, read as
+    /// one server.
+    public struct Notice: Sendable, Equatable {
+        /// `evidence/<folder>`, as the folder is spelled on disk.
+        public var relativePath: String
+        /// The server it is read as.
+        public var server: String
+        public var message: String
+    }
+
+    /// What one walk of `evidence/` found: see ``list(_:)``.
+    public struct Listing: Sendable, Equatable {
+        /// Evidence files, sorted by path.
+        public var found: [Found]
+        /// Entries not read, each with its reason, sorted by path.
+        public var skipped: [Skipped]
+        /// Server names (one per server folder, empty ones included, folders whose names differ
+        /// only in case or normalisation counted once), sorted.
+        public var servers: [String]
+        /// Warnings about what was read, sorted by path.
+        public var notices: [Notice] = []
+    }
+
     /// Evidence files of a case folder, sorted by path.
     public static func files(in caseFolder: URL) -> [Found] { list(caseFolder).found }
 
+    /// The key two server folder names share when they name one server: the case's own rule,
+    /// ``CaseFile/serverKey(_:)`` (letter case and Unicode normalisation ignored).
+    static func serverKey(_ name: String) -> String { CaseFile.serverKey(name) }
+
+    /// Why a name is never read (hidden, or macOS archive metadata), or nil: names starting
+    /// with `.` (`.git`, `.DS_Store`, `._x` resource forks) and `__MACOSX` folders.
+    static func hiddenReason(_ name: String, isFolder: Bool, serverLevel: Bool) -> String? {
+        let tail = serverLevel && isFolder ? "not a server, not read" : "not read"
+        if name == "__MACOSX" { return "macOS archive metadata (__MACOSX): \(tail)" }
+        guard name.hasPrefix(".") else { return nil }
+        // A file directly in evidence/ would not be read without the dot either.
+        let hint = serverLevel && !isFolder ? "" : "; rename it without the dot to read it"
+        return "hidden \(isFolder ? "folder" : "file") (name starts with \".\"): \(tail)\(hint)"
+    }
+
+    /// The skip reason of a symbolic link to a folder inside the case: never followed, so one
+    /// folder is never read twice (as `EXCH01` and as a link `exch01.corp.example -> EXCH01`)
+    /// and a loop (`loop -> .`) is never walked.
+    static let folderLinkReason = "symbolic link to a folder: not followed (a folder is read only where it is, never through a link)"
+
     /// Evidence files of a case folder, the entries that were skipped, each sorted by path, and
     /// the names of the server folders (`evidence/<server>/`, empty ones included), sorted.
-    /// Symbolic links are followed only when they lead to a file inside the case folder;
-    /// files directly in `evidence/` belong to no server and are skipped; so are folders that
-    /// cannot be read, names that are not valid UTF-8, and anything that is not a regular file
-    /// (FIFOs, sockets, devices: never opened, since opening a FIFO blocks). Every skip comes
-    /// with a reason. Walks with `opendir`/`readdir`/`lstat`: one pass over a large tree must
-    /// stay cheap, since it repeats every rescan interval.
-    public static func list(_ caseFolder: URL) -> (found: [Found], skipped: [Skipped], servers: [String]) {
+    /// Symbolic links are followed only when they lead to a file inside the case folder; a link
+    /// to a folder is never followed (at the server level it is no server), so no evidence is
+    /// read twice. Files directly in `evidence/` belong to no server and are skipped; so are
+    /// hidden entries (names starting with `.`) and `__MACOSX` folders at any depth, folders
+    /// that cannot be read, names that are not valid UTF-8, and anything that is not a regular
+    /// file (FIFOs, sockets, devices: never opened, since opening a FIFO blocks). Every skip
+    /// comes with a reason. Server folders whose names differ only in letter case or Unicode
+    /// normalisation (`EXCH04`, `exch04`) are one server, named as the first of them in sorted
+    /// order, with a notice. Walks with `opendir`/`readdir`/`lstat`: one pass over a large tree
+    /// must stay cheap, since it repeats every rescan interval.
+    public static func list(_ caseFolder: URL) -> Listing {
         let casePath = caseFolder.standardizedFileURL.path
         let caseReal = realPath(casePath) ?? casePath
         var found: [Found] = []
         var skipped: [Skipped] = []
         var servers: [String] = []
+        var notices: [Notice] = []
+        /// Server key → the name the first folder with that key gave the server.
+        var serverNames: [String: String] = [:]
         let root = casePath + "/evidence"
-        guard let entries = directoryEntries(root) else { return ([], [], []) }
-        for entry in entries.sorted(by: { ($0 ?? "") < ($1 ?? "") }) {
+        guard let entries = directoryEntries(root) else { return Listing(found: [], skipped: [], servers: []) }
+        // Names equal as Swift strings (NFC and NFD spellings) are ordered by their bytes, so the
+        // server a pair is read as does not depend on the order readdir gave them.
+        let sorted = entries.sorted { a, b in
+            let x = a ?? "", y = b ?? ""
+            return x != y ? x < y : x.utf8.lexicographicallyPrecedes(y.utf8)
+        }
+        for entry in sorted {
             let relative = "evidence/" + (entry ?? "?")
             guard let name = entry else {
                 skipped.append(Skipped(relativePath: relative, server: "", reason: "name is not valid UTF-8: rename it to read it"))
@@ -224,6 +289,10 @@ public enum EvidenceWalker {
             var st = stat()
             guard lstat(path, &st) == 0 else { continue }
             var isDir = (st.st_mode & S_IFMT) == S_IFDIR
+            if let hidden = hiddenReason(name, isFolder: isDir, serverLevel: true) {
+                skipped.append(Skipped(relativePath: relative, server: "", reason: hidden))
+                continue
+            }
             if (st.st_mode & S_IFMT) == S_IFLNK {
                 guard let target = realPath(path), target.hasPrefix(caseReal + "/") else {
                     skipped.append(Skipped(relativePath: relative, server: name,
@@ -232,6 +301,12 @@ public enum EvidenceWalker {
                 }
                 var tst = stat()
                 isDir = stat(target, &tst) == 0 && (tst.st_mode & S_IFMT) == S_IFDIR
+                if isDir {
+                    // Another name for a folder of the case (often another server's folder):
+                    // following it would make a second server with every hit counted twice.
+                    skipped.append(Skipped(relativePath: relative, server: "", reason: folderLinkReason + "; not a server"))
+                    continue
+                }
             }
             guard isDir else {
                 let kind = (st.st_mode & S_IFMT) == S_IFLNK || (st.st_mode & S_IFMT) == S_IFREG ? nil : notRegularFileKind(st.st_mode)
@@ -239,10 +314,23 @@ public enum EvidenceWalker {
                                        reason: (kind.map { "not a regular file (\($0)): never opened; " } ?? "") + "not in a server folder: evidence goes in evidence/<server-name>/"))
                 continue
             }
-            servers.append(name)
-            walk(path, relative: relative, server: name, caseReal: caseReal, depth: 0, found: &found, skipped: &skipped)
+            let key = serverKey(name)
+            let server: String
+            if let first = serverNames[key] {
+                server = first
+                let how = first.lowercased().unicodeScalars.elementsEqual(name.lowercased().unicodeScalars) ? "letter case"
+                    : first == name ? "Unicode normalisation" : "letter case and Unicode normalisation"
+                notices.append(Notice(relativePath: relative, server: first,
+                                      message: "server folder name differs from evidence/\(first) only in \(how): read as the same server \(first); merge the two folders"))
+            } else {
+                server = name
+                serverNames[key] = name
+                servers.append(name)
+            }
+            walk(path, relative: relative, server: server, caseReal: caseReal, depth: 0, found: &found, skipped: &skipped)
         }
-        return (found.sorted { $0.relativePath < $1.relativePath }, skipped.sorted { $0.relativePath < $1.relativePath }, servers)
+        return Listing(found: found.sorted { $0.relativePath < $1.relativePath }, skipped: skipped.sorted { $0.relativePath < $1.relativePath },
+                       servers: servers, notices: notices)
     }
 
     /// What a non-regular file is, for skip reasons: `a FIFO`, `a socket`, `a character device`,
@@ -281,6 +369,10 @@ public enum EvidenceWalker {
             let rel = relative + "/" + name
             var st = stat()
             guard lstat(path, &st) == 0 else { continue }
+            if let hidden = hiddenReason(name, isFolder: (st.st_mode & S_IFMT) == S_IFDIR, serverLevel: false) {
+                skipped.append(Skipped(relativePath: rel, server: server, reason: hidden))
+                continue
+            }
             switch st.st_mode & S_IFMT {
             case S_IFDIR:
                 walk(path, relative: rel, server: server, caseReal: caseReal, depth: depth + 1, found: &found, skipped: &skipped)
@@ -296,7 +388,10 @@ public enum EvidenceWalker {
                 guard stat(target, &tst) == 0 else { continue }
                 if (tst.st_mode & S_IFMT) == S_IFREG {
                     found.append(Found(path: path, relativePath: rel, server: server))
-                } else if (tst.st_mode & S_IFMT) != S_IFDIR {
+                } else if (tst.st_mode & S_IFMT) == S_IFDIR {
+                    // `loop -> .`, `up -> ../S2`: walking it would read files twice, or forever.
+                    skipped.append(Skipped(relativePath: rel, server: server, reason: folderLinkReason))
+                } else {
                     skipped.append(Skipped(relativePath: rel, server: server, reason: "symbolic link to \(notRegularFileKind(tst.st_mode)): not a regular file, never opened, not checked"))
                 }
             default:
