@@ -112,7 +112,10 @@ public enum Remediation {
             switch assessment {
             case .vulnerable: state = .vulnerable; reason = "logs show " + assessment.reason
             case .fixed: state = .patched; reason = "logs show " + assessment.reason
-            case .undetermined: break
+            case .undetermined:
+                // A build the table does not have says so; a CU-level build of a CU whose fix is
+                // an SU adds nothing to "no build recorded".
+                if BuildTable.notInTableReason(logBuild) != nil { reason += "; logs show " + assessment.reason }
             }
         }
         if state != .patched, caseFile.stepState(server: server.name, step: mitigationStep) == .done {
