@@ -151,7 +151,9 @@ public final class CaseSession: @unchecked Sendable {
                 }
             }
             let timer = DispatchSource.makeTimerSource(queue: self.scanQueue)
-            timer.schedule(deadline: .now(), repeating: .milliseconds(max(100, Int(interval * 1000))), leeway: .milliseconds(50))
+            // At least 100 ms, at most a day (a huge or non-finite value must not trap in Int()).
+            let milliseconds = interval.isFinite ? Int(min(max(interval, 0.1), 86_400) * 1000) : 2000
+            timer.schedule(deadline: .now(), repeating: .milliseconds(milliseconds), leeway: .milliseconds(50))
             timer.setEventHandler { [weak self] in self?.scanPass() }
             self.timer = timer
             timer.resume()
