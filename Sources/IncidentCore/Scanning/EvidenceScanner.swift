@@ -28,7 +28,7 @@ public struct FileStatus: Sendable, Equatable, Codable {
     /// files outside any server folder, unreadable folders. They are not registered as evidence.
     public var skipped: Bool = false
     /// The CU-level Exchange build the file shows (see ``BuildEvidence``), short form: the highest
-    /// `#Version:` directive, else the first build a record shows.
+    /// any of its lines shows (`#Version:` directives, version columns, version folders).
     public var exchangeBuild: String?
     /// False for files whose records are a selection (Test-ProxyLogon's 26855 export): their
     /// hits count, but their time range shows nothing about coverage.
@@ -478,6 +478,9 @@ final class FileCursor {
         return ["aspx", "asmx", "asax", "ashx", "js", "css", "htm", "html"].contains(String(p[p.index(after: dot)...]))
     }
 
+    /// ``FileStatus/exchangeBuild`` parsed: the highest CU-level build a line has shown.
+    var fileBuild: ExchangeBuild?
+
     /// YARA rules for collected files, and the signature of the rules the file was last scanned with.
     var contentRules: ContentRules?
     var contentRulesSignature: String?
@@ -523,6 +526,7 @@ final class FileCursor {
         status.lastEvent = nil
         status.warnings = []
         status.exchangeBuild = nil
+        fileBuild = nil
     }
 
     /// Brings the cursor up to date with the file. Returns true when anything was read.
@@ -784,10 +788,10 @@ final class FileCursor {
     }
 
     /// The parser's quick record for a line no literal occurs in, or nil when the line must be
-    /// evaluated (also while the file has shown no Exchange build and the line might show one).
+    /// evaluated (also when the line might show an Exchange build above the file's).
     private func quickRecord(_ line: UnsafeBufferPointer<UInt8>) -> QuickRecord? {
         guard let parser, line.count <= LineSplitter.maxLineBytes else { return nil }
-        return parser.quickRecord(line, buildHints: status.exchangeBuild == nil)
+        return parser.quickRecord(line, buildHints: fileBuild)
     }
 
     /// Whether the UTF-8 form holds 0xEF (the lead byte of U+FFFD), found with `memchr`.
@@ -817,9 +821,9 @@ final class FileCursor {
             self.parser = parser
             lineCount += 1
         }
-        if final, status.exchangeBuild == nil || line.text.hasPrefix("#Version:"),
-           let build = BuildEvidence.cuBuild(line: line.text, record: record),
-           status.exchangeBuild.flatMap(ExchangeBuild.init(parsing:)).map({ $0 < build }) ?? true {
+        // The file's build is the highest any line shows (see ``BuildEvidence``).
+        if final, let build = BuildEvidence.cuBuild(line: line.text, record: record), fileBuild.map({ $0 < build }) ?? true {
+            fileBuild = build
             status.exchangeBuild = build.description
         }
         guard let record else { return }
