@@ -434,6 +434,9 @@ func detailLines(_ state: AppState, width: Int, ascii: Bool, maxLines: Int = .ma
             }
             add("\(status.path) [\(fmt)] \(status.warnings.joined(separator: "; "))", status.checked ? .normal : .severityMedium, untrusted: true)
         }
+        for notice in state.snapshot?.evidenceNotices ?? [] where notice.server.lowercased() == server.name.lowercased() {
+            add("\(notice.relativePath): \(notice.message)", .severityMedium, untrusted: true)
+        }
     } else {
         add("Nothing selected.", .muted)
     }

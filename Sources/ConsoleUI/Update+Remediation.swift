@@ -114,6 +114,10 @@ func submitBuild(server: String, _ text: String, _ state: inout AppState) -> [Ef
         state.message = "\"\(Sanitizer.sanitize(String(trimmed.prefix(30)), ascii: false))\" is not a build: use four numbers, e.g. 15.1.2176.9"
         return []
     }
+    if let reason = BuildTable.notInTableReason(build) {
+        state.message = "\(server): \(reason); not saved"
+        return []
+    }
     let assessment = BuildTable.assess(build)
     state.message = "\(server): \(assessment.reason)"
     return [.perform(.setServer(name: server, changes: ServerChanges(build: build.description)))]

@@ -62,8 +62,19 @@ enum ConsoleLauncher {
             fail("\(error)")
         }
         if noColor { theme = theme.withoutColor() }
-        let interval = options.interval ?? caseFile.settings.rescanIntervalSeconds
-        guard interval > 0 else { fail("--interval must be more than 0 seconds") }
+        let interval: Double
+        if let given = options.interval {
+            guard given.isFinite, given > 0 else { fail("--interval must be more than 0 seconds") }
+            interval = given
+        } else {
+            // The case's own setting: name it and where it is, not an option nobody gave.
+            interval = caseFile.settings.rescanIntervalSeconds
+            if let problem = CaseCheck.rescanIntervalProblem(interval) {
+                let data = (try? Data(contentsOf: store.fileURL)) ?? Data()
+                let pos = JSONLocator([UInt8](data)).position(of: [.key("settings"), .key("rescanIntervalSeconds")])
+                fail("\(store.fileURL.path):\(pos.line):\(pos.column): \(problem); set it in the case file, or give --interval SECONDS")
+            }
+        }
         let code = MainActor.assumeIsolated {
             runConsole(store: store, caseFile: caseFile, engine: engine, playbook: playbook,
                        theme: theme, themeName: themeName, startMessage: startMessage,

@@ -41,14 +41,22 @@ enum HeadlessEditor {
 
     /// Reads an edits file (`-` for standard input): one edit per line, fields separated by
     /// white space, the last field (a note) running to the end of the line; blank lines and
-    /// lines starting with `#` are skipped.
+    /// lines starting with `#` are skipped. Lines end with LF, CRLF or CR (a file written on
+    /// Windows is read line by line too: in Swift `"\r\n"` is one `Character`, so splitting on
+    /// `"\n"` alone would read it as one line); no line end ever reaches a field or a note.
     static func lines(of path: String, fields: Int) -> [(line: Int, fields: [String], note: String?)] {
         let data: Data?
         if path == "-" { data = FileHandle.standardInput.readDataToEndOfFile() } else { data = FileManager.default.contents(atPath: path) }
         guard let data else { fail("\(path): cannot read the edits file") }
         guard let text = String(data: data, encoding: .utf8) else { fail("\(path): the edits file is not UTF-8 text") }
+        return parse(text, path: path, fields: fields)
+    }
+
+    /// The lines of an edits file's text: see ``lines(of:fields:)``.
+    static func parse(_ text: String, path: String, fields: Int) -> [(line: Int, fields: [String], note: String?)] {
         var out: [(Int, [String], String?)] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let lineEnds: (Character) -> Bool = { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }
+        for (i, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: lineEnds).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let parts = line.split(maxSplits: fields, whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
@@ -77,7 +85,7 @@ struct StepSetCommand: ParsableCommand {
 
         States: todo, in-progress, done, blocked, not-applicable. Step ids are those of the playbook (shown in the console's checklist detail).
 
-        --from FILE applies many edits, one per line: `SERVER STEP STATE [NOTE…]` (`-` reads standard input; `#` starts a comment line). Each line is its own locked save.
+        --from FILE applies many edits, one per line: `SERVER STEP STATE [NOTE…]` (`-` reads standard input; `#` starts a comment line; lines end with LF, CRLF or CR). Each line is its own locked save.
 
         Exit codes: 0 all edits saved; 2 error (unknown server or step, unreadable case; edits before the failing one are saved).
 
@@ -150,7 +158,7 @@ struct TriageSetCommand: ParsableCommand {
 
         The hit must be one the case's evidence gives now: the evidence is scanned once, read-only (as `incident report` does; nothing is registered), and an id no hit has is refused, naming the id, with nothing saved.
 
-        --from FILE applies many, one per line: `HIT-ID DECISION [NOTE…]` (`-` reads standard input). Every line is checked (id, decision, and that the hit exists) before the first is saved: one bad line and nothing is saved.
+        --from FILE applies many, one per line: `HIT-ID DECISION [NOTE…]` (`-` reads standard input; lines end with LF, CRLF or CR). Every line is checked (id, decision, and that the hit exists) before the first is saved: one bad line and nothing is saved.
 
         Exit codes: 0 all saved; 2 error (a malformed or unknown hit id, an unknown decision, a case that cannot be read or written: nothing is saved).
 

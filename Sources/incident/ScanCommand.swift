@@ -12,7 +12,7 @@ struct ScanCommand: ParsableCommand {
         discussion: """
         Exit codes: 0 when no hit at or above --fail-on (default high) was found and all evidence was read; 1 when such a hit was found; 2 on error, or when nothing at or above --fail-on was found but registered evidence is missing, items under evidence/ could not be read (results incomplete), or evidence was altered after intake. Hits triaged as false positives do not count.
 
-        JSON output: one object with "case", "caseId", "scannedAt"; "hits" (each: id, indicator, severity, stage, cve, server, evidence, line, time, field, value, clientIp, alteredEvidence: true when the hit comes from a file altered after intake); "servers" (name, verdict, hits, evidenceFiles, checkedFiles, stepsDone, stepsApplicable, patchState, patchReason, compromiseState, compromiseReason, done, exposureWindowStart); "files" (path, server, format, sizeBytes, sha256, lines, records, warnings, skipped, altered: null or {detectedAt, sizeBytes, sha256, reason}); and "missingEvidence" (registered files no longer in the evidence folder).
+        JSON output: one object with "case", "caseId", "scannedAt"; "hits" (each: id, indicator, severity, stage, cve, server, evidence, line, time, field, value, clientIp, alteredEvidence: true when the hit comes from a file altered after intake); "servers" (name, verdict, hits, evidenceFiles, checkedFiles, stepsDone, stepsApplicable, patchState, patchReason, compromiseState, compromiseReason, done, exposureWindowStart); "files" (path, server, format, sizeBytes, sha256, lines, records, warnings, skipped, altered: null or {detectedAt, sizeBytes, sha256, reason}); "missingEvidence" (registered files no longer in the evidence folder); and "evidenceWarnings" (path, server, warning: e.g. two server folders whose names differ only in letter case, read as one server).
 
         Examples:
           incident scan ./case-2021-03
@@ -101,6 +101,9 @@ struct ScanCommand: ParsableCommand {
             "missingEvidence": snapshot.missingEvidence.map { e -> [String: Any] in
                 ["path": e.path, "server": e.server, "sha256": e.sha256, "sizeBytes": e.sizeBytes]
             },
+            "evidenceWarnings": snapshot.evidenceNotices.map { n -> [String: Any] in
+                ["path": n.relativePath, "server": n.server, "warning": n.message]
+            },
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
         FileHandle.standardOutput.write(data)
@@ -128,6 +131,9 @@ struct ScanCommand: ParsableCommand {
                 let range = c.from.map { "\(Timestamps.iso8601($0)) .. \(c.to.map(Timestamps.iso8601) ?? "-")" } ?? "-"
                 print("  check \(c.check.rawValue)\(c.required ? "" : " (optional)"): \(c.status.rawValue), \(c.evidence.count) file(s), \(range): \(safe(c.reason))")
             }
+        }
+        for n in snapshot.evidenceNotices {
+            print("warning: \(safe(n.relativePath)): \(safe(n.message))")
         }
         for f in snapshot.statuses where !f.warnings.isEmpty {
             print("warning: \(safe(f.path)): \(safe(f.warnings.joined(separator: "; ")))")

@@ -42,8 +42,11 @@ struct ServerFieldOptions: ParsableArguments {
             if let d = Timestamps.parse(text) ?? Timestamps.parse(text + "T00:00:00Z") { return d }
             throw ValidationError("--\(option): \"\(text)\" is not a date: use 2021-03-06 or 2021-03-06T22:10:00Z (UTC)")
         }
-        if let build, ExchangeBuild(parsing: build)?.revision == nil {
-            throw ValidationError("--build: \(ServerEditError.invalidBuild(build))")
+        if let build {
+            guard let parsed = ExchangeBuild(parsing: build), parsed.revision != nil else {
+                throw ValidationError("--build: \(ServerEditError.invalidBuild(build))")
+            }
+            if let reason = BuildTable.notInTableReason(parsed) { throw ValidationError("--build: \(ServerEditError.buildNotInTable(reason))") }
         }
         return ServerChanges(build: build, fqdn: fqdn, role: role, internetFacing: internetFacing.map { $0 == .yes },
                              firstExposure: try date(firstExposure, "first-exposure"), patchedOn: try date(patchedOn, "patched-on"))
@@ -96,7 +99,7 @@ struct ServerSetCommand: ParsableCommand {
         commandName: "set",
         abstract: "Change a server's recorded facts (each change goes to the audit trail).",
         discussion: """
-        A build at or above the fixed build of its CU marks the checklist's patch step done, by "incident (build … ≥ fixed …)". Patching never clears a compromised server.
+        A build at or above the fixed build of its CU marks the checklist's patch step done, by "incident (build … ≥ fixed …)". Patching never clears a compromised server. A build the build table does not have (above the newest CU it lists for its version, such as a mistyped 15.1.22424.4, or between its CUs) is refused: read it again from ExSetup.exe.
 
         Exit codes: 0 saved (or nothing to change); 2 error (bad arguments or values, no such server, a case that cannot be written); nothing is written on error.
 

@@ -30,6 +30,15 @@ struct RemediationUITests {
         #expect(state.message == "\"15.1.2106\" is not a build: use four numbers, e.g. 15.1.2176.9")
     }
 
+    @Test("a build the build table does not have (a typo) is refused with the reason and nothing is sent")
+    func buildNotInTable() throws {
+        var state = try demoState()
+        _ = press(&state, .character("b"), .ctrl("u"))
+        _ = type(&state, "15.1.22424.4")
+        #expect(press(&state, .enter).isEmpty)
+        #expect(state.message == "EXCH01: build not in the build table: 15.1.22424.4 is above Exchange 2016 CU23 (15.1.2507.6), the newest 15.1 CU it lists; check the build (ExSetup.exe's file version: Get-Command ExSetup.exe | % { $_.FileVersionInfo.FileVersion }); not saved")
+    }
+
     @Test("B and X set the selected step with a note; blocked needs one; m only notes")
     func stepKeys() throws {
         var state = try demoState()

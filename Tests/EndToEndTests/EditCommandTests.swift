@@ -24,6 +24,77 @@ struct EditCommandTests {
         #expect(ok.stdout.split(separator: "\n").count == 3)
     }
 
+    /// The edits files of the line-end tests, written with each line end in turn.
+    static let lineEnds: [(name: String, end: String)] = [("LF", "\n"), ("CRLF", "\r\n"), ("CR", "\r")]
+
+    func caseObject(_ dir: URL) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("case.json"))) as? [String: Any])
+    }
+
+    @Test("step set --from reads LF, CRLF and CR-only files line by line; notes never hold a line end; a bad last line is still checked")
+    func stepFromLineEnds() throws {
+        for (name, end) in Self.lineEnds {
+            let root = temporaryFolder("edits-eol-\(name)")
+            let dir = root.appendingPathComponent("case")
+            #expect(try run(incidentBinary.path, ["demo", "--dir", dir.path, "--no-open"]).status == 0)
+            let before = try Data(contentsOf: dir.appendingPathComponent("case.json"))
+            let edits = root.appendingPathComponent("edits.txt")
+            // A bad step on the last line must be found, not glued into the first line's note.
+            try Data(["EXCH01 harden done hardened by ops", "# comment", "", "EXCH02 bogus done"].joined(separator: end).appending(end).utf8).write(to: edits)
+            let bad = try run(incidentBinary.path, ["step", "set", dir.path, "--from", edits.path])
+            #expect(bad.status == 2, "\(name)")
+            #expect(bad.stdout == "", "\(name)")
+            #expect(bad.stderr.hasPrefix("incident: edit 2 of 2 (EXCH02/bogus done): unknown step \"bogus\""), "\(name): \(bad.stderr)")
+            #expect(try Data(contentsOf: dir.appendingPathComponent("case.json")) == before, "\(name)")
+
+            try Data(["EXCH01 harden done hardened by ops", "EXCH02 report in-progress", "EXCH01 report blocked  waiting for legal  "].joined(separator: end).utf8).write(to: edits)
+            let ok = try run(incidentBinary.path, ["step", "set", dir.path, "--from", edits.path])
+            #expect(ok.status == 0, "\(name): \(ok.stderr)")
+            #expect(ok.stdout == "saved EXCH01/harden done\nsaved EXCH02/report in-progress\nsaved EXCH01/report blocked\n", "\(name)")
+            let checklists = try #require(try caseObject(dir)["checklists"] as? [String: [String: [String: Any]]])
+            #expect(checklists["EXCH01"]?["harden"]?["state"] as? String == "done", "\(name)")
+            #expect(checklists["EXCH01"]?["harden"]?["note"] as? String == "hardened by ops", "\(name)")
+            #expect(checklists["EXCH02"]?["report"]?["state"] as? String == "in-progress", "\(name)")
+            #expect(checklists["EXCH02"]?["report"]?["note"] == nil, "\(name)")
+            #expect(checklists["EXCH01"]?["report"]?["state"] as? String == "blocked", "\(name)")
+            #expect(checklists["EXCH01"]?["report"]?["note"] as? String == "waiting for legal", "\(name)")
+        }
+    }
+
+    @Test("triage set --from reads LF, CRLF and CR-only files line by line: every id is checked, notes hold no line end")
+    func triageFromLineEnds() throws {
+        let root = temporaryFolder("triage-eol")
+        let demo = root.appendingPathComponent("demo")
+        #expect(try run(incidentBinary.path, ["demo", "--dir", demo.path, "--no-open"]).status == 0)
+        let scan = try run(incidentBinary.path, ["scan", demo.path, "--read-only", "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(scan.stdout.utf8)) as? [String: Any])
+        let ids = try #require((object["hits"] as? [[String: Any]])?.compactMap { $0["id"] as? String })
+        try #require(ids.count >= 3)
+        let unknown = "0123456789abcdef"
+        try #require(!ids.contains(unknown))
+        for (name, end) in Self.lineEnds {
+            let dir = root.appendingPathComponent("case-\(name)")
+            try FileManager.default.copyItem(at: demo, to: dir)
+            let before = try Data(contentsOf: dir.appendingPathComponent("case.json"))
+            let edits = root.appendingPathComponent("triage-\(name).txt")
+            try Data(["\(ids[0]) confirmed seen in the proxy log", "\(unknown) needs-review typo", "\(ids[1]) false-positive"].joined(separator: end).appending(end).utf8).write(to: edits)
+            let bad = try run(incidentBinary.path, ["triage", "set", dir.path, "--from", edits.path])
+            #expect(bad.status == 2, "\(name)")
+            #expect(bad.stdout == "", "\(name)")
+            #expect(bad.stderr.hasPrefix("incident: edit 2 of 3 (0123456789abcdef needs-review): no hit with id 0123456789abcdef in this case"), "\(name): \(bad.stderr)")
+            #expect(try Data(contentsOf: dir.appendingPathComponent("case.json")) == before, "\(name)")
+
+            try Data(["\(ids[0]) confirmed seen in the proxy log", "\(ids[1]) false-positive", "\(ids[2]) needs-review ask Bob"].joined(separator: end).appending(end).utf8).write(to: edits)
+            let ok = try run(incidentBinary.path, ["triage", "set", dir.path, "--from", edits.path])
+            #expect(ok.status == 0, "\(name): \(ok.stderr)")
+            #expect(ok.stdout == "saved \(ids[0]) confirmed\nsaved \(ids[1]) false-positive\nsaved \(ids[2]) needs-review\n", "\(name)")
+            let triage = try #require(try caseObject(dir)["triage"] as? [[String: Any]])
+            #expect(triage.map { "\($0["hitId"] as? String ?? "")|\($0["decision"] as? String ?? "")|\($0["note"] as? String ?? "")" } == [
+                "\(ids[0])|confirmed|seen in the proxy log", "\(ids[1])|false-positive|", "\(ids[2])|needs-review|ask Bob",
+            ], "\(name)")
+        }
+    }
+
     @Test("check also loads the case's playbook and indicator packs, and reports them broken")
     func checkCompanions() throws {
         let root = temporaryFolder("check-companions")

@@ -117,6 +117,91 @@ struct BuildTableTests {
         #expect(isUndetermined("15.3.100.1"))
     }
 
+    static let readExSetup = "check the build (ExSetup.exe's file version: Get-Command ExSetup.exe | % { $_.FileVersionInfo.FileVersion })"
+
+    @Test("a build the table does not have is unknown, never patched: above the newest CU of its version, between CUs, or of no known version")
+    func notInTheBuildTable() {
+        let cases: [(String, String)] = [
+            ("15.1.22424.4", "15.1.22424.4 is above Exchange 2016 CU23 (15.1.2507.6), the newest 15.1 CU it lists"),
+            ("15.2.99999.0", "15.2.99999.0 is above Exchange SE RTM (15.2.2562.17), the newest 15.2 CU it lists"),
+            ("15.0.9999.0", "15.0.9999.0 is above Exchange 2013 CU23 (15.0.1497.2), the newest 15.0 CU it lists"),
+            ("15.1.22424", "15.1.22424 is above Exchange 2016 CU23 (15.1.2507.6), the newest 15.1 CU it lists"),
+            ("14.3.600.0", "14.3.600.0 is above Exchange 2010 SP3 Update Rollup 32 (14.3.513.0), the last Exchange 2010 update"),
+            ("14.4.100.0", "14.4.100.0 is above Exchange 2010 SP3 Update Rollup 32 (14.3.513.0), the last Exchange 2010 update"),
+            ("15.1.2300.0", "15.1.2300.0 is no Exchange 2016 CU the table lists (none was released with this build number)"),
+            ("15.2.2000.1", "15.2.2000.1 is no Exchange 2019 CU the table lists (none was released with this build number)"),
+            ("15.1.1300.1", "15.1.1300.1 is no Exchange 2016 CU the table lists (none was released with this build number)"),
+            ("15.3.100.1", "15.3.100.1 is not Exchange 2010, 2013, 2016, 2019 or SE"),
+        ]
+        for (text, why) in cases {
+            let reason = "build not in the build table: \(why); \(Self.readExSetup)"
+            #expect(isUndetermined(text), "\(text)")
+            #expect(BuildTable.assess(build(text)).reason == reason)
+            #expect(BuildTable.notInTableReason(build(text)) == reason)
+        }
+        // The table's own builds, and older CUs it knows had no fix, are in it.
+        for known in ["15.1.2242.4", "15.1.2507.75", "15.2.858.5", "15.2.1748.53", "15.2.2562.17", "15.0.1497.48", "15.0.1365.1",
+                      "15.1.225.16", "14.3.513.0", "14.3.123.4", "14.2.247.5", "15.1.2176", "15.1.2106.2"] {
+            #expect(BuildTable.notInTableReason(build(known)) == nil, "\(known)")
+        }
+    }
+
+    @Test("a recorded build not in the table gives patch state unknown and does not complete the patch step")
+    func notInTheBuildTablePatchState() throws {
+        let playbook = try Playbook.builtIn()
+        for text in ["15.1.22424.4", "15.2.99999.0", "15.0.9999.0"] {
+            var cf = CaseFile(name: "typo", servers: [Server(name: "EXCH02", exchangeBuild: text)])
+            let (state, reason) = Remediation.patchState(server: cf.servers[0], caseFile: cf)
+            #expect(state == .unknown, "\(text)")
+            #expect(reason.hasPrefix("build not in the build table: \(text) is above "), "\(reason)")
+            // Logs showing a CU do not hide it: the reason still names the recorded build.
+            #expect(Remediation.patchState(server: cf.servers[0], caseFile: cf, logBuild: ExchangeBuild(15, 1, 9999)).0 == .unknown)
+            _ = Remediation.reconcile(&cf, hits: nil, playbook: playbook, at: Date())
+            #expect(cf.stepState(server: "EXCH02", step: Remediation.patchStep) == .todo)
+        }
+        // A patch step an older version completed for such a build is reopened.
+        var cf = CaseFile(name: "typo", servers: [Server(name: "EXCH02", exchangeBuild: "15.1.22424.4")])
+        cf.checklists["EXCH02"] = [Remediation.patchStep: ChecklistEntry(state: .done, by: "incident (build 15.1.22424.4 ≥ fixed 15.1.2242.4)", at: Date())]
+        _ = Remediation.reconcile(&cf, hits: nil, playbook: playbook, at: Date())
+        #expect(cf.stepState(server: "EXCH02", step: Remediation.patchStep) == .todo)
+    }
+
+    @Test("server changes refuse a build not in the table, with its reason, and change nothing")
+    func serverChangesRefuseIt() throws {
+        var cf = CaseFile(name: "typo", servers: [Server(name: "EXCH02", exchangeBuild: "15.1.2106.2")])
+        let before = cf
+        #expect(throws: ServerEditError.buildNotInTable(BuildTable.notInTableReason(build("15.1.22424.4"))!)) {
+            try cf.applyServerChanges(ServerChanges(build: "15.1.22424.4", fqdn: "exch02.corp.example"), server: "EXCH02", by: "t", at: Date())
+        }
+        #expect(cf == before)
+        #expect(ServerEditError.buildNotInTable("why").description == "why; nothing was recorded")
+        #expect(try cf.applyServerChanges(ServerChanges(build: "15.1.2507.6"), server: "EXCH02", by: "t", at: Date()))
+        #expect(cf.servers[0].exchangeBuild == "15.1.2507.6")
+    }
+
+    @Test("the CUs after 2016 CU20 and 2019 CU9 are listed, shipped fixed, with their security updates")
+    func laterCUs() {
+        #expect(BuildTable.laterCUs.map { "\($0.product) \($0.cu) \($0.cuBuild)" } == [
+            "Exchange 2016 CU21 15.1.2308.8", "Exchange 2016 CU22 15.1.2375.7", "Exchange 2016 CU23 15.1.2507.6",
+            "Exchange 2019 CU10 15.2.922.7", "Exchange 2019 CU11 15.2.986.5", "Exchange 2019 CU12 15.2.1118.7",
+            "Exchange 2019 CU13 15.2.1258.12", "Exchange 2019 CU14 15.2.1544.4", "Exchange 2019 CU15 15.2.1748.10",
+            "Exchange SE RTM 15.2.2562.17",
+        ])
+        for row in BuildTable.laterCUs {
+            #expect(row.firstFixed == row.cuBuild)
+            #expect(isFixed(row.cuBuild.description))
+            var su = row.cuBuild
+            su.revision! += 20
+            #expect(isFixed(su.description))
+            #expect(isFixed("\(row.cuBuild.major).\(row.cuBuild.minor).\(row.cuBuild.build)"))  // CU-level, from logs
+            #expect(BuildTable.row(for: row.cuBuild) == row)
+        }
+        #expect(BuildTable.newestCU(major: 15, minor: 1)?.cu == "CU23")
+        #expect(BuildTable.newestCU(major: 15, minor: 2)?.cuBuild == build("15.2.2562.17"))
+        #expect(BuildTable.newestCU(major: 15, minor: 0)?.cu == "CU23")
+        #expect(BuildTable.newestCU(major: 15, minor: 3) == nil)
+    }
+
     @Test("short, zero-padded and comma forms parse to the same build")
     func forms() {
         #expect(build("15.1.2176.9") == build("15.01.2176.009"))

@@ -248,8 +248,42 @@ struct PrefilterEquivalenceTests {
         _ = try compare(dir, pack: try BuiltInData.indicatorPack(), expectPrefilterFor: [.iisW3C, .httpProxy])
         let scanner = EvidenceScanner(engine: try RuleEngine.builtIn())
         _ = scanner.scan(caseFolder: dir.url)
-        #expect(scanner.statuses.map(\.exchangeBuild) == ["15.1.2176", "15.0.1497"])
+        // The highest build any line shows (not the first): 15.2.986 after 15.1.2176, and
+        // 15.1.2106 after 15.0.1497.
+        #expect(scanner.statuses.map(\.exchangeBuild) == ["15.2.986", "15.1.2106"])
         #expect(scanner.statuses.map(\.records) == [3, 3])
+    }
+
+    @Test("the file's build is the highest any line shows, whatever the order and the spelling of the lines")
+    func highestBuild() throws {
+        let dir = try TempDir("prefilter-highest")
+        // Version folders the build reader takes (zero-padded, doubled slashes) and refuses (build
+        // 0, letters, 7 digits, two parts, past the fourth path segment), around the highest.
+        let stems = ["/owa/prem/15.1.2176.2/scripts/boot.js", "/owa/auth/15.1.0/x.gif", "/owa/15.1.9999x/x.gif",
+                     "/owa/15.1.1234567/x.gif", "/a/b/c/d/15.2.9999/x.gif", "//owa//15.01.02200.009//x.gif",
+                     "/owa/15.2/x.gif", "/owa/14.3.123/x.gif", "/owa/auth/15.0.1497/x.gif", "/owa/service.svc"]
+        let iis = stems.map { IISLog.line("GET", $0) }
+        try dir.write("evidence/EXCH01/IIS/W3SVC1/u_ex210303.log", (IISLog.header + iis).joined(separator: "\n") + "\n")
+        try dir.write("evidence/EXCH01/IIS/W3SVC1/u_ex210304.log", (IISLog.header + iis.reversed()).joined(separator: "\n") + "\n")
+        // Version columns: a space the parser trims, an invalid major (then the path decides), an
+        // empty build, too many digits, letters.
+        let columns: [[String: String]] = [
+            ["BuildVersion": "2106"],
+            ["MajorVersion": " 15", "MinorVersion": "2", "BuildVersion": "1118"],
+            ["MinorVersion": "2", "BuildVersion": "0", "UrlStem": "/owa/15.2.1544/x.gif"],
+            ["MajorVersion": "16", "BuildVersion": "9999", "UrlStem": "/owa/service.svc"],
+            ["BuildVersion": ""],
+            ["BuildVersion": "1234567"],
+            ["MinorVersion": "x", "BuildVersion": "3000"],
+            ["MinorVersion": "0", "BuildVersion": "1497"],
+        ]
+        let rows = columns.map { HttpProxyLog.row($0) }
+        try dir.write("evidence/EXCH02/HttpProxy/Owa/HttpProxy_2021030301-1.LOG", ([HttpProxyLog.headerLine] + rows).joined(separator: "\n") + "\n")
+        try dir.write("evidence/EXCH02/HttpProxy/Owa/HttpProxy_2021030302-1.LOG", ([HttpProxyLog.headerLine] + rows.reversed()).joined(separator: "\n") + "\n")
+        _ = try compare(dir, pack: try BuiltInData.indicatorPack(), expectPrefilterFor: [.iisW3C, .httpProxy])
+        let scanner = EvidenceScanner(engine: try RuleEngine.builtIn())
+        _ = scanner.scan(caseFolder: dir.url)
+        #expect(scanner.statuses.map(\.exchangeBuild) == ["15.1.2200", "15.1.2200", "15.2.1544", "15.2.1544"])
     }
 
     @Test("the real IIS and HttpProxy logs of the corpus")

@@ -49,15 +49,24 @@ public struct CaseFile: Codable, Sendable, Equatable {
         self.audit = audit
     }
 
-    /// The server with this name (names compare case-insensitively, as Windows does).
+    /// The server with this name (names compare as ``serverKey(_:)`` says: ignoring case, as
+    /// Windows does, and Unicode normalisation).
     public func server(named name: String) -> Server? {
-        servers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+        let key = Self.serverKey(name)
+        return servers.first { Self.serverKey($0.name) == key }
     }
 
-    /// The index of the server with this name, compared case-insensitively.
+    /// The index of the server with this name, compared as ``serverKey(_:)`` says.
     public func serverIndex(named name: String) -> Int? {
-        servers.firstIndex { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+        let key = Self.serverKey(name)
+        return servers.firstIndex { Self.serverKey($0.name) == key }
     }
+
+    /// What two spellings of one server name share: the name lowercased. Swift strings compare
+    /// by canonical equivalence, so NFC and NFD spellings of a name have equal keys too. Every
+    /// per-server grouping (verdicts, remediation, reports, the evidence walker's server
+    /// folders) uses this rule, so `EXCH04` and `exch04` are one server everywhere.
+    public static func serverKey(_ name: String) -> String { name.lowercased() }
 
     /// The latest triage decision for a hit id, if any.
     public func triageDecision(for hitId: String) -> TriageDecision? {

@@ -92,6 +92,28 @@ enum ByteScan {
         return from..<(b[from...].firstIndex(of: separator) ?? b.count)
     }
 
+    /// The byte ranges of three fields (0-based columns, any order) of a line split on
+    /// `separator` with no quoting, found in one walk; nil when the line has too few fields.
+    static func fields(_ b: UnsafeBufferPointer<UInt8>, _ columns: (Int, Int, Int), separator: UInt8) -> (Range<Int>, Range<Int>, Range<Int>)? {
+        let last = max(columns.0, columns.1, columns.2)
+        guard min(columns.0, columns.1, columns.2) >= 0 else { return nil }
+        var a = 0..<0, c = 0..<0, d = 0..<0
+        var column = 0, from = 0, i = 0
+        let n = b.count
+        while column <= last {
+            while i < n, b[i] != separator { i += 1 }
+            if column == columns.0 { a = from..<i }
+            if column == columns.1 { c = from..<i }
+            if column == columns.2 { d = from..<i }
+            if column == last { break }
+            guard i < n else { return nil }
+            i += 1
+            from = i
+            column += 1
+        }
+        return (a, c, d)
+    }
+
     /// Whether `b[range]` holds the two bytes `a`, `c` one after the other.
     static func contains(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ a: UInt8, _ c: UInt8) -> Bool {
         var i = range.lowerBound

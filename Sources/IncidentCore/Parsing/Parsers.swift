@@ -14,9 +14,11 @@ public protocol EvidenceLineParser: Sendable {
     /// ``parse(_:line:)`` would record without building the record, when the line is a plain data
     /// line that changes no parser state; nil when the line must go through ``parse(_:line:)``
     /// (directives, headers, lines the parser counts as odd, any byte ≥ 0x80, CR or LF).
-    /// - Parameter buildHints: also nil when the line might show an Exchange build (see
-    ///   ``BuildEvidence/cuBuild(line:record:)``): the scanner asks until a file has shown one.
-    func quickRecord(_ line: UnsafeBufferPointer<UInt8>, buildHints: Bool) -> QuickRecord?
+    /// - Parameter buildHints: the CU-level build the file has shown so far (nil: none yet). Also
+    ///   nil is returned for every line that might show a higher build (see
+    ///   ``BuildEvidence/cuBuild(line:record:)``): a file's build is the highest any line shows,
+    ///   so the scanner must parse such a line.
+    func quickRecord(_ line: UnsafeBufferPointer<UInt8>, buildHints: ExchangeBuild?) -> QuickRecord?
 }
 
 /// What the scanner keeps of a data line it did not parse: its time (UTC), if it has one.
@@ -25,7 +27,7 @@ public struct QuickRecord: Sendable, Equatable {
 }
 
 extension EvidenceLineParser {
-    public func quickRecord(_ line: UnsafeBufferPointer<UInt8>, buildHints: Bool) -> QuickRecord? { nil }
+    public func quickRecord(_ line: UnsafeBufferPointer<UInt8>, buildHints: ExchangeBuild?) -> QuickRecord? { nil }
 }
 
 /// Exchange HttpProxy CSV logs. The header comes from the first line that names both `DateTime`
@@ -87,7 +89,7 @@ public struct HttpProxyParser: EvidenceLineParser {
     /// Column names the header repeats (case-insensitively), in header spelling.
     var duplicates: [String] = []
 
-    public func quickRecord(_ b: UnsafeBufferPointer<UInt8>, buildHints: Bool) -> QuickRecord? {
+    public func quickRecord(_ b: UnsafeBufferPointer<UInt8>, buildHints fileBuild: ExchangeBuild?) -> QuickRecord? {
         guard schema != nil, !b.isEmpty, b[0] != 0x23, let head = headerLowered.first,
               let commas = ByteScan.count(b, separator: 0x2C, forbidden: (0x22, 0x0D)),
               commas + 1 == headerLowered.count else { return nil }
@@ -97,10 +99,14 @@ public struct HttpProxyParser: EvidenceLineParser {
            String(decoding: UnsafeBufferPointer(rebasing: b[0..<firstEnd]), as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased() == head {
             return nil
         }
-        if buildHints {
-            // Rows with version columns show the build; so may a request path with "/1".
-            if hasVersionColumns { return nil }
-            if let stem = ByteScan.field(b, column: stemColumn, separator: 0x2C), ByteScan.contains(b, stem, 0x2F, 0x31) { return nil }
+        // Rows with version columns show the build; so may a request path with "/1". Only a
+        // build above the file's can change it.
+        if hasVersionColumns || stemColumn >= 0 {
+            let versions = versionColumns.0 >= 0 ? ByteScan.fields(b, versionColumns, separator: 0x2C) : nil
+            if BuildEvidence.quickLineMayRaise(b, versions: versions, hasBLD: hasBLDColumn,
+                                               stem: { ByteScan.field(b, column: stemColumn, separator: 0x2C) }, above: fileBuild) {
+                return nil
+            }
         }
         guard let time = ByteScan.field(b, column: timeColumn, separator: 0x2C) else { return QuickRecord(time: nil) }
         return QuickRecord(time: Timestamps.parse(bytes: UnsafeBufferPointer(rebasing: b[time])))
@@ -116,12 +122,22 @@ public struct HttpProxyParser: EvidenceLineParser {
         timeColumn = schema.index["datetime"] ?? -1
         stemColumn = schema.index["url-stem"] ?? -1
         hasVersionColumns = BuildEvidence.hasBuildColumns(schema)
+        if let major = schema.index["majorversion"], let minor = schema.index["minorversion"], let build = schema.index["buildversion"] {
+            versionColumns = (major, minor, build)
+        } else {
+            versionColumns = (-1, -1, -1)
+        }
+        hasBLDColumn = schema.index["s:bld"] != nil
     }
 
     /// The `DateTime` and `UrlStem` columns of the header (-1 when absent).
     var timeColumn = -1, stemColumn = -1
     /// The header has columns that show a build (see ``BuildEvidence/hasBuildColumns(_:)``).
     var hasVersionColumns = false
+    /// The `MajorVersion`, `MinorVersion` and `BuildVersion` columns (-1 unless all three are there).
+    var versionColumns = (-1, -1, -1)
+    /// The header has an `S:BLD` column.
+    var hasBLDColumn = false
 
     /// The columns of Test-ProxyLogon's `<server>-Cve-2021-26855.csv` (CSS-Exchange
     /// Security/src/Test-ProxyLogon.ps1, https://github.com/microsoft/CSS-Exchange), lowercased.
@@ -261,7 +277,8 @@ public struct W3CParser: EvidenceLineParser {
                 schema = FieldSchema(names: Self.tokens(text.dropFirst(8)), aliases: Self.aliases)
                 dateColumn = schema?.index["date"] ?? -1
                 timeColumn = schema?.index["time"] ?? -1
-                stemColumn = schema?.index["cs-uri-stem"] ?? -1
+                // The column `url-stem` reads, as ``BuildEvidence/cuBuild(line:record:)`` does.
+                stemColumn = schema?.index["url-stem"] ?? -1
                 hasBuildColumns = schema.map(BuildEvidence.hasBuildColumns) ?? false
             }
             return nil
@@ -295,13 +312,15 @@ public struct W3CParser: EvidenceLineParser {
 }
 
 extension W3CParser {
-    public func quickRecord(_ b: UnsafeBufferPointer<UInt8>, buildHints: Bool) -> QuickRecord? {
+    public func quickRecord(_ b: UnsafeBufferPointer<UInt8>, buildHints fileBuild: ExchangeBuild?) -> QuickRecord? {
         guard let schema, !schema.names.isEmpty, !b.isEmpty, b[0] != 0x23,
               ByteScan.tokens(b, forbidden: 0x0D) == schema.names.count else { return nil }
-        // One walk over the leading tokens finds the date, the time and (while the file has shown
-        // no build) the request path, which may hold a version folder if it has "/1".
+        // Columns that show a build (rare in IIS logs): always parsed.
+        if hasBuildColumns { return nil }
+        // One walk over the leading tokens finds the date, the time and the request path, which
+        // may hold a version folder if it has "/1".
         var date = 0..<0, time = 0..<0, stem = 0..<0
-        let wanted = max(dateColumn, timeColumn, buildHints ? stemColumn : -1)
+        let wanted = max(dateColumn, timeColumn, stemColumn)
         var index = -1
         var i = 0
         let n = b.count
@@ -315,10 +334,8 @@ extension W3CParser {
             if index == timeColumn { time = from..<i }
             if index == stemColumn { stem = from..<i }
         }
-        if buildHints {
-            if hasBuildColumns { return nil }
-            if stemColumn >= 0, ByteScan.contains(b, stem, 0x2F, 0x31) { return nil }
-        }
+        // Only a version folder above the file's build can change it.
+        if stemColumn >= 0, BuildEvidence.quickLineMayRaise(b, versions: nil, hasBLD: false, stem: { stem }, above: fileBuild) { return nil }
         guard dateColumn >= 0, timeColumn >= 0 else { return QuickRecord(time: nil) }
         // As `parse` does: the date, a space and the time, of which the first 40 bytes are read.
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in

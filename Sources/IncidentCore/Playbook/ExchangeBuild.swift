@@ -118,9 +118,14 @@ public enum BuildAssessment: Sendable, Equatable {
 /// and KB5000978 for Exchange 2010 SP3
 /// (https://support.microsoft.com/en-us/topic/description-of-the-security-update-for-microsoft-exchange-server-2010-service-pack-3-march-2-2021-kb5000978-894f27bf-281e-44f8-b9ba-dad705534459).
 ///
-/// Rules: a build at or above the first fixed build of the same CU is fixed; any build of a CU
-/// that is not listed, and of a listed CU without a fix, is vulnerable; Exchange 2016 builds
-/// above CU20 and 2019 builds above CU9 are fixed (later CUs include the fix).
+/// Rules: a build at or above the first fixed build of the same CU is fixed; a build of a listed
+/// CU without a fix, and of an unlisted CU older than the listed ones (Exchange 2013: older than
+/// CU23), is vulnerable; every CU released after 2016 CU20 and 2019 CU9 shipped with the fix
+/// and is listed in ``laterCUs``. Any other build is *not in the build table* and gives no patch
+/// state: above the newest CU the table knows for its version (a mistyped `15.1.22424.4`, or a
+/// CU newer than this table), between listed CUs where no CU was released, or of a version
+/// the table does not have; `incident server set` refuses such a build (see
+/// ``notInTableReason(_:)``).
 public enum BuildTable {
     private static func b(_ s: String) -> ExchangeBuild { ExchangeBuild(parsing: s)! }
 
@@ -164,10 +169,50 @@ public enum BuildTable {
         BuildTableRow(product: "Exchange 2019", cu: "CU9", cuBuild: b("15.2.858.5"), firstFixed: b("15.2.858.5"), note: "fixed at release (2021-03-16)"),
     ]
 
-    /// The row of the CU a build belongs to (same major, minor and build part), if listed.
+    /// The CUs released after 2016 CU20 and 2019 CU9 (not in §3.2, since all of them shipped
+    /// with the March 2021 fixes), so that a build of any real later CU is known and one above
+    /// the newest is not. Exchange Server SE is version 15.2 too (from build 2562). Source:
+    /// CSS-Exchange's build dictionary
+    /// (https://github.com/microsoft/CSS-Exchange/blob/main/Shared/Get-ExchangeBuildVersionInformation.ps1)
+    /// and Microsoft's "Exchange Server build numbers and release dates".
+    public static let laterCUs: [BuildTableRow] = [
+        BuildTableRow(product: "Exchange 2016", cu: "CU21", cuBuild: b("15.1.2308.8"), firstFixed: b("15.1.2308.8"), note: "2021-06-29"),
+        BuildTableRow(product: "Exchange 2016", cu: "CU22", cuBuild: b("15.1.2375.7"), firstFixed: b("15.1.2375.7"), note: "2021-09-28"),
+        BuildTableRow(product: "Exchange 2016", cu: "CU23", cuBuild: b("15.1.2507.6"), firstFixed: b("15.1.2507.6"), note: "2022-04-20, the last 2016 CU"),
+        BuildTableRow(product: "Exchange 2019", cu: "CU10", cuBuild: b("15.2.922.7"), firstFixed: b("15.2.922.7"), note: "2021-06-29"),
+        BuildTableRow(product: "Exchange 2019", cu: "CU11", cuBuild: b("15.2.986.5"), firstFixed: b("15.2.986.5"), note: "2021-09-28"),
+        BuildTableRow(product: "Exchange 2019", cu: "CU12", cuBuild: b("15.2.1118.7"), firstFixed: b("15.2.1118.7"), note: "2022-04-20"),
+        BuildTableRow(product: "Exchange 2019", cu: "CU13", cuBuild: b("15.2.1258.12"), firstFixed: b("15.2.1258.12"), note: "2023-05-03"),
+        BuildTableRow(product: "Exchange 2019", cu: "CU14", cuBuild: b("15.2.1544.4"), firstFixed: b("15.2.1544.4"), note: "2024-02-13"),
+        BuildTableRow(product: "Exchange 2019", cu: "CU15", cuBuild: b("15.2.1748.10"), firstFixed: b("15.2.1748.10"), note: "2025-02-10, the last 2019 CU"),
+        BuildTableRow(product: "Exchange SE", cu: "RTM", cuBuild: b("15.2.2562.17"), firstFixed: b("15.2.2562.17"), note: "2025-07-01"),
+    ]
+
+    /// The row of the CU a build belongs to (same major, minor and build part), if listed in
+    /// ``rows`` or ``laterCUs``.
     public static func row(for build: ExchangeBuild) -> BuildTableRow? {
-        rows.first { $0.cuBuild.sameCU(as: build) }
+        rows.first { $0.cuBuild.sameCU(as: build) } ?? laterCUs.first { $0.cuBuild.sameCU(as: build) }
     }
+
+    /// The newest CU the table lists for a build's version (major and minor), if any.
+    public static func newestCU(major: Int, minor: Int) -> BuildTableRow? {
+        (rows + laterCUs).filter { $0.cuBuild.major == major && $0.cuBuild.minor == minor }.max { $0.cuBuild < $1.cuBuild }
+    }
+
+    /// Why a build is not in the build table (the patch state it gives is `unknown`), or nil
+    /// for a build the table knows: a listed CU, an older unlisted CU the table knows to be
+    /// vulnerable, or an Exchange 2010 rollup up to SP3 RU32. `incident server set --build`
+    /// and the console's `b` refuse a build with a reason, so a mistyped build
+    /// (`15.1.22424.4` for `15.1.2242.4`) is never recorded.
+    public static func notInTableReason(_ build: ExchangeBuild) -> String? {
+        if case let .undetermined(_, reason) = assess(build), reason.hasPrefix(notInTablePrefix) { return reason }
+        return nil
+    }
+
+    /// How every "not in the build table" reason starts.
+    public static let notInTablePrefix = "build not in the build table: "
+
+    private static let readExSetup = "check the build (ExSetup.exe's file version: Get-Command ExSetup.exe | % { $_.FileVersionInfo.FileVersion })"
 
     /// Assesses a build against the table.
     ///
@@ -181,7 +226,7 @@ public enum BuildTable {
         case (15, 0): product = "Exchange 2013"
         case (15, 1): product = "Exchange 2016"
         case (15, 2): product = "Exchange 2019"
-        default: return .undetermined(build: build, reason: "build \(build) is not Exchange 2010, 2013, 2016 or 2019")
+        default: return .undetermined(build: build, reason: notInTablePrefix + "\(build) is not Exchange 2010, 2013, 2016, 2019 or SE; \(readExSetup)")
         }
         if build.major == 14 {
             // Exchange 2010: only SP3 got a fix (Update Rollup 32); every rollup before it is vulnerable.
@@ -189,7 +234,11 @@ public enum BuildTable {
             guard build.minor >= 3 else {
                 return .vulnerable(build: build, reason: "build \(build) is Exchange 2010 before SP3, for which no fix was released: install SP3 and Update Rollup 32")
             }
-            guard build.minor == 3, build.revision != nil || build.build != fixed.build else {
+            // RU32 was the last Exchange 2010 update: a later build is a typo.
+            guard build.minor == 3, build.build <= fixed.build else {
+                return .undetermined(build: build, reason: notInTablePrefix + "\(build) is above Exchange 2010 SP3 Update Rollup 32 (\(fixed)), the last Exchange 2010 update; \(readExSetup)")
+            }
+            guard build.revision != nil || build.build != fixed.build else {
                 return .undetermined(build: build, reason: "build \(build) is not a known Exchange 2010 SP3 build")
             }
             if build >= fixed { return .fixed(build: build, fixedBuild: fixed, row: rows[0]) }
@@ -207,15 +256,16 @@ public enum BuildTable {
             return .vulnerable(build: build, reason: "build \(build) < fixed \(fixed) (\(product) \(row.cu))")
         }
         let listed = rows.filter { $0.cuBuild.major == build.major && $0.cuBuild.minor == build.minor }
-        // Later CUs than the ones that shipped fixed include the fix.
-        if let last = listed.last, last.firstFixed == last.cuBuild, build.build > last.cuBuild.build {
-            return .fixed(build: build, fixedBuild: last.cuBuild, row: nil)
+        // Above the newest CU the table knows: a typo (`15.1.22424.4`) or a CU newer than the
+        // table. Never "patched": the build says nothing the table can check.
+        if let newest = newestCU(major: build.major, minor: build.minor), build.build > newest.cuBuild.build {
+            return .undetermined(build: build, reason: notInTablePrefix + "\(build) is above \(newest.product) \(newest.cu) (\(newest.cuBuild)), the newest \(build.major).\(build.minor) CU it lists; \(readExSetup)")
         }
-        // Builds of an unlisted CU older than the newest listed one had no fix.
+        // Builds of an unlisted CU older than the listed ones (Exchange 2013: than CU23) had no fix.
         if let newest = listed.last, build.build < newest.cuBuild.build,
            let oldest = listed.first, build.build < oldest.cuBuild.build || product == "Exchange 2013" {
             return .vulnerable(build: build, reason: "build \(build) is an \(product) CU for which no fix was released: upgrade the CU, then install the SU")
         }
-        return .undetermined(build: build, reason: "build \(build) is not a \(product) CU in the build table")
+        return .undetermined(build: build, reason: notInTablePrefix + "\(build) is no \(product) CU the table lists (none was released with this build number); \(readExSetup)")
     }
 }

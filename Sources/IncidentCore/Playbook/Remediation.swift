@@ -112,7 +112,10 @@ public enum Remediation {
             switch assessment {
             case .vulnerable: state = .vulnerable; reason = "logs show " + assessment.reason
             case .fixed: state = .patched; reason = "logs show " + assessment.reason
-            case .undetermined: break
+            case .undetermined:
+                // A build the table does not have says so; a CU-level build of a CU whose fix is
+                // an SU adds nothing to "no build recorded".
+                if BuildTable.notInTableReason(logBuild) != nil { reason += "; logs show " + assessment.reason }
             }
         }
         if state != .patched, caseFile.stepState(server: server.name, step: mitigationStep) == .done {
@@ -295,7 +298,8 @@ public enum Remediation {
         if let hits {
             for (server, steps) in caseFile.checklists {
                 guard let entry = steps[webShellStep], entry.state == .done, entry.hitsAtDone == nil else { continue }
-                let ids = hits.filter { $0.server.caseInsensitiveCompare(server) == .orderedSame && $0.severity == .critical && Verdicts.counts($0, in: caseFile) }
+                let key = CaseFile.serverKey(server)
+                let ids = hits.filter { CaseFile.serverKey($0.server) == key && $0.severity == .critical && Verdicts.counts($0, in: caseFile) }
                     .map(\.id).sorted()
                 caseFile.checklists[server]?[webShellStep]?.hitsAtDone = ids
                 changed = true

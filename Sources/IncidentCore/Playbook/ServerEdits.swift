@@ -31,6 +31,9 @@ public enum ServerEditError: Error, Equatable, CustomStringConvertible {
     case serverExists(String)
     case invalidName(String)
     case invalidBuild(String)
+    /// A well-formed build the build table does not have (see ``BuildTable/notInTableReason(_:)``),
+    /// with the reason.
+    case buildNotInTable(String)
 
     public var description: String {
         switch self {
@@ -38,6 +41,7 @@ public enum ServerEditError: Error, Equatable, CustomStringConvertible {
         case let .serverExists(n): "a server named \"\(n)\" is already in the case"
         case let .invalidName(n): "\"\(n)\" is not a server name: use letters, digits, '-', '_' and '.', as in evidence/<server-name>/"
         case let .invalidBuild(b): "\"\(b)\" is not an Exchange build: expected four numbers such as 15.1.2176.9 or 15.01.2176.009"
+        case let .buildNotInTable(reason): reason + "; nothing was recorded"
         }
     }
 }
@@ -54,6 +58,9 @@ extension CaseFile {
         if let b = changes.build {
             // A full build is required from the responder: a CU-level build cannot show the SU.
             guard let parsed = ExchangeBuild(parsing: b), parsed.revision != nil else { throw ServerEditError.invalidBuild(b) }
+            // A mistyped build (`15.1.22424.4`) must not be recorded: it would say nothing, or,
+            // read by an older rule, "patched".
+            if let reason = BuildTable.notInTableReason(parsed) { throw ServerEditError.buildNotInTable(reason) }
             build = parsed.description
         }
         var changed = false

@@ -22,6 +22,9 @@ public struct CaseSnapshot: Sendable {
     public var changedUnderYou: [String] = []
     /// Goes up by one each time ``changedUnderYou`` gets new lines.
     public var noticeSerial: Int = 0
+    /// Warnings about the evidence folder itself (server folders whose names differ only in
+    /// letter case or Unicode normalisation, read as one server), sorted by path.
+    public var evidenceNotices: [EvidenceWalker.Notice] = []
 
     /// Paths of evidence files flagged as altered since intake.
     public var alteredEvidence: Set<String> {
@@ -83,6 +86,7 @@ public final class CaseSession: @unchecked Sendable {
     private var statuses: [FileStatus] = []
     /// Server folders under `evidence/` (empty ones included) as the last scan pass found them.
     private var serverFolders: [String] = []
+    private var evidenceNotices: [EvidenceWalker.Notice] = []
     private var hitsVersion = 0
     private var lastScan: Date?
     private var passes = 0
@@ -147,7 +151,9 @@ public final class CaseSession: @unchecked Sendable {
                 }
             }
             let timer = DispatchSource.makeTimerSource(queue: self.scanQueue)
-            timer.schedule(deadline: .now(), repeating: .milliseconds(max(100, Int(interval * 1000))), leeway: .milliseconds(50))
+            // At least 100 ms, at most a day (a huge or non-finite value must not trap in Int()).
+            let milliseconds = interval.isFinite ? Int(min(max(interval, 0.1), 86_400) * 1000) : 2000
+            timer.schedule(deadline: .now(), repeating: .milliseconds(milliseconds), leeway: .milliseconds(50))
             timer.setEventHandler { [weak self] in self?.scanPass() }
             self.timer = timer
             timer.resume()
@@ -208,6 +214,7 @@ public final class CaseSession: @unchecked Sendable {
         var statuses: [FileStatus]?
         /// Server folders under `evidence/`; nil when nothing changed since the previous pass.
         var serverFolders: [String]?
+        var notices: [EvidenceWalker.Notice]?
         var version: Int
         var finished: Date
     }
@@ -236,7 +243,7 @@ public final class CaseSession: @unchecked Sendable {
             }
         }
         return ScanResult(changed: changedSet, custody: custody, hits: scanner.hits, statuses: statuses,
-                          serverFolders: scanner.serverFolders, version: scannedVersion, finished: Date())
+                          serverFolders: scanner.serverFolders, notices: scanner.notices, version: scannedVersion, finished: Date())
     }
 
     /// Whether a file as scanned must be compared with its record: it differs from the record,
@@ -261,11 +268,13 @@ public final class CaseSession: @unchecked Sendable {
         if let newHits = result.hits { hits = newHits; hitsVersion = result.version }
         if let newStatuses = result.statuses { statuses = newStatuses }
         if let folders = result.serverFolders { serverFolders = folders }
+        if let notices = result.notices { evidenceNotices = notices }
         passes += 1
         lastScan = result.finished
         let changedOnDisk = store.signature() != diskSignature
         // A server folder is a server as soon as it exists, before any file is in it.
         let addedServers = registerServerFolders()
+        if result.hits != nil || result.statuses != nil { adoptCaseServerNames() }
         // Skipped entries still name their server, so a server whose only evidence is a link out
         // of the case shows up (not assessed, with the reason).
         let paths = result.changed.union(statuses.filter(\.skipped).map(\.path))
@@ -275,6 +284,30 @@ public final class CaseSession: @unchecked Sendable {
         if dirty || changedOnDisk || !pendingEdits.isEmpty {
             persist(dirty: dirty || !pendingEdits.isEmpty)
         }
+    }
+
+    /// Gives hits, file statuses and notices the server name the case spells (`EXCH04` for files
+    /// under `evidence/exch04/`, or under a folder whose name is another Unicode normalisation
+    /// of it): the case's lookups already treat such names as one server
+    /// (``CaseFile/server(named:)``), and what is shown, exported and registered must name it
+    /// one way. Costs one dictionary look-up per distinct name when every name matches.
+    private func adoptCaseServerNames() {
+        var spelled: [String: String?] = [:]
+        func caseName(_ name: String) -> String? {
+            if let known = spelled[name] { return known }
+            // Compared by scalars: Swift's == would call an NFD spelling equal to the NFC one.
+            let found = caseFile.server(named: name).map(\.name)
+            let rename = found.flatMap { $0.unicodeScalars.elementsEqual(name.unicodeScalars) ? nil : $0 }
+            spelled[name] = .some(rename)
+            return rename
+        }
+        // Every hit names the server of the file it is in, so the statuses name them all.
+        var renames = false
+        for status in statuses where !status.server.isEmpty && caseName(status.server) != nil { renames = true }
+        guard renames else { return }
+        for i in statuses.indices { if let n = caseName(statuses[i].server) { statuses[i].server = n } }
+        for i in hits.indices { if let n = caseName(hits[i].server) { hits[i].server = n } }
+        for i in evidenceNotices.indices { if let n = caseName(evidenceNotices[i].server) { evidenceNotices[i].server = n } }
     }
 
     /// Adds a server for each folder under `evidence/` the case does not have yet, empty ones
@@ -469,7 +502,8 @@ public final class CaseSession: @unchecked Sendable {
         }
         return CaseSnapshot(caseFile: caseFile, hits: hits, statuses: statuses, summaries: summaries,
                             lastScan: lastScan, scanPasses: passes, saveError: saveError, hitsVersion: hitsVersion,
-                            unsavedEdits: pendingEdits.count, changedUnderYou: changedUnderYou, noticeSerial: noticeSerial)
+                            unsavedEdits: pendingEdits.count, changedUnderYou: changedUnderYou, noticeSerial: noticeSerial,
+                            evidenceNotices: evidenceNotices)
     }
 
     private func publish() {

@@ -28,7 +28,7 @@ public struct FileStatus: Sendable, Equatable, Codable {
     /// files outside any server folder, unreadable folders. They are not registered as evidence.
     public var skipped: Bool = false
     /// The CU-level Exchange build the file shows (see ``BuildEvidence``), short form: the highest
-    /// `#Version:` directive, else the first build a record shows.
+    /// any of its lines shows (`#Version:` directives, version columns, version folders).
     public var exchangeBuild: String?
     /// False for files whose records are a selection (Test-ProxyLogon's 26855 export): their
     /// hits count, but their time range shows nothing about coverage.
@@ -116,6 +116,10 @@ public final class EvidenceScanner {
     /// folders included, sorted by name: each is a server, even before any file is in it.
     public private(set) var serverFolders: [String] = []
 
+    /// Warnings about the evidence folder the last ``scan(caseFolder:)`` found (server folders
+    /// whose names differ only in case or normalisation), sorted by path.
+    public private(set) var notices: [EvidenceWalker.Notice] = []
+
     /// Scans a case folder's `evidence/` tree.
     /// - Parameter caseFolder: the case folder (holding `case.json`).
     /// - Returns: the paths (relative) of files that were new or changed in this pass.
@@ -139,6 +143,10 @@ public final class EvidenceScanner {
         }
         if listing.servers != serverFolders {
             serverFolders = listing.servers
+            version += 1
+        }
+        if listing.notices != notices {
+            notices = listing.notices
             version += 1
         }
         var changed: [String] = []
@@ -195,26 +203,83 @@ public enum EvidenceWalker {
         public var reason: String
     }
 
+    /// Something under `evidence/` that is read, but that the responder should know about: two
+    /// server folders whose names differ only in letter case or Unicode normalisation, read as
+    /// one server.
+    public struct Notice: Sendable, Equatable {
+        /// `evidence/<folder>`, as the folder is spelled on disk.
+        public var relativePath: String
+        /// The server it is read as.
+        public var server: String
+        public var message: String
+    }
+
+    /// What one walk of `evidence/` found: see ``list(_:)``.
+    public struct Listing: Sendable, Equatable {
+        /// Evidence files, sorted by path.
+        public var found: [Found]
+        /// Entries not read, each with its reason, sorted by path.
+        public var skipped: [Skipped]
+        /// Server names (one per server folder, empty ones included, folders whose names differ
+        /// only in case or normalisation counted once), sorted.
+        public var servers: [String]
+        /// Warnings about what was read, sorted by path.
+        public var notices: [Notice] = []
+    }
+
     /// Evidence files of a case folder, sorted by path.
     public static func files(in caseFolder: URL) -> [Found] { list(caseFolder).found }
 
+    /// The key two server folder names share when they name one server: the case's own rule,
+    /// ``CaseFile/serverKey(_:)`` (letter case and Unicode normalisation ignored).
+    static func serverKey(_ name: String) -> String { CaseFile.serverKey(name) }
+
+    /// Why a name is never read (hidden, or macOS archive metadata), or nil: names starting
+    /// with `.` (`.git`, `.DS_Store`, `._x` resource forks) and `__MACOSX` folders.
+    static func hiddenReason(_ name: String, isFolder: Bool, serverLevel: Bool) -> String? {
+        let tail = serverLevel && isFolder ? "not a server, not read" : "not read"
+        if name == "__MACOSX" { return "macOS archive metadata (__MACOSX): \(tail)" }
+        guard name.hasPrefix(".") else { return nil }
+        // A file directly in evidence/ would not be read without the dot either.
+        let hint = serverLevel && !isFolder ? "" : "; rename it without the dot to read it"
+        return "hidden \(isFolder ? "folder" : "file") (name starts with \".\"): \(tail)\(hint)"
+    }
+
+    /// The skip reason of a symbolic link to a folder inside the case: never followed, so one
+    /// folder is never read twice (as `EXCH01` and as a link `exch01.corp.example -> EXCH01`)
+    /// and a loop (`loop -> .`) is never walked.
+    static let folderLinkReason = "symbolic link to a folder: not followed (a folder is read only where it is, never through a link)"
+
     /// Evidence files of a case folder, the entries that were skipped, each sorted by path, and
     /// the names of the server folders (`evidence/<server>/`, empty ones included), sorted.
-    /// Symbolic links are followed only when they lead to a file inside the case folder;
-    /// files directly in `evidence/` belong to no server and are skipped; so are folders that
-    /// cannot be read, names that are not valid UTF-8, and anything that is not a regular file
-    /// (FIFOs, sockets, devices: never opened, since opening a FIFO blocks). Every skip comes
-    /// with a reason. Walks with `opendir`/`readdir`/`lstat`: one pass over a large tree must
-    /// stay cheap, since it repeats every rescan interval.
-    public static func list(_ caseFolder: URL) -> (found: [Found], skipped: [Skipped], servers: [String]) {
+    /// Symbolic links are followed only when they lead to a file inside the case folder; a link
+    /// to a folder is never followed (at the server level it is no server), so no evidence is
+    /// read twice. Files directly in `evidence/` belong to no server and are skipped; so are
+    /// hidden entries (names starting with `.`) and `__MACOSX` folders at any depth, folders
+    /// that cannot be read, names that are not valid UTF-8, and anything that is not a regular
+    /// file (FIFOs, sockets, devices: never opened, since opening a FIFO blocks). Every skip
+    /// comes with a reason. Server folders whose names differ only in letter case or Unicode
+    /// normalisation (`EXCH04`, `exch04`) are one server, named as the first of them in sorted
+    /// order, with a notice. Walks with `opendir`/`readdir`/`lstat`: one pass over a large tree
+    /// must stay cheap, since it repeats every rescan interval.
+    public static func list(_ caseFolder: URL) -> Listing {
         let casePath = caseFolder.standardizedFileURL.path
         let caseReal = realPath(casePath) ?? casePath
         var found: [Found] = []
         var skipped: [Skipped] = []
         var servers: [String] = []
+        var notices: [Notice] = []
+        /// Server key → the name the first folder with that key gave the server.
+        var serverNames: [String: String] = [:]
         let root = casePath + "/evidence"
-        guard let entries = directoryEntries(root) else { return ([], [], []) }
-        for entry in entries.sorted(by: { ($0 ?? "") < ($1 ?? "") }) {
+        guard let entries = directoryEntries(root) else { return Listing(found: [], skipped: [], servers: []) }
+        // Names equal as Swift strings (NFC and NFD spellings) are ordered by their bytes, so the
+        // server a pair is read as does not depend on the order readdir gave them.
+        let sorted = entries.sorted { a, b in
+            let x = a ?? "", y = b ?? ""
+            return x != y ? x < y : x.utf8.lexicographicallyPrecedes(y.utf8)
+        }
+        for entry in sorted {
             let relative = "evidence/" + (entry ?? "?")
             guard let name = entry else {
                 skipped.append(Skipped(relativePath: relative, server: "", reason: "name is not valid UTF-8: rename it to read it"))
@@ -224,6 +289,10 @@ public enum EvidenceWalker {
             var st = stat()
             guard lstat(path, &st) == 0 else { continue }
             var isDir = (st.st_mode & S_IFMT) == S_IFDIR
+            if let hidden = hiddenReason(name, isFolder: isDir, serverLevel: true) {
+                skipped.append(Skipped(relativePath: relative, server: "", reason: hidden))
+                continue
+            }
             if (st.st_mode & S_IFMT) == S_IFLNK {
                 guard let target = realPath(path), target.hasPrefix(caseReal + "/") else {
                     skipped.append(Skipped(relativePath: relative, server: name,
@@ -232,6 +301,12 @@ public enum EvidenceWalker {
                 }
                 var tst = stat()
                 isDir = stat(target, &tst) == 0 && (tst.st_mode & S_IFMT) == S_IFDIR
+                if isDir {
+                    // Another name for a folder of the case (often another server's folder):
+                    // following it would make a second server with every hit counted twice.
+                    skipped.append(Skipped(relativePath: relative, server: "", reason: folderLinkReason + "; not a server"))
+                    continue
+                }
             }
             guard isDir else {
                 let kind = (st.st_mode & S_IFMT) == S_IFLNK || (st.st_mode & S_IFMT) == S_IFREG ? nil : notRegularFileKind(st.st_mode)
@@ -239,10 +314,23 @@ public enum EvidenceWalker {
                                        reason: (kind.map { "not a regular file (\($0)): never opened; " } ?? "") + "not in a server folder: evidence goes in evidence/<server-name>/"))
                 continue
             }
-            servers.append(name)
-            walk(path, relative: relative, server: name, caseReal: caseReal, depth: 0, found: &found, skipped: &skipped)
+            let key = serverKey(name)
+            let server: String
+            if let first = serverNames[key] {
+                server = first
+                let how = first.lowercased().unicodeScalars.elementsEqual(name.lowercased().unicodeScalars) ? "letter case"
+                    : first == name ? "Unicode normalisation" : "letter case and Unicode normalisation"
+                notices.append(Notice(relativePath: relative, server: first,
+                                      message: "server folder name differs from evidence/\(first) only in \(how): read as the same server \(first); merge the two folders"))
+            } else {
+                server = name
+                serverNames[key] = name
+                servers.append(name)
+            }
+            walk(path, relative: relative, server: server, caseReal: caseReal, depth: 0, found: &found, skipped: &skipped)
         }
-        return (found.sorted { $0.relativePath < $1.relativePath }, skipped.sorted { $0.relativePath < $1.relativePath }, servers)
+        return Listing(found: found.sorted { $0.relativePath < $1.relativePath }, skipped: skipped.sorted { $0.relativePath < $1.relativePath },
+                       servers: servers, notices: notices)
     }
 
     /// What a non-regular file is, for skip reasons: `a FIFO`, `a socket`, `a character device`,
@@ -281,6 +369,10 @@ public enum EvidenceWalker {
             let rel = relative + "/" + name
             var st = stat()
             guard lstat(path, &st) == 0 else { continue }
+            if let hidden = hiddenReason(name, isFolder: (st.st_mode & S_IFMT) == S_IFDIR, serverLevel: false) {
+                skipped.append(Skipped(relativePath: rel, server: server, reason: hidden))
+                continue
+            }
             switch st.st_mode & S_IFMT {
             case S_IFDIR:
                 walk(path, relative: rel, server: server, caseReal: caseReal, depth: depth + 1, found: &found, skipped: &skipped)
@@ -296,7 +388,10 @@ public enum EvidenceWalker {
                 guard stat(target, &tst) == 0 else { continue }
                 if (tst.st_mode & S_IFMT) == S_IFREG {
                     found.append(Found(path: path, relativePath: rel, server: server))
-                } else if (tst.st_mode & S_IFMT) != S_IFDIR {
+                } else if (tst.st_mode & S_IFMT) == S_IFDIR {
+                    // `loop -> .`, `up -> ../S2`: walking it would read files twice, or forever.
+                    skipped.append(Skipped(relativePath: rel, server: server, reason: folderLinkReason))
+                } else {
                     skipped.append(Skipped(relativePath: rel, server: server, reason: "symbolic link to \(notRegularFileKind(tst.st_mode)): not a regular file, never opened, not checked"))
                 }
             default:
@@ -383,6 +478,9 @@ final class FileCursor {
         return ["aspx", "asmx", "asax", "ashx", "js", "css", "htm", "html"].contains(String(p[p.index(after: dot)...]))
     }
 
+    /// ``FileStatus/exchangeBuild`` parsed: the highest CU-level build a line has shown.
+    var fileBuild: ExchangeBuild?
+
     /// YARA rules for collected files, and the signature of the rules the file was last scanned with.
     var contentRules: ContentRules?
     var contentRulesSignature: String?
@@ -428,6 +526,7 @@ final class FileCursor {
         status.lastEvent = nil
         status.warnings = []
         status.exchangeBuild = nil
+        fileBuild = nil
     }
 
     /// Brings the cursor up to date with the file. Returns true when anything was read.
@@ -690,10 +789,10 @@ final class FileCursor {
     }
 
     /// The parser's quick record for a line no literal occurs in, or nil when the line must be
-    /// evaluated (also while the file has shown no Exchange build and the line might show one).
+    /// evaluated (also when the line might show an Exchange build above the file's).
     private func quickRecord(_ line: UnsafeBufferPointer<UInt8>) -> QuickRecord? {
         guard let parser, line.count <= LineSplitter.maxLineBytes else { return nil }
-        return parser.quickRecord(line, buildHints: status.exchangeBuild == nil)
+        return parser.quickRecord(line, buildHints: fileBuild)
     }
 
     /// Whether the UTF-8 form holds 0xEF (the lead byte of U+FFFD), found with `memchr`.
@@ -723,9 +822,9 @@ final class FileCursor {
             self.parser = parser
             lineCount += 1
         }
-        if final, status.exchangeBuild == nil || line.text.hasPrefix("#Version:"),
-           let build = BuildEvidence.cuBuild(line: line.text, record: record),
-           status.exchangeBuild.flatMap(ExchangeBuild.init(parsing:)).map({ $0 < build }) ?? true {
+        // The file's build is the highest any line shows (see ``BuildEvidence``).
+        if final, let build = BuildEvidence.cuBuild(line: line.text, record: record), fileBuild.map({ $0 < build }) ?? true {
+            fileBuild = build
             status.exchangeBuild = build.description
         }
         guard let record else { return }

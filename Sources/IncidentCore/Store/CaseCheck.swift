@@ -85,6 +85,42 @@ public enum CaseCheck {
         return out
     }
 
+    /// Values the case loads with but that are wrong: `settings.rescanIntervalSeconds` of 0 or
+    /// less (an error: `incident open` cannot run with it, see ``rescanIntervalProblem(_:)``),
+    /// and a server's `exchangeBuild` that is not an Exchange build (`"banana"`, a CU-level
+    /// `15.1.2176`) or one the build table does not have (warnings: its patch state is `unknown`).
+    public static func values(in caseFile: CaseFile) -> [Problem] {
+        var out: [Problem] = []
+        if let message = rescanIntervalProblem(caseFile.settings.rescanIntervalSeconds) {
+            out.append(Problem(path: [.key("settings"), .key("rescanIntervalSeconds")], message: message, isError: true))
+        }
+        for (i, server) in caseFile.servers.enumerated() {
+            guard let text = server.exchangeBuild else { continue }
+            let path: [JSONLocator.Step] = [.key("servers"), .index(i), .key("exchangeBuild")]
+            guard let build = ExchangeBuild(parsing: text), build.revision != nil else {
+                out.append(Problem(path: path, message: "exchangeBuild \"\(text.prefix(40))\" of server \"\(server.name)\" is not an Exchange build (four numbers such as 15.1.2176.9, from ExSetup.exe): its patch state is unknown", isError: false))
+                continue
+            }
+            if let reason = BuildTable.notInTableReason(build) {
+                out.append(Problem(path: path, message: "exchangeBuild of server \"\(server.name)\": \(reason); its patch state is unknown", isError: false))
+            }
+        }
+        return out
+    }
+
+    /// Why a rescan interval (seconds) cannot be used, or nil: it must be a finite number more
+    /// than 0. `incident open` names the setting with this message when it comes from the case.
+    public static func rescanIntervalProblem(_ seconds: Double) -> String? {
+        guard seconds.isFinite, seconds > 0 else {
+            return "settings.rescanIntervalSeconds is \(formatted(seconds)): the rescan interval must be more than 0 seconds (the default is 2); incident open cannot run with it"
+        }
+        return nil
+    }
+
+    private static func formatted(_ d: Double) -> String {
+        d.isFinite && d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : "\(d)"
+    }
+
     /// References that lead nowhere; the case loads, but these are reported by `incident check`:
     /// checklist entries for servers not in `servers` or step ids not in the playbook, evidence
     /// records of unknown servers or outside `evidence/` (other than absolute paths registered by reference).
@@ -120,8 +156,8 @@ public enum CaseCheck {
 
     /// Checks a case file's bytes: the problem that stops the parse (invalid UTF-8, syntax,
     /// newer schema, oversized string, wrong type: nothing after it can be checked), or else
-    /// every duplicate (errors: the case does not load), an older schema and every dangling
-    /// reference (warnings), each with line and column.
+    /// every duplicate (errors: the case does not load), every wrong value (``values(in:)``), an
+    /// older schema and every dangling reference (warnings), each with line and column.
     public static func check(_ data: Data, file: String, playbook: Playbook) -> [Report] {
         let locator = JSONLocator([UInt8](data))
         func report(_ p: Problem) -> Report {
@@ -131,7 +167,7 @@ public enum CaseCheck {
         do {
             var tree: [String: Any]?
             let caseFile = try CaseStore.decode(data, path: file, tree: &tree, rejectDuplicates: false)
-            var out = duplicates(in: caseFile).map(report)
+            var out = duplicates(in: caseFile).map(report) + values(in: caseFile).map(report)
             if let v = CaseSchema.version(of: data), v < CaseFile.currentSchemaVersion {
                 out.append(Report(file: file, line: locator.position(of: [.key("schemaVersion")]).line,
                                   column: locator.position(of: [.key("schemaVersion")]).column,
