@@ -27,7 +27,7 @@ struct IndicatorsListCommand: ParsableCommand {
 
     func run() throws {
         let engine: RuleEngine
-        do { engine = try RuleEngine.builtIn() } catch { fail("built-in indicators: \(error)") }
+        do { engine = try RuleEngine(pack: BuiltInData.indicatorPack(), literalPrefilter: false) } catch { fail("built-in indicators: \(error)") }
         let indicators = engine.pack.indicators
         switch format {
         case .json:

@@ -63,23 +63,6 @@ enum ByteScan {
         return count
     }
 
-    /// The byte range of the `column`-th (0-based) run of non-separator bytes, or nil.
-    static func token(_ b: UnsafeBufferPointer<UInt8>, column: Int, separators: (UInt8, UInt8)) -> Range<Int>? {
-        guard column >= 0 else { return nil }
-        var index = -1
-        var i = 0
-        let n = b.count
-        while i < n {
-            while i < n, b[i] == separators.0 || b[i] == separators.1 { i += 1 }
-            guard i < n else { return nil }
-            index += 1
-            let from = i
-            while i < n, b[i] != separators.0, b[i] != separators.1 { i += 1 }
-            if index == column { return from..<i }
-        }
-        return nil
-    }
-
     /// The byte range of the `column`-th (0-based) field of a line split on `separator` with no
     /// quoting (empty fields count), or nil.
     static func field(_ b: UnsafeBufferPointer<UInt8>, column: Int, separator: UInt8) -> Range<Int>? {

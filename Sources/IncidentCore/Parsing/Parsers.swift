@@ -14,11 +14,11 @@ public protocol EvidenceLineParser: Sendable {
     /// ``parse(_:line:)`` would record without building the record, when the line is a plain data
     /// line that changes no parser state; nil when the line must go through ``parse(_:line:)``
     /// (directives, headers, lines the parser counts as odd, any byte ≥ 0x80, CR or LF).
-    /// - Parameter buildHints: the CU-level build the file has shown so far (nil: none yet). Also
+    /// - Parameter fileBuild: the CU-level build the file has shown so far (nil: none yet). Also
     ///   nil is returned for every line that might show a higher build (see
     ///   ``BuildEvidence/cuBuild(line:record:)``): a file's build is the highest any line shows,
     ///   so the scanner must parse such a line.
-    func quickRecord(_ line: UnsafeBufferPointer<UInt8>, buildHints: ExchangeBuild?) -> QuickRecord?
+    func quickRecord(_ line: UnsafeBufferPointer<UInt8>, fileBuild: ExchangeBuild?) -> QuickRecord?
 }
 
 /// What the scanner keeps of a data line it did not parse: its time (UTC), if it has one.
@@ -27,7 +27,7 @@ public struct QuickRecord: Sendable, Equatable {
 }
 
 extension EvidenceLineParser {
-    public func quickRecord(_ line: UnsafeBufferPointer<UInt8>, buildHints: ExchangeBuild?) -> QuickRecord? { nil }
+    public func quickRecord(_ line: UnsafeBufferPointer<UInt8>, fileBuild: ExchangeBuild?) -> QuickRecord? { nil }
 }
 
 /// Exchange HttpProxy CSV logs. The header comes from the first line that names both `DateTime`
@@ -89,7 +89,7 @@ public struct HttpProxyParser: EvidenceLineParser {
     /// Column names the header repeats (case-insensitively), in header spelling.
     var duplicates: [String] = []
 
-    public func quickRecord(_ b: UnsafeBufferPointer<UInt8>, buildHints fileBuild: ExchangeBuild?) -> QuickRecord? {
+    public func quickRecord(_ b: UnsafeBufferPointer<UInt8>, fileBuild: ExchangeBuild?) -> QuickRecord? {
         guard schema != nil, !b.isEmpty, b[0] != 0x23, let head = headerLowered.first,
               let commas = ByteScan.count(b, separator: 0x2C, forbidden: (0x22, 0x0D)),
               commas + 1 == headerLowered.count else { return nil }
@@ -312,7 +312,7 @@ public struct W3CParser: EvidenceLineParser {
 }
 
 extension W3CParser {
-    public func quickRecord(_ b: UnsafeBufferPointer<UInt8>, buildHints fileBuild: ExchangeBuild?) -> QuickRecord? {
+    public func quickRecord(_ b: UnsafeBufferPointer<UInt8>, fileBuild: ExchangeBuild?) -> QuickRecord? {
         guard let schema, !schema.names.isEmpty, !b.isEmpty, b[0] != 0x23,
               ByteScan.tokens(b, forbidden: 0x0D) == schema.names.count else { return nil }
         // Columns that show a build (rare in IIS logs): always parsed.

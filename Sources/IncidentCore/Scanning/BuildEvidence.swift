@@ -12,7 +12,7 @@ import Foundation
 /// One rule everywhere: a file's build is the highest any of its lines shows (``FileStatus/exchangeBuild``),
 /// and a server's the highest of its files' (a server upgraded during the logs' time range shows
 /// its newest CU, however the lines are split into files). The scanner asks every line it
-/// parses; the quick path (``EvidenceLineParser/quickRecord(_:buildHints:)``) leaves to the
+/// parses; the quick path (``EvidenceLineParser/quickRecord(_:fileBuild:)``) leaves to the
 /// parser every line that could show a build above the file's, using ``quickLineMayRaise``.
 public enum BuildEvidence {
     /// The CU-level build a line shows, if any (the first source that gives one, in this order:

@@ -792,7 +792,7 @@ final class FileCursor {
     /// evaluated (also when the line might show an Exchange build above the file's).
     private func quickRecord(_ line: UnsafeBufferPointer<UInt8>) -> QuickRecord? {
         guard let parser, line.count <= LineSplitter.maxLineBytes else { return nil }
-        return parser.quickRecord(line, buildHints: fileBuild)
+        return parser.quickRecord(line, fileBuild: fileBuild)
     }
 
     /// Whether the UTF-8 form holds 0xEF (the lead byte of U+FFFD), found with `memchr`.

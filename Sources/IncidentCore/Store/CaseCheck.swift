@@ -261,7 +261,7 @@ extension CaseCheck {
         if out.isEmpty, !loaded.isEmpty {
             do {
                 let merged = ImportedPackCompiler.merge(try BuiltInData.indicatorPack(), with: loaded.map(ImportedPackCompiler.compile))
-                _ = try RuleEngine(pack: merged)
+                _ = try RuleEngine(pack: merged, literalPrefilter: false)
             } catch {
                 let pos = JSONLocator([UInt8](data)).position(of: [.key("indicatorPacks")])
                 out.append(Report(file: store.fileURL.path, line: pos.line, column: pos.column,
