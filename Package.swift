@@ -24,10 +24,13 @@ let package = Package(
         .systemLibrary(name: "CHyperscan", path: "Sources/CHyperscan",
                        providers: [.apt(["libhyperscan-dev"])]),
 
+        // The scanner's vectorised quick path over lines the literal prefilter ruled out (our own C).
+        .target(name: "CLineSweep"),
+
         // Core: case model, case store, indicators, parsers, scanner, playbook. No UI, no curses.
         .target(
             name: "IncidentCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams"), "CEvtx", "CYara", "CHyperscan"],
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams"), "CEvtx", "CYara", "CHyperscan", "CLineSweep"],
             resources: [.embedInCode("Resources/indicators.json"), .embedInCode("Resources/playbook.json"),
                         .embedInCode("Resources/webshells.yar")]
         ),
@@ -50,7 +53,7 @@ let package = Package(
             ],
             resources: [.copy("DemoCase")]
         ),
-        .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"],
+        .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore", "CLineSweep"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ConsoleUITests", dependencies: ["ConsoleUI", "IncidentCore", "TerminalCore"],
                     exclude: ["__Snapshots__"]),

@@ -363,6 +363,20 @@ struct PrefilterEquivalenceTests {
         #expect(try requirement("PL-001", .httpProxy) == [[[Piece(text: "serverinfo~", anchored: true)]]])
         #expect(try requirement("PL-007", .httpProxy) == [[[Piece(text: "serverinfo~", anchored: true), Piece(text: "reset", anchored: false),
                                                             Piece(text: "virtualdirectory#", anchored: false)]]])
+        // A piece another piece of the same alternative contains adds nothing: the "~" of "server~".
+        #expect(try requirement("PL-005", .httpProxy) == [[[Piece(text: "server~", anchored: true)]]])
+        #expect(RequiredLiterals.withoutImplied([Piece(text: "ab", anchored: true), Piece(text: "abc", anchored: true), Piece(text: "b", anchored: false),
+                                                 Piece(text: "bc", anchored: true), Piece(text: "ab", anchored: true)])
+                == [Piece(text: "abc", anchored: true), Piece(text: "bc", anchored: true)])
+        // An anchored piece is not implied by an unanchored one that contains it.
+        #expect(RequiredLiterals.withoutImplied([Piece(text: "ab", anchored: true), Piece(text: "xab", anchored: false)]).count == 2)
+        // A condition met by everyday requests (`/owa/*`) is left out when another selects.
+        let ua = try #require(try requirement("UA-058", .iisW3C))
+        #expect(ua.count == 1 && !ua[0].contains { $0.contains(Piece(text: "/owa/", anchored: true)) })
+        #expect(!(try #require(RuleEngine.builtIn().prefilter(for: .iisW3C)).literals.contains(" /owa/")))
+        var onlyOwa = try #require(pack0.indicators.first { $0.id == "IIS-059" })
+        onlyOwa.all = [Condition(field: "cs-uri-stem", op: .like, values: ["/owa/*"]), Condition(field: "sc-status", op: .equals, values: ["200"])]
+        #expect(RequiredLiterals.requirement(onlyOwa, format: .iisW3C, lists: [:]) == [[[Piece(text: "/owa/", anchored: true)]]])
         // A query that must start with "@" or "%40": short, but anchored.
         let ps = try #require(try requirement("PS-001", .iisW3C))
         #expect(ps.count == 2)

@@ -151,6 +151,20 @@ public final class LiteralPrefilter: @unchecked Sendable {
     /// holds, ascending. `bytes` must end with an LF. The first line is not judged (its leading
     /// separator is outside the chunk): the caller parses it whatever this says.
     /// - Returns: nil when the scan failed (the caller then parses every line).
+    /// - Parameter precededByLF: the byte before `bytes` is an LF: the first line is judged too,
+    ///   with that LF as its leading separator.
+    public func candidateLineEnds(_ bytes: UnsafeBufferPointer<UInt8>, precededByLF: Bool) -> [Int]? {
+        guard var ends = candidateLineEnds(bytes) else { return nil }
+        guard precededByLF, let base = bytes.baseAddress, let firstLF = bytes.firstIndex(of: 0x0A), ends.first != firstLF else { return ends }
+        // The first line again behind an LF of its own (an empty first line holds no piece).
+        var behindLF = [UInt8](repeating: 0x0A, count: firstLF + 2)
+        behindLF.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: 1).update(from: base, count: firstLF + 1) }
+        guard let again = behindLF.withUnsafeBufferPointer({ candidateLineEnds($0) }) else { return nil }
+        if again.contains(firstLF + 1) { ends.insert(firstLF, at: 0) }
+        return ends
+    }
+
+    /// The LF offsets of the candidate lines, the first line not judged (see above).
     public func candidateLineEnds(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int]? {
         guard let base = bytes.baseAddress, bytes.count <= Int(UInt32.max) else { return bytes.isEmpty ? [] : nil }
         guard let scratch = takeScratch() else { return nil }
@@ -375,7 +389,7 @@ enum RequiredLiterals {
                 // Short unanchored pieces add matches without selecting much, except a rare symbol
                 // next to longer pieces (the "@" of "*autodiscover.json?@*").
                 let strong = out.filter { $0.anchored || $0.text.utf8.count >= 3 || (out.count > 1 && Self.isRareSymbol($0.text)) }
-                return strong.isEmpty ? Array(out.max { $0.text.utf8.count < $1.text.utf8.count }.map { [$0] } ?? []) : strong
+                return strong.isEmpty ? Array(out.max { $0.text.utf8.count < $1.text.utf8.count }.map { [$0] } ?? []) : Self.withoutImplied(strong)
             }
             // An alternative that needs nothing makes the condition say nothing.
             guard !alternatives.isEmpty, !alternatives.contains(where: \.isEmpty) else { continue }
@@ -386,7 +400,42 @@ enum RequiredLiterals {
             if strongest.map({ strength > $0.strength }) ?? true { strongest = (strength, alternatives) }
         }
         if kept.isEmpty, let strongest { kept = [strongest.condition] }
+        // A condition that holds on nearly every request (an alternative that is only an
+        // Exchange application folder such as `/owa/`) selects nothing but costs a match per
+        // line: left out when another condition selects. (Leaving a condition out only makes
+        // more lines candidates; it never drops one.)
+        let selective = kept.filter { !$0.contains(where: Self.isEverydayPath) }
+        if !selective.isEmpty { kept = selective }
         return kept.isEmpty ? nil : kept
+    }
+
+    /// The application folders nearly every Exchange request goes to (lowercased, without slashes).
+    static let everydayFolders: Set<String> = ["owa", "ecp", "ews", "mapi", "autodiscover", "oab", "rpc", "powershell",
+                                               "microsoft-server-activesync"]
+
+    /// Whether every piece of an alternative is only an everyday application folder (`/owa/`).
+    static func isEverydayPath(_ alternative: [Piece]) -> Bool {
+        !alternative.isEmpty && alternative.allSatisfy { piece in
+            let bare = piece.text.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            return piece.text.hasPrefix("/") && everydayFolders.contains(bare)
+        }
+    }
+
+    /// The pieces of one alternative without those another of its pieces already implies: a
+    /// piece found inside another (the `~` of `server~`), or an anchored piece another anchored
+    /// piece starts with. The line then has the same pieces present, with fewer matches to count.
+    static func withoutImplied(_ pieces: [Piece]) -> [Piece] {
+        var out: [Piece] = []
+        for (i, p) in pieces.enumerated() {
+            let implied = pieces.enumerated().contains { j, q in
+                guard j != i, q.text.utf8.count >= p.text.utf8.count else { return false }
+                // Of two equal pieces keep the first.
+                if q == p { return j < i }
+                return p.anchored ? (q.anchored && q.text.hasPrefix(p.text)) : q.text.contains(p.text)
+            }
+            if !implied { out.append(p) }
+        }
+        return out
     }
 
     /// One character that is neither a letter, a digit nor a separator common in URLs and paths.

@@ -1,3 +1,4 @@
+import CLineSweep
 import Foundation
 
 /// A format's line parser. Parsers are value types holding the header state they have seen, so
@@ -19,6 +20,12 @@ public protocol EvidenceLineParser: Sendable {
     ///   ``BuildEvidence/cuBuild(line:record:)``): a file's build is the highest any line shows,
     ///   so the scanner must parse such a line.
     func quickRecord(_ line: UnsafeBufferPointer<UInt8>, fileBuild: ExchangeBuild?) -> QuickRecord?
+    /// What the vectorised quick path (`ic_sweep` in the `CLineSweep` target) needs to accept
+    /// lines ``quickRecord(_:fileBuild:)`` would accept, without calling it line by line; nil when
+    /// every line must go through ``quickRecord(_:fileBuild:)``. The sweep accepts a line only
+    /// when this parser's quick record would accept it with the same time, and leaves every line
+    /// it is not sure of to the parser.
+    func sweepLayout(fileBuild: ExchangeBuild?) -> ic_sweep_layout?
 }
 
 /// What the scanner keeps of a data line it did not parse: its time (UTC), if it has one.
@@ -28,6 +35,30 @@ public struct QuickRecord: Sendable, Equatable {
 
 extension EvidenceLineParser {
     public func quickRecord(_ line: UnsafeBufferPointer<UInt8>, fileBuild: ExchangeBuild?) -> QuickRecord? { nil }
+    public func sweepLayout(fileBuild: ExchangeBuild?) -> ic_sweep_layout? { nil }
+}
+
+extension ic_sweep_layout {
+    /// A layout with no columns, the file's build and the line length limit filled in.
+    init(kind: Int32, fields: Int, fileBuild: ExchangeBuild?) {
+        self.init()
+        self.kind = kind
+        self.fields = Int32(clamping: fields)
+        headLength = 0
+        timeColumn = -1
+        dateColumn = -1
+        stemColumn = -1
+        versionColumns = (-1, -1, -1)
+        checkBuild = 0
+        hasBLD = 0
+        if let b = fileBuild {
+            self.fileBuild = (Int64(b.major), Int64(b.minor), Int64(b.build))
+        } else {
+            self.fileBuild = (-1, -1, -1)
+        }
+        maxLineBytes = Int64(LineSplitter.maxLineBytes)
+        firstLineUnjudged = 1
+    }
 }
 
 /// Exchange HttpProxy CSV logs. The header comes from the first line that names both `DateTime`
@@ -110,6 +141,18 @@ public struct HttpProxyParser: EvidenceLineParser {
         }
         guard let time = ByteScan.field(b, column: timeColumn, separator: 0x2C) else { return QuickRecord(time: nil) }
         return QuickRecord(time: Timestamps.parse(bytes: UnsafeBufferPointer(rebasing: b[time])))
+    }
+
+    public func sweepLayout(fileBuild: ExchangeBuild?) -> ic_sweep_layout? {
+        guard schema != nil, let head = headerLowered.first else { return nil }
+        var layout = ic_sweep_layout(kind: Int32(IC_SWEEP_CSV), fields: headerLowered.count, fileBuild: fileBuild)
+        layout.headLength = Int32(clamping: head.utf8.count)
+        layout.timeColumn = Int32(clamping: timeColumn)
+        layout.stemColumn = Int32(clamping: stemColumn)
+        layout.versionColumns = (Int32(clamping: versionColumns.0), Int32(clamping: versionColumns.1), Int32(clamping: versionColumns.2))
+        layout.checkBuild = hasVersionColumns || stemColumn >= 0 ? 1 : 0
+        layout.hasBLD = hasBLDColumn ? 1 : 0
+        return layout
     }
 
     mutating func setHeader(_ names: [String]) {
@@ -312,6 +355,15 @@ public struct W3CParser: EvidenceLineParser {
 }
 
 extension W3CParser {
+    public func sweepLayout(fileBuild: ExchangeBuild?) -> ic_sweep_layout? {
+        guard let schema, !schema.names.isEmpty, !hasBuildColumns else { return nil }
+        var layout = ic_sweep_layout(kind: Int32(IC_SWEEP_W3C), fields: schema.names.count, fileBuild: fileBuild)
+        layout.dateColumn = Int32(clamping: dateColumn)
+        layout.timeColumn = Int32(clamping: timeColumn)
+        layout.stemColumn = Int32(clamping: stemColumn)
+        return layout
+    }
+
     public func quickRecord(_ b: UnsafeBufferPointer<UInt8>, fileBuild: ExchangeBuild?) -> QuickRecord? {
         guard let schema, !schema.names.isEmpty, !b.isEmpty, b[0] != 0x23,
               ByteScan.tokens(b, forbidden: 0x0D) == schema.names.count else { return nil }

@@ -1,3 +1,4 @@
+import CLineSweep
 import Crypto
 import Foundation
 
@@ -458,6 +459,9 @@ final class FileCursor {
     /// The last committed line ended with a CR at the end of the file; an LF that arrives next
     /// completes that CRLF and is not a line of its own.
     var crAtEnd = false
+    /// Whether the byte just before the pending bytes is an LF (UTF-8 reads only): the prefilter
+    /// can then judge the first pending line too (its leading separator is that LF).
+    private var pendingAfterLF = false
     /// Why the file's format was not recognised (nil when it was).
     var unrecognisedReason: String?
     /// Inventory rows of web files, for the known-good baseline comparison: line, lowercase
@@ -621,18 +625,41 @@ final class FileCursor {
         try? handle.seek(toOffset: UInt64(position))
         var pending: [UInt8] = []
         var pendingStart = offset
-        // One chunk buffer, reused: no fresh pages to fault in for every chunk.
-        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: EvidenceScanner.chunkSize)
+        pendingAfterLF = false
+        // One chunk buffer, reused: no fresh pages to fault in for every chunk. The headroom before
+        // the read area takes a short unfinished line, so the prefilter reads it and the new chunk
+        // where they lie instead of from a copy of the whole chunk.
+        let headroom = Self.headroom
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: headroom + EvidenceScanner.chunkSize)
         defer { buffer.deallocate() }
+        let readArea = UnsafeMutableBufferPointer(rebasing: buffer[headroom...])
         while true {
-            let chunk = UnsafeBufferPointer(rebasing: buffer[0..<Self.readFully(handle.fileDescriptor, into: buffer)])
+            let chunk = UnsafeBufferPointer(rebasing: buffer[headroom..<(headroom + Self.readFully(handle.fileDescriptor, into: readArea))])
             let atEOF = chunk.isEmpty
             feedHash(chunk, at: position)
             let chunkEnd = position + Int64(chunk.count)
             if parser != nil {
                 if chunkEnd > offset {
                     let from = Int(max(0, offset - position))
-                    pending.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[from...]))
+                    if !atEOF, !crAtEnd, !skippingLongLine, encoding == .utf8, from == 0 || pending.isEmpty, pending.count <= headroom,
+                       let format = parser?.format, let prefilter = engine.prefilter(for: format) {
+                        // In place: the unfinished line moved in front of the chunk.
+                        let lead = headroom - pending.count
+                        pending.withUnsafeBufferPointer { p in
+                            if let b = p.baseAddress { (buffer.baseAddress! + lead).update(from: b, count: p.count) }
+                        }
+                        let region = UnsafeBufferPointer(rebasing: buffer[(from == 0 ? lead : headroom + from)..<(headroom + chunk.count)])
+                        let used = prefiltered(region, prefilter: prefilter, engine: engine, afterLF: pendingAfterLF)
+                        if used > 0 {
+                            pendingAfterLF = true
+                            pendingStart += Int64(used)
+                            offset = pendingStart
+                        }
+                        pending.removeAll(keepingCapacity: true)
+                        pending.append(contentsOf: UnsafeBufferPointer(rebasing: region[used...]))
+                    } else {
+                        pending.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[from...]))
+                    }
                 }
                 consume(&pending, start: &pendingStart, atEOF: atEOF, engine: engine)
             }
@@ -641,6 +668,9 @@ final class FileCursor {
         }
         status.sha256 = SHA256Hex.hex(hasher.finalize())
     }
+
+    /// Bytes kept free before each chunk read, for an unfinished line of up to this size.
+    static let headroom = 64 * 1024
 
     /// Reads until `buffer` is full or the file ends.
     /// - Returns: the bytes read; 0 at the end of the file or on a read error (as the end).
@@ -673,6 +703,7 @@ final class FileCursor {
         if crAtEnd, !pending.isEmpty {
             let lf: [UInt8] = encoding == .utf8 ? [0x0A] : (encoding == .utf16BE ? [0, 0x0A] : [0x0A, 0])
             if pending.count >= lf.count, Array(pending.prefix(lf.count)) == lf {
+                pendingAfterLF = encoding == .utf8
                 pending.removeFirst(lf.count)
                 start += Int64(lf.count)
                 offset = start
@@ -683,6 +714,7 @@ final class FileCursor {
             if let nl = pending.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
                 var cut = nl + 1
                 if pending[nl] == 0x0D, cut < pending.count, pending[cut] == 0x0A { cut += 1 }
+                pendingAfterLF = pending[cut - 1] == 0x0A
                 pending.removeFirst(cut)
                 start += Int64(cut)
                 offset = start
@@ -692,12 +724,14 @@ final class FileCursor {
                 start += Int64(pending.count)
                 offset = start
                 pending.removeAll()
+                pendingAfterLF = false
                 return
             }
         }
         if encoding == .utf8, let format = parser?.format, let prefilter = engine.prefilter(for: format) {
-            let used = prefiltered(pending, prefilter: prefilter, engine: engine)
+            let used = pending.withUnsafeBufferPointer { prefiltered($0, prefilter: prefilter, engine: engine, afterLF: pendingAfterLF) }
             if used > 0 {
+                pendingAfterLF = true
                 pending.removeFirst(used)
                 start += Int64(used)
                 offset = start
@@ -705,6 +739,7 @@ final class FileCursor {
         }
         let (lines, consumed) = pending.withUnsafeBufferPointer { LineSplitter.split($0, encoding: encoding, atEOF: false) }
         for line in lines { evaluate(line, final: true, engine: engine) }
+        if consumed > 0 { pendingAfterLF = encoding == .utf8 && pending[consumed - 1] == 0x0A }
         pending.removeFirst(consumed)
         start += Int64(consumed)
         offset = start
@@ -716,6 +751,7 @@ final class FileCursor {
             start += Int64(pending.count)
             offset = start
             pending.removeAll()
+            pendingAfterLF = false
             skippingLongLine = true
             return
         }
@@ -724,6 +760,7 @@ final class FileCursor {
             let (tail, used) = pending.withUnsafeBufferPointer { LineSplitter.split($0, encoding: encoding, atEOF: true) }
             for line in tail { evaluate(line, final: true, engine: engine) }
             pending.removeFirst(used)
+            pendingAfterLF = false
             start += Int64(used)
             offset = start
             crAtEnd = true
@@ -742,12 +779,14 @@ final class FileCursor {
     /// (``EvidenceLineParser/quickRecord(_:)``); every other line, and any line the parser wants
     /// to see whole, is split and evaluated exactly as without the prefilter.
     /// - Returns: the number of bytes consumed (0 when the chunk holds no LF or the scan failed).
-    private func prefiltered(_ pending: [UInt8], prefilter: LiteralPrefilter, engine: RuleEngine) -> Int {
-        pending.withUnsafeBufferPointer { all -> Int in
+    /// - Parameter afterLF: the byte before `pending` is an LF, so its first line is judged too;
+    ///   otherwise that line is parsed in full.
+    private func prefiltered(_ all: UnsafeBufferPointer<UInt8>, prefilter: LiteralPrefilter, engine: RuleEngine, afterLF: Bool) -> Int {
+        do {
             guard let base = all.baseAddress, let lastLF = all.lastIndex(of: 0x0A) else { return 0 }
             let regionEnd = lastLF + 1
             let region = UnsafeBufferPointer(rebasing: all[0..<regionEnd])
-            guard let ends = prefilter.candidateLineEnds(region) else { return 0 }
+            guard let ends = prefilter.candidateLineEnds(region, precededByLF: afterLF) else { return 0 }
             var k = 0
             var lineStart = 0
             // Counted here and stored once (class properties cost an exclusivity check each).
@@ -762,13 +801,30 @@ final class FileCursor {
                 first = nil
                 last = nil
             }
+            // The sweep's view of the header and the file's build; renewed after each parsed line.
+            var layout = sweepLayout()
             while lineStart < regionEnd {
+                if var current = layout {
+                    current.firstLineUnjudged = afterLF ? 0 : 1
+                    // Runs of ruled-out lines in C (`ic_sweep`), up to the next line it leaves here.
+                    var totals = ic_sweep_totals()
+                    lineStart = ends.withUnsafeBufferPointer { e in
+                        ic_sweep(base, lineStart, regionEnd, e.baseAddress, e.count, &k, &current, &totals)
+                    }
+                    quickLines += Int(totals.lines)
+                    if totals.hasTime != 0 {
+                        let early = Date(timeIntervalSince1970: totals.first), late = Date(timeIntervalSince1970: totals.last)
+                        if first.map({ early < $0 }) ?? true { first = early }
+                        if last.map({ late > $0 }) ?? true { last = late }
+                    }
+                    if lineStart >= regionEnd { break }
+                }
                 let lf = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(memchr(base + lineStart, 0x0A, regionEnd - lineStart)!))
                 var stop = lf
                 if stop > lineStart, base[stop - 1] == 0x0D { stop -= 1 }
                 while k < ends.count, ends[k] < lf { k += 1 }
-                // The first line's leading separator is outside the chunk: always parsed.
-                let candidate = lineStart == 0 || (k < ends.count && ends[k] == lf)
+                // Unless the byte before holds the first line's leading separator, it is parsed.
+                let candidate = (lineStart == 0 && !afterLF) || (k < ends.count && ends[k] == lf)
                 if !candidate, let quick = quickRecord(UnsafeBufferPointer(rebasing: all[lineStart..<stop])) {
                     quickLines += 1
                     if let t = quick.time {
@@ -780,6 +836,7 @@ final class FileCursor {
                     // The splitter is stateless across LFs: the same lines as from the whole buffer.
                     let lines = LineSplitter.split(UnsafeBufferPointer(rebasing: all[lineStart...lf]), encoding: .utf8, atEOF: false).lines
                     for line in lines { evaluate(line, final: true, engine: engine) }
+                    layout = sweepLayout()
                 }
                 lineStart = lf + 1
             }
@@ -788,11 +845,27 @@ final class FileCursor {
         }
     }
 
+    /// The sweep layout of the file's parser and build (nil: every line through ``quickRecord(_:)``,
+    /// also when `INCIDENT_SCAN_SWEEP=off`).
+    private func sweepLayout() -> ic_sweep_layout? {
+        guard Self.sweepEnabled, let parser else { return nil }
+        return parser.sweepLayout(fileBuild: fileBuild)
+    }
+
+    /// Whether the vectorised sweep runs (`INCIDENT_SCAN_SWEEP=off` turns it off, for comparison).
+    static let sweepEnabled = ProcessInfo.processInfo.environment["INCIDENT_SCAN_SWEEP"]?.lowercased() != "off"
+
     /// The parser's quick record for a line no literal occurs in, or nil when the line must be
     /// evaluated (also when the line might show an Exchange build above the file's).
     private func quickRecord(_ line: UnsafeBufferPointer<UInt8>) -> QuickRecord? {
         guard let parser, line.count <= LineSplitter.maxLineBytes else { return nil }
         return parser.quickRecord(line, fileBuild: fileBuild)
+    }
+
+    /// The first `characters` characters of `s` (`String(s.prefix(characters))`), without walking
+    /// the characters of a string whose UTF-8 form is no longer than that.
+    static func clipped<S: StringProtocol>(_ s: S, _ characters: Int) -> String {
+        s.utf8.count <= characters ? String(s) : String(s.prefix(characters))
     }
 
     /// Whether the UTF-8 form holds 0xEF (the lead byte of U+FFFD), found with `memchr`.
@@ -845,8 +918,8 @@ final class FileCursor {
         for indicator in engine.match(record, format: format) {
             let value = record.value(indicator.field) ?? ""
             let hit = Hit(indicator: indicator, server: server, evidence: path, line: number, time: record.time,
-                          field: record.displayName(indicator.field), value: String(value.prefix(65_536)),
-                          clientIP: record.clientIP, rawLine: String(record.raw.prefix(65_536)))
+                          field: record.displayName(indicator.field), value: Self.clipped(value, 65_536),
+                          clientIP: record.clientIP, rawLine: Self.clipped(record.raw, 65_536))
             if final { hits.append(hit) } else { tailHits.append(hit) }
         }
     }
