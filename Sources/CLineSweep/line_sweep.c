@@ -125,6 +125,57 @@ static int has_slash_one(const uint8_t *p, intptr_t from, intptr_t to) {
     return 0;
 }
 
+/* As `BuildEvidence.versionFolder`: the build a request path `p[from..<to)` that holds "/1" shows
+   in its first four segments (the first that starts with "15." or "14." and reads as 3 or 4
+   numbers of 1 to 6 digits, the third above 0). Returns 0 (none), 1 (a build, in `build`) or
+   2 (bytes not decided here: Swift decides). */
+static int version_folder(const uint8_t *p, intptr_t from, intptr_t to, int64_t build[3]) {
+    int segments = 0;
+    intptr_t i = from;
+    while (i < to && segments < 4) {
+        while (i < to && p[i] == '/') i++;
+        if (i >= to) break;
+        intptr_t f = i;
+        while (i < to && p[i] != '/') i++;
+        segments++;
+        if (i - f < 3 || p[f] != '1' || (p[f + 1] != '5' && p[f + 1] != '4') || p[f + 2] != '.') continue;
+        int parts = 0, digits = 0, valid = 1;
+        int64_t first = 0, second = 0, third = 0, value = 0;
+        for (intptr_t k = f; k < i; k++) {
+            uint8_t c = p[k];
+            if (c == '.') {
+                if (digits == 0 || digits > 6) valid = 0;
+                if (parts == 0) first = value; else if (parts == 1) second = value; else if (parts == 2) third = value;
+                parts++;
+                digits = 0;
+                value = 0;
+            } else if (c >= '0' && c <= '9') {
+                digits++;
+                if (digits <= 6) value = value * 10 + (c - '0');
+            } else {
+                return 2;
+            }
+        }
+        if (digits == 0 || digits > 6) valid = 0;
+        if (parts == 2) third = value;
+        parts++;
+        if (!valid || (parts != 3 && parts != 4) || third <= 0) continue;
+        build[0] = first;
+        build[1] = second;
+        build[2] = third;
+        return 1;
+    }
+    return 0;
+}
+
+/* Whether a build shown by a line may raise the file's build (see `BuildEvidence.mayRaise`). */
+static int raises(const int64_t shown[3], const int64_t file[3]) {
+    if (file[0] < 0) return 1;
+    if (shown[0] != file[0]) return shown[0] > file[0];
+    if (shown[1] != file[1]) return shown[1] > file[1];
+    return shown[2] > file[2];
+}
+
 /* A version column's number: -2 for a byte other than a digit, -1 when empty or over 6 digits
    (as `BuildEvidence.versionColumns`). */
 static int64_t version_number(const uint8_t *p, intptr_t from, intptr_t to) {

@@ -47,6 +47,16 @@ IC_ATTR static inline int IC_NAME(slash_one)(const uint8_t *p, intptr_t from, in
 #endif
 }
 
+/* Whether a request path with "/1" may raise the file's build (or is not decided here). */
+IC_ATTR static inline int IC_NAME(folder_raises)(const uint8_t *p, intptr_t from, intptr_t to, const ic_sweep_layout *L) {
+    int64_t shown[3];
+    switch (version_folder(p, from, to, shown)) {
+    case 0: return 0;
+    case 1: return raises(shown, L->fileBuild);
+    default: return 1;
+    }
+}
+
 /* The low `n` bits (n in 1...IC_BLOCK). */
 IC_ATTR static inline uint32_t IC_NAME(low_bits)(intptr_t n) {
     return n >= 32 ? 0xFFFFFFFFu : ((1u << n) - 1);
@@ -172,10 +182,7 @@ IC_ATTR static int IC_NAME(csv_line)(const uint8_t *p, intptr_t len, intptr_t sa
             }
             if (v[0] >= 0 && v[1] >= 0 && v[2] > 0 && (v[0] == 14 || v[0] == 15)) {
                 /* The line shows a build: it may raise the file's unless at or below it. */
-                if (L->fileBuild[0] < 0) return 0;
-                if (v[0] != L->fileBuild[0]) { if (v[0] > L->fileBuild[0]) return 0; }
-                else if (v[1] != L->fileBuild[1]) { if (v[1] > L->fileBuild[1]) return 0; }
-                else if (v[2] > L->fileBuild[2]) return 0;
+                if (raises(v, L->fileBuild)) return 0;
                 decided = 1;
             }
         }
@@ -184,7 +191,7 @@ IC_ATTR static int IC_NAME(csv_line)(const uint8_t *p, intptr_t len, intptr_t sa
             if (L->stemColumn >= 0) {
                 intptr_t f, t;
                 IC_NAME(csv_field)(p, len, commas, count, limit, L->stemColumn, &f, &t);
-                if (IC_NAME(slash_one)(p, f, t, safe)) return 0;
+                if (IC_NAME(slash_one)(p, f, t, safe) && IC_NAME(folder_raises)(p, f, t, L)) return 0;
             }
         }
     }
@@ -237,7 +244,7 @@ IC_ATTR static int IC_NAME(w3c_line)(const uint8_t *p, intptr_t len, intptr_t sa
     if (L->stemColumn >= 0) {
         intptr_t f, t;
         IC_NAME(w3c_token)(p, len, starts, gaps, gapCount, limit, L->stemColumn, &f, &t);
-        if (IC_NAME(slash_one)(p, f, t, safe)) return 0;
+        if (IC_NAME(slash_one)(p, f, t, safe) && IC_NAME(folder_raises)(p, f, t, L)) return 0;
     }
     *hasTime = 0;
     if (L->dateColumn < 0 || L->timeColumn < 0) return 1;

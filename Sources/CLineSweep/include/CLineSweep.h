@@ -20,7 +20,7 @@ typedef struct {
                                   most 8 bytes longer may be a repeated header: left to Swift) */
     int32_t timeColumn;        /* CSV `DateTime`, W3C `time` */
     int32_t dateColumn;        /* W3C `date` */
-    int32_t stemColumn;        /* `UrlStem` / `cs-uri-stem`: a request path with "/1" is left to Swift */
+    int32_t stemColumn;        /* `UrlStem` / `cs-uri-stem`: a version folder in it may show a build */
     int32_t versionColumns[3]; /* CSV `MajorVersion`, `MinorVersion`, `BuildVersion`, or all -1 */
     int32_t checkBuild;        /* the header has build columns or a stem column (see BuildEvidence) */
     int32_t hasBLD;            /* the header has an `S:BLD` column */
