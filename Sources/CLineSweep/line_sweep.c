@@ -212,13 +212,17 @@ static int64_t version_number(const uint8_t *p, intptr_t from, intptr_t to) {
 intptr_t ic_sweep(const uint8_t *base, intptr_t start, intptr_t end,
                   const intptr_t *candidateEnds, intptr_t candidateCount, intptr_t *candidateIndex,
                   const ic_sweep_layout *layout, ic_sweep_totals *totals) {
-    static int avx2 = -1;
-    if (avx2 < 0) {
-        __builtin_cpu_init();
-        avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi2");
-    }
+    /* A few loads and tests per call (no cached flag shared between scan threads). */
+    __builtin_cpu_init();
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi2");
     return avx2 ? sweep_avx2(base, start, end, candidateEnds, candidateCount, candidateIndex, layout, totals)
                 : sweep_sse2(base, start, end, candidateEnds, candidateCount, candidateIndex, layout, totals);
+}
+
+intptr_t ic_sweep_baseline(const uint8_t *base, intptr_t start, intptr_t end,
+                           const intptr_t *candidateEnds, intptr_t candidateCount, intptr_t *candidateIndex,
+                           const ic_sweep_layout *layout, ic_sweep_totals *totals) {
+    return sweep_sse2(base, start, end, candidateEnds, candidateCount, candidateIndex, layout, totals);
 }
 #else
 #define IC_NAME(n) n##_generic
@@ -229,6 +233,12 @@ intptr_t ic_sweep(const uint8_t *base, intptr_t start, intptr_t end,
 intptr_t ic_sweep(const uint8_t *base, intptr_t start, intptr_t end,
                   const intptr_t *candidateEnds, intptr_t candidateCount, intptr_t *candidateIndex,
                   const ic_sweep_layout *layout, ic_sweep_totals *totals) {
+    return sweep_generic(base, start, end, candidateEnds, candidateCount, candidateIndex, layout, totals);
+}
+
+intptr_t ic_sweep_baseline(const uint8_t *base, intptr_t start, intptr_t end,
+                           const intptr_t *candidateEnds, intptr_t candidateCount, intptr_t *candidateIndex,
+                           const ic_sweep_layout *layout, ic_sweep_totals *totals) {
     return sweep_generic(base, start, end, candidateEnds, candidateCount, candidateIndex, layout, totals);
 }
 #endif

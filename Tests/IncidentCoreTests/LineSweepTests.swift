@@ -9,7 +9,13 @@ import Testing
 struct LineSweepTests {
     /// Runs the sweep over `lines` (each followed by LF, behind a leading LF so every line is
     /// judged) and returns how many it accepted before stopping, with its totals.
-    static func sweep(_ lines: [String], layout: ic_sweep_layout, candidates: [Int] = []) -> (accepted: Int, totals: ic_sweep_totals, stoppedAt: Int, end: Int) {
+    /// A build of the sweep: `ic_sweep` (the one this processor gets) or `ic_sweep_baseline`.
+    typealias Sweep = @convention(c) (UnsafePointer<UInt8>?, Int, Int, UnsafePointer<Int>?, Int, UnsafeMutablePointer<Int>?,
+                                      UnsafePointer<ic_sweep_layout>?, UnsafeMutablePointer<ic_sweep_totals>?) -> Int
+    /// Both builds: every test runs with each.
+    static let builds: [(name: String, run: Sweep)] = [("chosen", ic_sweep), ("baseline", ic_sweep_baseline)]
+
+    static func sweep(_ lines: [String], layout: ic_sweep_layout, candidates: [Int] = [], using run: Sweep = ic_sweep) -> (accepted: Int, totals: ic_sweep_totals, stoppedAt: Int, end: Int) {
         var bytes: [UInt8] = [0x0A]
         for l in lines { bytes += Array(l.utf8) + [0x0A] }
         var layout = layout
@@ -17,7 +23,7 @@ struct LineSweepTests {
         var k = 0
         let stop = bytes.withUnsafeBufferPointer { b in
             candidates.withUnsafeBufferPointer { c in
-                ic_sweep(b.baseAddress, 1, b.count, c.baseAddress, c.count, &k, &layout, &totals)
+                run(b.baseAddress, 1, b.count, c.baseAddress, c.count, &k, &layout, &totals)
             }
         }
         return (Int(totals.lines), totals, stop, bytes.count)
@@ -25,8 +31,19 @@ struct LineSweepTests {
 
     /// Per line: the sweep's verdict must imply quickRecord's, with the same time.
     /// - Returns: (lines the sweep accepted, lines quickRecord accepted).
+    /// Checks with both builds; returns the counts of the last (the two must be equal).
     static func agree(_ lines: [String], parser: any EvidenceLineParser, fileBuild: ExchangeBuild?,
                       sourceLocation: SourceLocation = #_sourceLocation) -> (sweep: Int, quick: Int) {
+        var counts: [(sweep: Int, quick: Int)] = []
+        for build in builds {
+            counts.append(agree(lines, parser: parser, fileBuild: fileBuild, using: build.run, sourceLocation: sourceLocation))
+        }
+        #expect(counts[0] == counts[1], "chosen \(counts[0]) vs baseline \(counts[1])", sourceLocation: sourceLocation)
+        return counts[1]
+    }
+
+    static func agree(_ lines: [String], parser: any EvidenceLineParser, fileBuild: ExchangeBuild?, using run: Sweep,
+                      sourceLocation: SourceLocation) -> (sweep: Int, quick: Int) {
         guard let layout = parser.sweepLayout(fileBuild: fileBuild) else {
             Issue.record("no sweep layout", sourceLocation: sourceLocation)
             return (0, 0)
@@ -35,7 +52,7 @@ struct LineSweepTests {
         for line in lines {
             let quick = Array(line.utf8).withUnsafeBufferPointer { parser.quickRecord($0, fileBuild: fileBuild) }
             if quick != nil { quickCount += 1 }
-            let r = sweep([line], layout: layout)
+            let r = sweep([line], layout: layout, using: run)
             guard r.accepted == 1 else { continue }
             sweepCount += 1
             guard let quick else {
@@ -202,19 +219,21 @@ struct LineSweepTests {
         let lines = (0..<100).map { i in
             "2021-03-\(String(format: "%02d", 1 + (i * 7) % 28)) 06:00:\(String(format: "%02d", i % 60)) 10.0.0.5 GET /owa/ - 443 - 10.1.0.1 UA - 200 0 0 1"
         }
-        let all = Self.sweep(lines, layout: layout)
-        #expect(all.accepted == 100 && all.stoppedAt == all.end)
-        var first: Date?, last: Date?
-        for l in lines {
-            let t = try #require(Array(l.utf8).withUnsafeBufferPointer { parser.quickRecord($0, fileBuild: nil) }?.time)
-            first = min(first ?? t, t)
-            last = max(last ?? t, t)
+        for build in Self.builds {
+            let all = Self.sweep(lines, layout: layout, using: build.run)
+            #expect(all.accepted == 100 && all.stoppedAt == all.end, "\(build.name)")
+            var first: Date?, last: Date?
+            for l in lines {
+                let t = try #require(Array(l.utf8).withUnsafeBufferPointer { parser.quickRecord($0, fileBuild: nil) }?.time)
+                first = min(first ?? t, t)
+                last = max(last ?? t, t)
+            }
+            #expect(Date(timeIntervalSince1970: all.totals.first) == first && Date(timeIntervalSince1970: all.totals.last) == last)
+            // The 41st line is a candidate: the sweep stops at its start.
+            let before = lines.prefix(40).reduce(1) { $0 + $1.utf8.count + 1 }
+            let candidateEnd = before + lines[40].utf8.count
+            let cut = Self.sweep(lines, layout: layout, candidates: [candidateEnd], using: build.run)
+            #expect(cut.accepted == 40 && cut.stoppedAt == before, "\(build.name)")
         }
-        #expect(Date(timeIntervalSince1970: all.totals.first) == first && Date(timeIntervalSince1970: all.totals.last) == last)
-        // The 41st line is a candidate: the sweep stops at its start.
-        let before = lines.prefix(40).reduce(1) { $0 + $1.utf8.count + 1 }
-        let candidateEnd = before + lines[40].utf8.count
-        let cut = Self.sweep(lines, layout: layout, candidates: [candidateEnd])
-        #expect(cut.accepted == 40 && cut.stoppedAt == before)
     }
 }

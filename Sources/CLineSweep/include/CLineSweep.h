@@ -45,6 +45,12 @@ intptr_t ic_sweep(const uint8_t *base, intptr_t start, intptr_t end,
                   const intptr_t *candidateEnds, intptr_t candidateCount, intptr_t *candidateIndex,
                   const ic_sweep_layout *layout, ic_sweep_totals *totals);
 
+/* `ic_sweep` built for the processor's baseline only (SSE2 on x86-64, 8 bytes at a time
+   elsewhere), whatever the processor has: for tests of the build `ic_sweep` does not choose here. */
+intptr_t ic_sweep_baseline(const uint8_t *base, intptr_t start, intptr_t end,
+                           const intptr_t *candidateEnds, intptr_t candidateCount, intptr_t *candidateIndex,
+                           const ic_sweep_layout *layout, ic_sweep_totals *totals);
+
 /* As `Timestamps.parse(bytes:)` in IncidentCore: the first 40 bytes read as
    `yyyy-MM-dd[T ]HH:mm:ss[.fff…][Z| …]`. Returns 1 and sets `*seconds` (since 1970 UTC), or 0. */
 int ic_parse_time(const uint8_t *bytes, intptr_t count, double *seconds);

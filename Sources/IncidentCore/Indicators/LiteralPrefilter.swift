@@ -21,13 +21,14 @@ import Foundation
 /// The argument holds for plain ASCII data lines only (a value with other characters is
 /// lowercased with Unicode rules, which can turn a non-ASCII letter into an ASCII one; a quoted CSV
 /// value differs from its raw text), and the scanner sends every other line (a byte ≥ 0x80, a
-/// quote in CSV, a CR inside the line, a directive, a line of the wrong shape) down the full path,
-/// and the first line of each chunk too (its field separator before the first value is not in
-/// the chunk). The derived IIS field `cs-uri` (stem `?` query) has its pieces cut at `?` and never
+/// quote in CSV, a CR inside the line, a directive, a line of the wrong shape) down the full path.
+/// A chunk's first line is judged behind the LF that ends the line before it (see
+/// ``candidateLineEnds(_:precededByLF:)``); without one (a file's first line, a line after a lone CR)
+/// it goes down the full path. The derived IIS field `cs-uri` (stem `?` query) has its pieces cut at `?` and never
 /// anchored. A format with an indicator none of whose conditions yields pieces (a predicate, a
 /// negation, `empty`, a regex with top-level alternation) gets no prefilter.
 ///
-/// Immutable after creation; ``candidateLineEnds(_:)`` may run on several threads at once (each
+/// Immutable after creation; ``candidateLineEnds(_:precededByLF:)`` may run on several threads at once (each
 /// scan takes its own Hyperscan scratch space from a pool).
 public final class LiteralPrefilter: @unchecked Sendable {
     /// The Hyperscan patterns, lowercased (pieces, and anchored pieces behind each separator).

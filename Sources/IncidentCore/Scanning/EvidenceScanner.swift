@@ -774,15 +774,17 @@ final class FileCursor {
         }
     }
 
-    /// Reads the complete lines of `pending` (UTF-8, up to its last LF) with the literal prefilter:
-    /// a line on which no indicator's literal requirement holds is only counted and its time read
-    /// (``EvidenceLineParser/quickRecord(_:)``); every other line, and any line the parser wants
-    /// to see whole, is split and evaluated exactly as without the prefilter.
+    /// Reads the complete lines of `all` (UTF-8, up to its last LF) with the literal prefilter:
+    /// a line on which no indicator's literal requirement holds is only counted and its time read,
+    /// by the C sweep (`ic_sweep`, through ``EvidenceLineParser/sweepLayout(fileBuild:)``) or,
+    /// for the lines it leaves, by ``EvidenceLineParser/quickRecord(_:fileBuild:)``; every other
+    /// line, and any line the parser wants to see whole, is split and evaluated exactly as without
+    /// the prefilter. `INCIDENT_SCAN_SWEEP=off` leaves every line to `quickRecord`.
     /// - Returns: the number of bytes consumed (0 when the chunk holds no LF or the scan failed).
     /// - Parameter afterLF: the byte before `pending` is an LF, so its first line is judged too;
     ///   otherwise that line is parsed in full.
     private func prefiltered(_ all: UnsafeBufferPointer<UInt8>, prefilter: LiteralPrefilter, engine: RuleEngine, afterLF: Bool) -> Int {
-        do {
+        do { // (one scope for the helpers below)
             guard let base = all.baseAddress, let lastLF = all.lastIndex(of: 0x0A) else { return 0 }
             let regionEnd = lastLF + 1
             let region = UnsafeBufferPointer(rebasing: all[0..<regionEnd])
