@@ -103,7 +103,8 @@ struct PrefilterEquivalenceTests {
                 case 0: stem = randomCase(pick(), &rng).replacingOccurrences(of: " ", with: "+")
                 case 1: query = randomCase(pick(), &rng).replacingOccurrences(of: " ", with: "+")
                 case 2: ua = randomCase(pick(), &rng).replacingOccurrences(of: " ", with: "+")
-                case 3: ip = pick().replacingOccurrences(of: " ", with: "+")
+                case 3: ip = (maybe(40) ? ["::ffff:", "::FFFF:", "fe80::1%2", ":"][Int(rng.next() % 4)] : "") + pick().replacingOccurrences(of: " ", with: "+")
+                    if maybe(20) { ip += "%" + String(rng.next() % 20) }
                 case 4: method = "POST"; status = ["200", "302", "404", "500"][Int(rng.next() % 4)]
                 default: stem = "/" + randomCase(pick(), &rng).replacingOccurrences(of: " ", with: "+")
                 }

@@ -472,6 +472,13 @@ enum RequiredLiterals {
             }
         case .inList:
             guard let members = lists[c.values.first ?? ""], !members.isEmpty else { return nil }
+            if let addresses = IPAddressText.canonicalSet(members) {
+                // As the rule engine compares addresses (``IPAddressText``): the canonical text
+                // starting a value, and an IPv4 address also behind the ":" of `::ffff:`.
+                return addresses.sorted().flatMap { a in
+                    a.contains(":") ? [one(a, anchored: true)] : [one(a, anchored: true), one(":" + a, anchored: false)]
+                }
+            }
             return members.map { one(RuleEngine.asciiLowercased($0), anchored: true) }
         case .domainInList, .fileNameInList:
             guard let members = lists[c.values.first ?? ""], !members.isEmpty else { return nil }

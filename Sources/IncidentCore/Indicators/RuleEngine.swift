@@ -178,6 +178,7 @@ private struct CompiledCondition: Sendable {
         case startsWith([String])
         case endsWith([String])
         case inSet(Set<String>, negate: Bool)
+        case ipIn(Set<String>, negate: Bool)
         case userAgentIn(Set<String>)
         case regex(SendableRegex)
         case empty(Bool)
@@ -230,7 +231,13 @@ private struct CompiledCondition: Sendable {
             switch c.op {
             case .userAgentInList: test = .userAgentIn(Set(set.map(UserAgent.normalize)))
             case .domainInList: test = .domainIn(set)
-            case .notInList: test = .inSet(set, negate: true)
+            case .notInList, .inList:
+                // A list of addresses is matched on their canonical text (see ``IPAddressText``).
+                if let addresses = IPAddressText.canonicalSet(set) {
+                    test = .ipIn(addresses, negate: c.op == .notInList)
+                } else {
+                    test = .inSet(set, negate: c.op == .notInList)
+                }
             default: test = .inSet(set, negate: false)
             }
         case .regex:
@@ -266,7 +273,7 @@ private struct CompiledCondition: Sendable {
         }
         guard let value else {
             switch test {
-            case .like(_, true), .equals(_, true), .contains(_, true), .inSet(_, true): return true
+            case .like(_, true), .equals(_, true), .contains(_, true), .inSet(_, true), .ipIn(_, true): return true
             default: return false
             }
         }
@@ -281,6 +288,7 @@ private struct CompiledCondition: Sendable {
         case let .startsWith(prefixes): return prefixes.contains { value.hasPrefix($0) }
         case let .endsWith(suffixes): return suffixes.contains { value.hasSuffix($0) }
         case let .inSet(set, negate): return set.contains(value) != negate
+        case let .ipIn(set, negate): return set.contains(IPAddressText.lookupForm(value)) != negate
         case let .userAgentIn(set): return set.contains(UserAgent.normalize(value))
         case let .regex(r):
             let ns = value as NSString
