@@ -1,3 +1,4 @@
+#define _GNU_SOURCE 1 /* memrchr */
 #include "CLineSweep.h"
 #include <string.h>
 #if defined(__x86_64__)
@@ -111,6 +112,12 @@ static int parse_time(const uint8_t *b, intptr_t count, double *seconds, ic_date
     whole += (double)(h * 3600 + mi * 60 + se);
     *seconds = whole + fraction;
     return 1;
+}
+
+intptr_t ic_last_lf(const uint8_t *bytes, intptr_t count) {
+    if (count <= 0) return -1;
+    const uint8_t *at = memrchr(bytes, '\n', (size_t)count);
+    return at ? at - bytes : -1;
 }
 
 int ic_parse_time(const uint8_t *b, intptr_t count, double *seconds) {

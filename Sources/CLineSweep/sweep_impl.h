@@ -266,7 +266,7 @@ IC_ATTR static intptr_t IC_NAME(sweep)(const uint8_t *base, intptr_t start, intp
                                        const ic_sweep_layout *L, ic_sweep_totals *T) {
     intptr_t pos = start;
     intptr_t k = *candidateIndex;
-    int64_t lines = 0;
+    int64_t lines = 0, untimed = 0;
     int hasTime = T->hasTime;
     double first = T->first, last = T->last;
     ic_date_cache cache = { 0 };
@@ -286,6 +286,7 @@ IC_ATTR static intptr_t IC_NAME(sweep)(const uint8_t *base, intptr_t start, intp
                                          : IC_NAME(w3c_line)(base + pos, len, end - pos, L, &lineHasTime, &t, &cache);
         if (!ok) break;
         lines++;
+        if (!lineHasTime) untimed++;
         if (lineHasTime) {
             if (!hasTime) { first = t; last = t; hasTime = 1; }
             else {
@@ -297,6 +298,7 @@ IC_ATTR static intptr_t IC_NAME(sweep)(const uint8_t *base, intptr_t start, intp
     }
     *candidateIndex = k;
     T->lines += lines;
+    T->untimed += untimed;
     T->hasTime = hasTime;
     T->first = first;
     T->last = last;

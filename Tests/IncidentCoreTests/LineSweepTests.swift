@@ -237,3 +237,24 @@ struct LineSweepTests {
         }
     }
 }
+
+@Suite("Records without a readable time")
+struct UntimedRecordTests {
+    @Test("counted and reported per file, the same with and without the prefilter", arguments: [true, false])
+    func reported(prefilter: Bool) throws {
+        let dir = try TempDir("untimed-\(prefilter)")
+        let good = IISLog.line("GET", "/owa/", time: "2021-03-03 06:44:21")
+        let lines = IISLog.header + [good, IISLog.line("GET", "/owa/", time: "2021-13-03 06:44:21"), good,
+                                     IISLog.line("GET", "/owa/", time: "2021-03-03 06:44:21+00:00"), good]
+        try dir.write("evidence/EXCH01/IIS/W3SVC1/u_ex210303.log", Array((lines.joined(separator: "\r\n") + "\r\n").utf8))
+        let clean = IISLog.header + Array(repeating: good, count: 3)
+        try dir.write("evidence/EXCH01/IIS/W3SVC1/u_ex210304.log", Array((clean.joined(separator: "\r\n") + "\r\n").utf8))
+        let scanner = EvidenceScanner(engine: try RuleEngine(pack: try BuiltInData.indicatorPack(), literalPrefilter: prefilter))
+        _ = scanner.scan(caseFolder: dir.url)
+        let odd = try #require(scanner.statuses.first { $0.path.hasSuffix("u_ex210303.log") })
+        #expect(odd.records == 5)
+        #expect(odd.warnings.contains("2 record(s) whose time could not be read: left out of the time range the logs cover"))
+        let fine = try #require(scanner.statuses.first { $0.path.hasSuffix("u_ex210304.log") })
+        #expect(!fine.warnings.contains { $0.contains("time could not be read") })
+    }
+}

@@ -32,6 +32,7 @@ typedef struct {
 /* What the accepted lines add up to. */
 typedef struct {
     int64_t lines;             /* lines accepted */
+    int64_t untimed;           /* of those, lines without a readable time */
     int32_t hasTime;           /* whether `first` and `last` hold a time */
     double first, last;        /* earliest and latest time, seconds since 1970-01-01 UTC */
 } ic_sweep_totals;
@@ -50,6 +51,10 @@ intptr_t ic_sweep(const uint8_t *base, intptr_t start, intptr_t end,
 intptr_t ic_sweep_baseline(const uint8_t *base, intptr_t start, intptr_t end,
                            const intptr_t *candidateEnds, intptr_t candidateCount, intptr_t *candidateIndex,
                            const ic_sweep_layout *layout, ic_sweep_totals *totals);
+
+/* The offset of the last LF in `bytes[0..<count)`, or -1 (memrchr: a long unfinished line is
+   searched at memory speed on every chunk it grows by). */
+intptr_t ic_last_lf(const uint8_t *bytes, intptr_t count);
 
 /* As `Timestamps.parse(bytes:)` in IncidentCore: the first 40 bytes read as
    `yyyy-MM-dd[T ]HH:mm:ss[.fff…][Z| …]`. Returns 1 and sets `*seconds` (since 1970 UTC), or 0. */

@@ -453,6 +453,8 @@ final class FileCursor {
     var skippingLongLine = false
     var truncatedLines = 0
     var invalidLines = 0
+    /// Records of a timed log format whose time could not be read (see ``timedFormats``).
+    var untimedRecords = 0
     var unterminatedTail = false
     /// Set when the file shrank or its content changed under us; kept across the re-read.
     var replacedNote: String?
@@ -521,6 +523,7 @@ final class FileCursor {
         skippingLongLine = false
         truncatedLines = 0
         invalidLines = 0
+        untimedRecords = 0
         crAtEnd = false
         status.format = nil
         status.encoding = nil
@@ -588,6 +591,7 @@ final class FileCursor {
         var warnings = parser?.warnings ?? unrecognisedReason.map { [$0] } ?? []
         if truncatedLines > 0 { warnings.append("\(truncatedLines) line(s) longer than \(LineSplitter.maxLineBytes / 1_048_576) MiB were cut") }
         if invalidLines > 0 { warnings.append("\(invalidLines) line(s) with bytes that are not valid text, shown as \u{FFFD}") }
+        if untimedRecords > 0 { warnings.append("\(untimedRecords) record(s) whose time could not be read: left out of the time range the logs cover") }
         if let replacedNote { warnings.append(replacedNote) }
         if unterminatedTail { warnings.append("the last line has no line end (cut off, or still being written); it is checked again when the file grows") }
         status.warnings = warnings
@@ -668,6 +672,10 @@ final class FileCursor {
         }
         status.sha256 = SHA256Hex.hex(hasher.finalize())
     }
+
+    /// Log formats whose every record should carry a time: a record without one is counted and
+    /// reported (it cannot show how far back the logs reach).
+    static let timedFormats: Set<EvidenceFormat> = [.httpProxy, .iisW3C, .ecpServer]
 
     /// Bytes kept free before each chunk read, for an unfinished line of up to this size.
     static let headroom = 64 * 1024
@@ -785,19 +793,24 @@ final class FileCursor {
     ///   otherwise that line is parsed in full.
     private func prefiltered(_ all: UnsafeBufferPointer<UInt8>, prefilter: LiteralPrefilter, engine: RuleEngine, afterLF: Bool) -> Int {
         do { // (one scope for the helpers below)
-            guard let base = all.baseAddress, let lastLF = all.lastIndex(of: 0x0A) else { return 0 }
+            guard let base = all.baseAddress else { return 0 }
+            let lastLF = ic_last_lf(base, all.count)
+            guard lastLF >= 0 else { return 0 }
             let regionEnd = lastLF + 1
             let region = UnsafeBufferPointer(rebasing: all[0..<regionEnd])
             guard let ends = prefilter.candidateLineEnds(region, precededByLF: afterLF) else { return 0 }
             var k = 0
             var lineStart = 0
             // Counted here and stored once (class properties cost an exclusivity check each).
-            var quickLines = 0
+            var quickLines = 0, quickUntimed = 0
             var first: Date?, last: Date?
+            // Only the HttpProxy and IIS formats come here: both are timed.
             func flush() {
                 lineCount += quickLines
                 status.records += quickLines
+                untimedRecords += quickUntimed
                 quickLines = 0
+                quickUntimed = 0
                 if let t = first, status.firstEvent.map({ t < $0 }) ?? true { status.firstEvent = t }
                 if let t = last, status.lastEvent.map({ t > $0 }) ?? true { status.lastEvent = t }
                 first = nil
@@ -814,6 +827,7 @@ final class FileCursor {
                         ic_sweep(base, lineStart, regionEnd, e.baseAddress, e.count, &k, &current, &totals)
                     }
                     quickLines += Int(totals.lines)
+                    quickUntimed += Int(totals.untimed)
                     if totals.hasTime != 0 {
                         let early = Date(timeIntervalSince1970: totals.first), late = Date(timeIntervalSince1970: totals.last)
                         if first.map({ early < $0 }) ?? true { first = early }
@@ -829,6 +843,7 @@ final class FileCursor {
                 let candidate = (lineStart == 0 && !afterLF) || (k < ends.count && ends[k] == lf)
                 if !candidate, let quick = quickRecord(UnsafeBufferPointer(rebasing: all[lineStart..<stop])) {
                     quickLines += 1
+                    if quick.time == nil { quickUntimed += 1 }
                     if let t = quick.time {
                         if first.map({ t < $0 }) ?? true { first = t }
                         if last.map({ t > $0 }) ?? true { last = t }
@@ -911,6 +926,7 @@ final class FileCursor {
                 baseline[build, default: []].insert(hash.lowercased())
             }
             status.records += 1
+            if record.time == nil && Self.timedFormats.contains(working.format) { untimedRecords += 1 }
             if let t = record.time {
                 if status.firstEvent.map({ t < $0 }) ?? true { status.firstEvent = t }
                 if status.lastEvent.map({ t > $0 }) ?? true { status.lastEvent = t }
