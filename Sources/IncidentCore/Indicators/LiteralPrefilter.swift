@@ -190,16 +190,17 @@ public final class LiteralPrefilter: @unchecked Sendable {
 
     /// Groups the matches by line and keeps the lines on which a requirement holds.
     private func requirementsHold(_ found: Matches, order: [Int], base: UnsafePointer<UInt8>, count: Int) -> [Int] {
-        // Stamps instead of sets: a piece (or an indicator) counts for the current line when its
-        // stamp equals the line's generation.
-        let pieceStamp = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: pieces.count)
-        let indicatorStamp = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: flat.indicatorCount)
-        pieceStamp.initialize(repeating: 0)
-        indicatorStamp.initialize(repeating: 0)
-        defer {
-            pieceStamp.deallocate()
-            indicatorStamp.deallocate()
+        // Stamps instead of sets: a piece, an indicator, an alternative's count or a satisfied
+        // condition belongs to the current line when its stamp equals the line's generation.
+        func stamps(_ n: Int) -> UnsafeMutableBufferPointer<UInt32> {
+            let b = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(1, n))
+            b.initialize(repeating: 0)
+            return b
         }
+        let pieceStamp = stamps(pieces.count), indicatorStamp = stamps(flat.indicatorCount)
+        let alternativeStamp = stamps(flat.alternativeCount), alternativeSeen = stamps(flat.alternativeCount)
+        let satisfied = stamps(flat.conditionCount)
+        defer { for b in [pieceStamp, indicatorStamp, alternativeStamp, alternativeSeen, satisfied] { b.deallocate() } }
         var touched: [Int32] = []
         touched.reserveCapacity(64)
         var generation: UInt32 = 0
@@ -216,6 +217,15 @@ public final class LiteralPrefilter: @unchecked Sendable {
                     let piece = Int(f.pieceOf[Int(found.pieces[order[i]])])
                     if pieceStamp[piece] != generation {
                         pieceStamp[piece] = generation
+                        for k in Int(f.alternativesOfStart[piece])..<Int(f.alternativesOfStart[piece + 1]) {
+                            let a = Int(f.alternativesOf[k])
+                            if alternativeStamp[a] != generation {
+                                alternativeStamp[a] = generation
+                                alternativeSeen[a] = 0
+                            }
+                            alternativeSeen[a] += 1
+                            if alternativeSeen[a] == f.alternativeSize[a] { satisfied[Int(f.alternativeCondition[a])] = generation }
+                        }
                         for k in Int(f.indicatorsStart[piece])..<Int(f.indicatorsStart[piece + 1]) {
                             let ind = f.indicators[k]
                             if indicatorStamp[Int(ind)] != generation {
@@ -226,7 +236,7 @@ public final class LiteralPrefilter: @unchecked Sendable {
                     }
                     i += 1
                 }
-                for ind in touched where f.holds(Int(ind), pieceStamp, generation) {
+                for ind in touched where f.holds(Int(ind), satisfied, generation) {
                     out.append(lineEnd)
                     break
                 }
@@ -253,19 +263,29 @@ public final class LiteralPrefilter: @unchecked Sendable {
     }
 }
 
-/// Requirements as offsets into flat arrays, walked without allocation or reference counting:
-/// indicator `i`'s conditions are `conditionStart[i]..<conditionStart[i+1]`, condition `c`'s
-/// alternatives `alternativeStart[c]..<alternativeStart[c+1]`, alternative `a`'s pieces
-/// `pieceStart[a]..<pieceStart[a+1]` in `pieceList`.
+/// The requirements in flat arrays, indexed for counting: each piece lists the alternatives it
+/// belongs to, each alternative its number of distinct pieces and its condition, each condition
+/// its indicator's range. A line's matched pieces count towards their alternatives; an alternative
+/// whose count reaches its size satisfies its condition; an indicator holds when all its
+/// conditions are satisfied. Work is per matched piece, never a walk over a condition's
+/// alternatives (a list of 100 addresses is 100 alternatives).
 struct FlatRequirements: Sendable {
+    /// Per Hyperscan pattern, its piece.
     let pieceOf: [Int32]
+    /// Per piece, the indicators that use it: `indicators[indicatorsStart[p]..<indicatorsStart[p + 1]]`.
     let indicatorsStart: [Int32]
     let indicators: [Int32]
+    /// Per piece, the (global) alternatives that have it: `alternativesOf[alternativesOfStart[p]..<alternativesOfStart[p + 1]]`.
+    let alternativesOfStart: [Int32]
+    let alternativesOf: [Int32]
+    /// Per alternative: its number of distinct pieces and its (global) condition.
+    let alternativeSize: [UInt32]
+    let alternativeCondition: [Int32]
+    /// Per indicator, its conditions: `conditionStart[i]..<conditionStart[i + 1]`.
     let conditionStart: [Int32]
-    let alternativeStart: [Int32]
-    let pieceStart: [Int32]
-    let pieceList: [Int32]
     var indicatorCount: Int { conditionStart.count - 1 }
+    var conditionCount: Int { Int(conditionStart.last ?? 0) }
+    var alternativeCount: Int { alternativeSize.count }
 
     init(pieceOf: [Int32], indicatorsOf: [[Int32]], requirements: [[[[Int32]]]]) {
         self.pieceOf = pieceOf
@@ -277,44 +297,41 @@ struct FlatRequirements: Sendable {
         }
         indicatorsStart = starts
         indicators = list
-        var cs: [Int32] = [0], als: [Int32] = [0], ps: [Int32] = [0], pl: [Int32] = []
+        var alternativesOfPiece = [[Int32]](repeating: [], count: indicatorsOf.count)
+        var sizes: [UInt32] = [], conditionOf: [Int32] = [], cs: [Int32] = [0]
+        var condition: Int32 = 0
         for r in requirements {
             for c in r {
-                for a in c {
-                    pl += a
-                    ps.append(Int32(pl.count))
+                for alternative in c {
+                    let distinct = Set(alternative)
+                    for piece in distinct { alternativesOfPiece[Int(piece)].append(Int32(sizes.count)) }
+                    sizes.append(UInt32(distinct.count))
+                    conditionOf.append(condition)
                 }
-                als.append(Int32(ps.count - 1))
+                condition += 1
             }
-            cs.append(Int32(als.count - 1))
+            cs.append(condition)
         }
+        var astarts: [Int32] = [0], alist: [Int32] = []
+        for l in alternativesOfPiece {
+            alist += l
+            astarts.append(Int32(alist.count))
+        }
+        alternativesOfStart = astarts
+        alternativesOf = alist
+        alternativeSize = sizes
+        alternativeCondition = conditionOf
         conditionStart = cs
-        alternativeStart = als
-        pieceStart = ps
-        pieceList = pl
     }
 
     /// The arrays as buffers, for one walk.
     struct Buffers {
-        let pieceOf, indicatorsStart, indicators, conditionStart, alternativeStart, pieceStart, pieceList: UnsafeBufferPointer<Int32>
+        let pieceOf, indicatorsStart, indicators, alternativesOfStart, alternativesOf, alternativeCondition, conditionStart: UnsafeBufferPointer<Int32>
+        let alternativeSize: UnsafeBufferPointer<UInt32>
 
-        /// Whether every condition of indicator `i` has an alternative whose pieces all carry `generation`.
-        func holds(_ i: Int, _ stamp: UnsafeMutableBufferPointer<UInt32>, _ generation: UInt32) -> Bool {
-            for c in Int(conditionStart[i])..<Int(conditionStart[i + 1]) {
-                var any = false
-                for a in Int(alternativeStart[c])..<Int(alternativeStart[c + 1]) {
-                    var all = true
-                    for k in Int(pieceStart[a])..<Int(pieceStart[a + 1]) where stamp[Int(pieceList[k])] != generation {
-                        all = false
-                        break
-                    }
-                    if all {
-                        any = true
-                        break
-                    }
-                }
-                if !any { return false }
-            }
+        /// Whether every condition of indicator `i` is satisfied on the current line.
+        func holds(_ i: Int, _ satisfied: UnsafeMutableBufferPointer<UInt32>, _ generation: UInt32) -> Bool {
+            for c in Int(conditionStart[i])..<Int(conditionStart[i + 1]) where satisfied[c] != generation { return false }
             return true
         }
     }
@@ -323,12 +340,14 @@ struct FlatRequirements: Sendable {
         pieceOf.withUnsafeBufferPointer { a in
             indicatorsStart.withUnsafeBufferPointer { b in
                 indicators.withUnsafeBufferPointer { c in
-                    conditionStart.withUnsafeBufferPointer { d in
-                        alternativeStart.withUnsafeBufferPointer { e in
-                            pieceStart.withUnsafeBufferPointer { f in
-                                pieceList.withUnsafeBufferPointer { g in
-                                    body(Buffers(pieceOf: a, indicatorsStart: b, indicators: c, conditionStart: d,
-                                                 alternativeStart: e, pieceStart: f, pieceList: g))
+                    alternativesOfStart.withUnsafeBufferPointer { d in
+                        alternativesOf.withUnsafeBufferPointer { e in
+                            alternativeCondition.withUnsafeBufferPointer { f in
+                                conditionStart.withUnsafeBufferPointer { g in
+                                    alternativeSize.withUnsafeBufferPointer { h in
+                                        body(Buffers(pieceOf: a, indicatorsStart: b, indicators: c, alternativesOfStart: d, alternativesOf: e,
+                                                     alternativeCondition: f, conditionStart: g, alternativeSize: h))
+                                    }
                                 }
                             }
                         }
