@@ -112,7 +112,7 @@ enum ConsoleLauncher {
         let session = CaseSession(store: store, caseFile: caseFile, engine: engine, playbook: playbook, readOnly: readOnly)
         var state = AppState(caseName: caseFile.name, playbook: playbook, size: terminal.size, readOnly: readOnly)
         state.indicatorTitles = Dictionary(engine.pack.indicators.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
-        state.indicatorTitles.merge(ContentRules.load(caseFolder: store.folder).titles) { pack, _ in pack }
+        state.indicatorTitles.merge(ContentRules.load(caseFolder: store.folder, imported: engine.importedContentRules).titles) { pack, _ in pack }
         state.themeNames = ThemeLoader.available()
         state.themeName = themeName
         state.message = startMessage

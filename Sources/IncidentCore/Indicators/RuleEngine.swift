@@ -28,6 +28,9 @@ public enum IndicatorPackError: Error, CustomStringConvertible, Equatable {
 /// regexes are compiled once. Immutable and safe to share across threads.
 public struct RuleEngine: Sendable {
     public let pack: IndicatorPack
+    /// YARA rules for collected files that came with the case's enabled imported packs (CHIRP's
+    /// web-shell rules), compiled with the built-in and `rules/` ones (see ``ContentRules``).
+    public internal(set) var importedContentRules: [ContentRuleSource] = []
     private let compiled: [EvidenceFormat: [CompiledIndicator]]
     /// Distinct condition fields per format (conditions carry their ordinal).
     private let fieldCounts: [EvidenceFormat: Int]

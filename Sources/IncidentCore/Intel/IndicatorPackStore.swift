@@ -182,6 +182,8 @@ extension RuleEngine {
         let packs = try IndicatorPackStore.enabledPacks(in: folder, caseFile: caseFile)
         if packs.isEmpty { return try builtIn() }
         let merged = ImportedPackCompiler.merge(try BuiltInData.indicatorPack(), with: packs.map(ImportedPackCompiler.compile))
-        return try RuleEngine(pack: merged)
+        var engine = try RuleEngine(pack: merged)
+        engine.importedContentRules = ContentRuleSource.from(packs)
+        return engine
     }
 }

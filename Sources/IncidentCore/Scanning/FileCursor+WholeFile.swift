@@ -174,9 +174,9 @@ extension EvidenceScanner {
     /// - Returns: one skipped entry per rule file that could not be used, its warning giving
     ///   file, line and libyara's message.
     func refreshContentRules(_ caseFolder: URL) -> [FileStatus] {
-        let signature = ContentRules.currentSignature(caseFolder: caseFolder)
+        let signature = ContentRules.currentSignature(caseFolder: caseFolder, imported: engine.importedContentRules)
         if signature != contentRules.signature {
-            setContentRules(ContentRules.load(caseFolder: caseFolder))
+            setContentRules(ContentRules.load(caseFolder: caseFolder, imported: engine.importedContentRules))
         }
         var byFile: [String: [YaraRuleError]] = [:]
         for e in contentRules.errors { byFile[e.file, default: []].append(e) }

@@ -159,9 +159,31 @@ public enum YaraMeta {
     public static let keys = ["title", "description", "severity", "stage", "cve", "source", "false_positives"]
 }
 
+/// A YARA rule text that came with an imported indicator pack, named (in errors and as its
+/// YARA namespace) as `indicators/<pack id>: <rule description>`.
+public struct ContentRuleSource: Sendable, Equatable {
+    public var name: String
+    public var text: String
+
+    public init(name: String, text: String) {
+        self.name = name
+        self.text = text
+    }
+
+    /// The `yara-rule` IOCs of the packs, in pack and file order.
+    public static func from(_ packs: [ImportedPack]) -> [ContentRuleSource] {
+        packs.flatMap { pack in
+            pack.iocs.enumerated().filter { $0.element.type == .yaraRule }.map { k, ioc in
+                ContentRuleSource(name: "indicators/\(pack.id): " + (ioc.description.map { "\($0)" } ?? "rule \(k + 1)"), text: ioc.value)
+            }
+        }
+    }
+}
+
 /// The YARA rules a case's collected files are scanned with: the built-in web-shell rules
 /// (`Sources/IncidentCore/Resources/webshells.yar`) plus every `*.yar` / `*.yara` file under
-/// `CASE/rules/` (any depth). `rules/` is not evidence and is never scanned as evidence.
+/// `CASE/rules/` (any depth), plus the file rules of the case's enabled imported packs
+/// (``RuleEngine/importedContentRules``). `rules/` is not evidence and is never scanned as evidence.
 /// A rule file that does not compile is left out and reported with file, line and message; the
 /// others still apply. Immutable.
 public final class ContentRules: @unchecked Sendable {
@@ -216,16 +238,23 @@ public final class ContentRules: @unchecked Sendable {
         return out.sorted { $0.0 < $1.0 }
     }
 
-    /// The signature of a case's rule files as they are on disk now (one directory walk, no reads).
-    public static func currentSignature(caseFolder: URL) -> String {
-        listCaseRuleFiles(caseFolder).map(\.stamp).joined(separator: "\n")
+    /// The signature of a case's rule files as they are on disk now (one directory walk, no reads),
+    /// and of the imported rules.
+    public static func currentSignature(caseFolder: URL, imported: [ContentRuleSource] = []) -> String {
+        signature(listCaseRuleFiles(caseFolder), imported)
     }
 
-    /// Compiles the built-in rules and the case's rule files.
-    public static func load(caseFolder: URL) -> ContentRules {
+    private static func signature(_ files: [(relative: String, path: String, stamp: String)], _ imported: [ContentRuleSource]) -> String {
+        (files.map(\.stamp) + imported.map { "\($0.name)|\($0.text.utf8.count)|\($0.text.hashValue)" }).joined(separator: "\n")
+    }
+
+    /// Compiles the built-in rules, the case's rule files and the imported rules (each source in
+    /// its own YARA namespace). Each file or imported rule is compiled with the ones accepted
+    /// before it, so one that does not compile is left out alone (listed in ``errors``).
+    public static func load(caseFolder: URL, imported: [ContentRuleSource] = []) -> ContentRules {
         let files = listCaseRuleFiles(caseFolder)
-        let signature = files.map(\.stamp).joined(separator: "\n")
-        guard !files.isEmpty else {
+        let signature = signature(files, imported)
+        guard !files.isEmpty || !imported.isEmpty else {
             let b = builtIn
             return ContentRules(rules: b.rules, caseFiles: [], errors: b.errors, signature: signature)
         }
@@ -242,9 +271,14 @@ public final class ContentRules: @unchecked Sendable {
                 continue
             }
             let text = String(decoding: data, as: UTF8.self)
-            // Each file is tried alone first, so one broken file leaves the others in use.
-            let (_, fileErrors) = Yara.compile([(file.relative, text)])
+            // Each file is tried with those accepted so far, so one broken file (or one that
+            // repeats a rule name) leaves the others in use.
+            let (_, fileErrors) = Yara.compile([(builtInName, builtInText)] + good + [(file.relative, text)])
             if fileErrors.isEmpty { good.append((file.relative, text)) } else { errors += fileErrors }
+        }
+        for source in imported {
+            let (_, ruleErrors) = Yara.compile([(builtInName, builtInText)] + good + [(source.name, source.text)])
+            if ruleErrors.isEmpty { good.append((source.name, source.text)) } else { errors += ruleErrors }
         }
         let (rules, combinedErrors) = Yara.compile([(builtInName, builtInText)] + good)
         if rules == nil {

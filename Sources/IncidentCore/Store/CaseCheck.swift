@@ -196,7 +196,8 @@ extension CaseCheck {
     /// JSON shape), then each enabled indicator pack that does not load (every stored pack when
     /// `case.json` is too broken to say which are enabled) and the packs together, then each
     /// case YARA rule file under `rules/` that does not compile. Each report names its file
-    /// with line and column; problems in the playbook, packs and rule files are errors.
+    /// with line and column; problems in the playbook, packs and rule files are errors, an
+    /// imported pack's YARA rule that does not compile a warning (the scan leaves it out).
     /// Reads only; writes nothing.
     /// - Parameters:
     ///   - data: the bytes of `case.json`.
@@ -266,6 +267,17 @@ extension CaseCheck {
                 let pos = JSONLocator([UInt8](data)).position(of: [.key("indicatorPacks")])
                 out.append(Report(file: store.fileURL.path, line: pos.line, column: pos.column,
                                   message: "the enabled indicator packs do not compile: \(error)", isError: true))
+            }
+            // Their YARA rules for files: one that does not compile is left out when scanning (a warning).
+            let urls = Dictionary(packFiles(data, folder: store.folder).map { ($0.id, $0.url) }, uniquingKeysWith: { a, _ in a })
+            for pack in loaded {
+                let sources = ContentRuleSource.from([pack])
+                guard !sources.isEmpty else { continue }
+                for e in ContentRules.load(caseFolder: store.folder, imported: sources).errors where e.file.hasPrefix("indicators/") {
+                    out.append(Report(file: (urls[pack.id] ?? store.folder.appendingPathComponent("indicators/\(pack.id).json")).path, line: 1, column: 1,
+                                      message: "YARA rule not used: \(e.file.dropFirst("indicators/\(pack.id): ".count)), rule line \(e.line): \(e.message)",
+                                      isError: false))
+                }
             }
         }
         return out

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+@testable import IncidentCore
+
+/// YARA rules aimed at files that arrive with an imported pack (CHIRP) are run on collected files.
+@Suite("Imported YARA rules for collected files")
+struct ImportedYaraTests {
+    static let chirp = """
+    ---
+    name: "Test web shell rule"
+    description: "A rule for this test"
+    ioc_type: "yara"
+    indicator:
+      files: "\\\\**"
+      rule: |
+        rule test_marker_shell
+        {
+          meta:
+            description = "test marker"
+          strings:
+            $a = "incident-console-test-marker-7f3a"
+          condition:
+            $a
+        }
+    ---
+    name: "Broken rule"
+    ioc_type: "yara"
+    indicator:
+      files: "\\\\**"
+      rule: |
+        rule broken_rule { condition: nonsense_identifier }
+    ---
+    name: "Same name as a built-in rule"
+    ioc_type: "yara"
+    indicator:
+      files: "\\\\**"
+      rule: |
+        rule reGeorg_Tunnel_Variant { strings: $a = "zz-never-zz" condition: $a }
+
+    """
+
+    func scan(_ dir: TempDir, _ store: CaseStore) throws -> EvidenceScanner {
+        let engine = try RuleEngine.forCase(folder: dir.url, caseFile: try store.load())
+        let scanner = EvidenceScanner(engine: engine)
+        scanner.threads = 1
+        scanner.scan(caseFolder: dir.url)
+        return scanner
+    }
+
+    @Test("a CHIRP file rule hits a collected file; a broken rule is listed and the others still apply")
+    func chirpRulesRun() throws {
+        let (dir, store) = try makeCase("imported-yara")
+        try dir.write("evidence/EXCH01/collected/shell.aspx", Array("<%@ Page %> incident-console-test-marker-7f3a\n".utf8))
+        try dir.write("evidence/EXCH01/collected/benign.aspx", Array("<%@ Page %> nothing here\n".utf8))
+        let before = try scan(dir, store)
+        #expect(!before.hits.contains { $0.indicator == "YARA:test_marker_shell" })
+
+        let source = try dir.write("../\(dir.url.lastPathComponent)-src/chirp.yaml", Self.chirp)
+        defer { try? FileManager.default.removeItem(at: source.deletingLastPathComponent()) }
+        let pack = try IndicatorPackStore.importFile(source, into: store, name: "chirp", responder: "alice")
+        #expect(pack.iocs.filter { $0.type == .yaraRule }.count == 3)
+
+        let after = try scan(dir, store)
+        let hits = after.hits.filter { $0.indicator == "YARA:test_marker_shell" }
+        #expect(hits.map(\.evidence) == ["evidence/EXCH01/collected/shell.aspx"])
+        let listed = after.statuses.filter { $0.path.hasPrefix("indicators/chirp: ") }.map(\.path).sorted()
+        // Each source is its own YARA namespace: a rule named like a built-in one is accepted.
+        #expect(listed == ["indicators/chirp: Broken rule"])
+        #expect(after.statuses.first { $0.path == "indicators/chirp: Broken rule" }?.warnings.first?.hasPrefix("YARA rule file not used: indicators/chirp: Broken rule:") == true)
+        // The built-in rules still apply next to the imported ones.
+        #expect(after.contentRules.rules?.titles["reGeorg_Tunnel_Variant"] != nil)
+
+        // Disabled: the rule no longer runs.
+        _ = try IndicatorPackStore.setEnabled("chirp", false, in: store, responder: "alice")
+        #expect(try scan(dir, store).hits.allSatisfy { $0.indicator != "YARA:test_marker_shell" })
+    }
+
+    @Test("the real CHIRP AA21-062A file: its three web-shell rules and the LSASS dump rule are compiled in",
+          .enabled(if: corpusAvailable, "../shared/corpus not present: skipped"))
+    func realChirp() throws {
+        let (dir, store) = try makeCase("imported-yara-real")
+        _ = try IndicatorPackStore.importFile(Paths.corpusFile("chirp/AA21062A.yaml"), into: store, name: "chirp", responder: "alice")
+        let engine = try RuleEngine.forCase(folder: dir.url, caseFile: try store.load())
+        #expect(engine.importedContentRules.count == 4)
+        let rules = ContentRules.load(caseFolder: dir.url, imported: engine.importedContentRules)
+        #expect(rules.errors.isEmpty, "\(rules.errors)")
+        let titles = rules.rules?.titles ?? [:]
+        for id in ["webshell_aspx_simpleseesharp", "webshell_aspx_reGeorgTunnel", "webshell_aspx_sportsball", "lsass_process_memory_dump"] {
+            #expect(titles[id] != nil, "\(id) not compiled in")
+        }
+    }
+}
+
+extension ImportedYaraTests {
+    @Test("incident check warns about an imported YARA rule that does not compile, naming the pack file")
+    func checkWarns() throws {
+        let (dir, store) = try makeCase("imported-yara-check")
+        let source = try dir.write("../\(dir.url.lastPathComponent)-src/chirp.yaml", Self.chirp)
+        defer { try? FileManager.default.removeItem(at: source.deletingLastPathComponent()) }
+        _ = try IndicatorPackStore.importFile(source, into: store, name: "chirp", responder: "alice")
+        let data = try Data(contentsOf: store.fileURL)
+        let reports = CaseCheck.checkCase(data, store: store).filter { $0.message.hasPrefix("YARA rule not used") }
+        #expect(reports.count >= 1)
+        #expect(reports.allSatisfy { !$0.isError && $0.file.hasSuffix("indicators/chirp.json") })
+        #expect(reports.first?.message.hasPrefix("YARA rule not used: Broken rule, rule line ") == true)
+    }
+}
