@@ -15,7 +15,13 @@ struct IPAddressTextTests {
         #expect(IPAddressText.canonical("evil.example") == nil)
         #expect(IPAddressText.canonical("") == nil)
         #expect(IPAddressText.canonicalSet(["5.254.43.18", "2001:DB8::7 "]) == ["5.254.43.18", "2001:db8::7"])
-        #expect(IPAddressText.canonicalSet(["5.254.43.18", "evil.example"]) == nil)
+        // Other members stay as they are; a list with no address at all is plain text.
+        #expect(IPAddressText.canonicalSet(["5.254.43.18", "evil.example", "198.051.100.9"]) == ["5.254.43.18", "evil.example", "198.051.100.9"])
+        #expect(IPAddressText.canonicalSet(["evil.example"]) == nil)
+        // Imported feeds: zero-padded octets are decimal, IPv6 in canonical form.
+        #expect(IndicatorImporter.normalise(.ipv4, "198.051.100.009") == "198.51.100.9")
+        #expect(IndicatorImporter.normalise(.ipv4, "5.254.43.18") == "5.254.43.18")
+        #expect(IndicatorImporter.normalise(.ipv6, "2001:DB8:0:0:0:0:0:7") == "2001:db8::7")
         #expect(IPAddressText.lookupForm("::ffff:5.254.43.18") == "5.254.43.18")
         #expect(IPAddressText.lookupForm("::ffff:5.254.43.18%3") == "5.254.43.18")
         #expect(IPAddressText.lookupForm("fe80::1%12") == "fe80::1")
@@ -47,6 +53,14 @@ struct IPAddressTextTests {
             let r = try hits(ip, engine: engine)
             #expect(r.ids == ["IP-054"], "\(ip): \(r.ids)")
             #expect(r.candidate, "\(ip) not a prefilter candidate")
+        }
+        // A member that is not an address does not stop the others from matching mapped clients.
+        var mixed = try BuiltInData.indicatorPack()
+        mixed.lists["volexity-ips"]? += ["198.051.100.9", "not-an-address"]
+        let mixedEngine = try RuleEngine(pack: mixed)
+        for ip in ["::ffff:5.254.43.18", "198.051.100.9", "not-an-address"] {
+            let r = try hits(ip, engine: mixedEngine)
+            #expect(r.ids == ["IP-054"] && r.candidate, "\(ip): \(r.ids)")
         }
         // Not listed, or another spelling of an IPv6 address than the canonical one: no hit.
         for ip in ["5.254.43.180", "15.254.43.18", "::ffff:5.254.43.19", "2001:db8:0:0:0:0:0:7", "2001:db8::70"] {

@@ -105,3 +105,31 @@ extension ImportedYaraTests {
         #expect(reports.first?.message.hasPrefix("YARA rule not used: Broken rule, rule line ") == true)
     }
 }
+
+@Suite("Script-named files that read as logs are scanned with YARA too")
+struct ScriptNamedFileTests {
+    @Test("a web shell opening with a log header or a <configuration> element still hits; a plain web.config does not",
+          arguments: ["#Software: Microsoft Internet Information Services 10.0\n#Fields: date time s-ip cs-method cs-uri-stem\n",
+                      "<configuration></configuration>\n", "path,sha256\n", "#Fields: TimeStamp,ServerName,EventId,EventData\n"])
+    func disguisedShell(header: String) throws {
+        let dir = try TempDir("script-named")
+        let shell = try Data(contentsOf: try fixturesURL().appendingPathComponent("Collected/chopper-oneliner.aspx"))
+        try dir.write("evidence/S1/collected/x.aspx", Array(header.utf8) + [UInt8](shell))
+        try dir.write("evidence/S1/collected/x.log", Array(header.utf8) + [UInt8](shell))
+        try dir.write("evidence/S1/inetpub/wwwroot/web.config", #"""
+        <?xml version="1.0" encoding="UTF-8"?>
+        <configuration>
+          <system.webServer><httpRedirect enabled="false" /></system.webServer>
+        </configuration>
+
+        """#)
+        let scanner = EvidenceScanner(engine: try RuleEngine.builtIn())
+        scanner.threads = 1
+        scanner.scan(caseFolder: dir.url)
+        let yara = scanner.hits.filter { $0.indicator.hasPrefix("YARA:") }
+        #expect(Set(yara.map(\.evidence)) == ["evidence/S1/collected/x.aspx"], "\(yara.map { ($0.evidence, $0.indicator) })")
+        #expect(yara.contains { $0.indicator == "YARA:ChinaChopper_Eval_Unsafe" })
+        // The file is still read as the format its content has.
+        #expect(scanner.statuses.first { $0.path == "evidence/S1/collected/x.aspx" }?.format != .collectedFile)
+    }
+}

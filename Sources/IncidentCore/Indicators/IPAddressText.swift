@@ -2,8 +2,8 @@ import Foundation
 
 /// IP addresses in indicator lists and log fields, compared as Windows writes them.
 ///
-/// A list whose every member is an IPv4 or IPv6 address (`inet_pton`) is matched on canonical
-/// text: IPv4 dotted-decimal, IPv6 in the compressed lowercase form of RFC 5952
+/// A list with IPv4 or IPv6 addresses (`inet_pton`) among its members is matched on canonical
+/// text (other members as written): IPv4 dotted-decimal, IPv6 in the compressed lowercase form of RFC 5952
 /// (https://www.rfc-editor.org/rfc/rfc5952), which is what IIS and Exchange write, and an
 /// IPv4-mapped IPv6 member (`::ffff:5.254.43.18`) as its IPv4 address. A field value is looked up
 /// after dropping an IPv6 zone id (`fe80::1%12`) and the `::ffff:` of an IPv4-mapped address (a
@@ -35,15 +35,20 @@ public enum IPAddressText {
         return String(decoding: out.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// The canonical members of a list when every member is an address; nil otherwise (the list
-    /// is then matched as plain text).
+    /// The members of a list with each address in canonical text (other members as they are),
+    /// when at least one member is an address; nil otherwise (the list is then plain text).
     public static func canonicalSet<S: Sequence<String>>(_ members: S) -> Set<String>? {
         var out = Set<String>()
+        var addresses = 0
         for m in members {
-            guard let c = canonical(m.trimmingCharacters(in: .whitespaces)) else { return nil }
-            out.insert(c)
+            if let c = canonical(m.trimmingCharacters(in: .whitespaces)) {
+                out.insert(c)
+                addresses += 1
+            } else {
+                out.insert(m)
+            }
         }
-        return out.isEmpty ? nil : out
+        return addresses == 0 ? nil : out
     }
 
     /// The text a (lowercased) field value is looked up by: without an IPv6 zone id, and an

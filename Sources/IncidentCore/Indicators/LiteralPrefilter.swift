@@ -491,11 +491,15 @@ enum RequiredLiterals {
             }
         case .inList:
             guard let members = lists[c.values.first ?? ""], !members.isEmpty else { return nil }
-            if let addresses = IPAddressText.canonicalSet(members) {
+            if IPAddressText.canonicalSet(members) != nil {
                 // As the rule engine compares addresses (``IPAddressText``): the canonical text
-                // starting a value, and an IPv4 address also behind the ":" of `::ffff:`.
-                return addresses.sorted().flatMap { a in
-                    a.contains(":") ? [one(a, anchored: true)] : [one(a, anchored: true), one(":" + a, anchored: false)]
+                // starting a value, and an IPv4 address also behind the ":" of `::ffff:`; other
+                // members as text.
+                return members.flatMap { m -> [[Piece]] in
+                    guard let a = IPAddressText.canonical(m.trimmingCharacters(in: .whitespaces)) else {
+                        return [one(RuleEngine.asciiLowercased(m), anchored: true)]
+                    }
+                    return a.contains(":") ? [one(a, anchored: true)] : [one(a, anchored: true), one(":" + a, anchored: false)]
                 }
             }
             return members.map { one(RuleEngine.asciiLowercased($0), anchored: true) }

@@ -178,8 +178,13 @@ public enum IndicatorImporter {
     static func normalise(_ type: IOCType, _ raw: String) -> String {
         let s = refang(raw)
         switch type {
-        case .sha256, .sha1, .md5, .domain, .ipv4: return s.lowercased()
-        case .ipv6: return s.lowercased()
+        case .sha256, .sha1, .md5, .domain: return s.lowercased()
+        case .ipv4:
+            // Zero-padded octets (`198.051.100.009`, as some feeds write them) are decimal: unpadded,
+            // as logs write addresses.
+            guard isIPv4(s) else { return s.lowercased() }
+            return s.split(separator: ".").map { String(Int($0) ?? 0) }.joined(separator: ".")
+        case .ipv6: return IPAddressText.canonical(s) ?? s.lowercased()
         default: return s
         }
     }

@@ -79,7 +79,7 @@ public final class EvidenceScanner {
     /// Every hit found so far, in no particular order, without hits that an indicator's
     /// `suppressedBy` makes redundant.
     public var hits: [Hit] {
-        let all = cursors.values.flatMap { $0.hits + $0.tailHits } + baselineHits()
+        let all = cursors.values.flatMap { $0.hits + $0.tailHits + $0.scriptHits } + baselineHits()
         guard !suppressions.isEmpty else { return all }
         var present = Set<String>()
         for hit in all { present.insert(Self.key(hit.server, hit.clientIP, hit.indicator)) }
@@ -446,6 +446,9 @@ final class FileCursor {
     var hasher = SHA256()
     var hits: [Hit] = []
     var tailHits: [Hit] = []
+    /// YARA hits of a file read as a log or configuration but named like a script
+    /// (``scanScriptContent(path:)``); replaced at each read.
+    var scriptHits: [Hit] = []
     var lastSize: Int64 = -1
     var lastModified: Date?
     var missing = false
@@ -518,6 +521,7 @@ final class FileCursor {
         hasher = SHA256()
         hits = []
         tailHits = []
+        scriptHits = []
         webFiles = []
         baseline = [:]
         skippingLongLine = false
@@ -582,6 +586,7 @@ final class FileCursor {
         if parser == nil { detect(handle: handle) }
         if scanIfCollectedFile(path: filePath) { noteWholeFileRead(size: size, modified: modified); return true }
         readFrom(handle: handle, engine: engine)
+        let scriptWarning = scanScriptContent(path: filePath)
 
         lastSize = size
         lastModified = modified
@@ -594,6 +599,7 @@ final class FileCursor {
         if untimedRecords > 0 { warnings.append("\(untimedRecords) record(s) whose time could not be read: left out of the time range the logs cover") }
         if let replacedNote { warnings.append(replacedNote) }
         if unterminatedTail { warnings.append("the last line has no line end (cut off, or still being written); it is checked again when the file grows") }
+        if let scriptWarning { warnings.append(scriptWarning) }
         status.warnings = warnings
         status.givesCoverage = !((parser as? HttpProxyParser)?.isFilteredExport ?? false)
         return true

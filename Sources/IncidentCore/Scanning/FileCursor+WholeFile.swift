@@ -112,6 +112,45 @@ extension FileCursor {
     /// Collected files larger than this are not scanned with YARA (web shells and scripts are small).
     static let maxYaraBytes: Int64 = 256 * 1_048_576
 
+    /// Extensions of files a web server runs or a shell executes (lowercased, without the dot).
+    static let scriptExtensions: Set<String> = ["aspx", "ashx", "asmx", "asax", "ascx", "asp", "cshtml", "vbhtml", "config",
+                                                "php", "jsp", "jspx", "ps1", "psm1", "bat", "cmd", "vbs"]
+
+    /// Whether a file is named like a page, handler, configuration or script: such a file is
+    /// scanned with YARA even when its content also reads as a log or configuration format (a
+    /// web shell can open with a `#Fields:` line or a `<configuration>` element to pass for one).
+    static func isScriptFile(_ path: String) -> Bool {
+        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return false }
+        return scriptExtensions.contains(path[path.index(after: dot)...].lowercased())
+    }
+
+    /// For a file read as a log or configuration that is named like a script (``isScriptFile(_:)``):
+    /// scans the whole file with the YARA rules too, replacing the hits of any earlier scan.
+    /// - Returns: a warning when the file could not be scanned, else nil.
+    func scanScriptContent(path filePath: String) -> String? {
+        scriptHits = []
+        guard Self.isScriptFile(path), let rules = contentRules?.rules else { return nil }
+        var st = stat()
+        guard stat(filePath, &st) == 0 else { return nil }
+        guard Int64(st.st_size) <= Self.maxYaraBytes else {
+            return "named like a script but larger than \(Self.maxYaraBytes / 1_048_576) MiB: not scanned with YARA"
+        }
+        switch Yara.scan(rules, path: filePath) {
+        case let .success(matches):
+            for match in matches.sorted(by: { ($0.offset ?? -1, $0.rule) < ($1.offset ?? -1, $1.rule) }) {
+                let indicator = ContentRules.indicator(for: match)
+                let (line, text) = Self.lineAt(offset: match.offset, in: filePath)
+                let matched = String(decoding: match.matched.filter { $0 != 0 }, as: UTF8.self)
+                scriptHits.append(Hit(indicator: indicator, server: server, evidence: path, line: line, time: nil,
+                                      field: "content", value: matched.isEmpty ? match.rule : matched,
+                                      clientIP: nil, rawLine: text))
+            }
+            return nil
+        case let .failure(failure):
+            return "named like a script, but the YARA scan failed (\(failure))"
+        }
+    }
+
     private func hashWholeFile(_ filePath: String) {
         hasher = SHA256()
         var total: Int64 = 0
@@ -194,7 +233,8 @@ extension EvidenceScanner {
     /// at the next pass.
     func setContentRules(_ rules: ContentRules) {
         contentRules = rules
-        for cursor in cursors.values where cursor.status.format == .collectedFile || cursor.unrecognisedReason != nil {
+        for cursor in cursors.values where cursor.status.format == .collectedFile || cursor.unrecognisedReason != nil
+            || FileCursor.isScriptFile(cursor.path) {
             cursor.lastSize = -1
         }
         version += 1
