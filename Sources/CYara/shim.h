@@ -10,6 +10,18 @@ static inline int inc_yr_msg_rule_matching(void) { return CALLBACK_MSG_RULE_MATC
 static inline int inc_yr_continue(void) { return CALLBACK_CONTINUE; }
 static inline int inc_yr_scan_flags(void) { return SCAN_FLAGS_REPORT_RULES_MATCHING; }
 static inline const char *inc_yr_rule_identifier(const YR_RULE *rule) { return rule->identifier; }
+/* Includes are refused: rule text from a case or an imported feed must not read files of this
+   machine (`include "/etc/…"`). */
+static inline const char *inc_yr_refuse_include(const char *name, const char *file, const char *ns, void *data) {
+    (void)name; (void)file; (void)ns; (void)data;
+    return NULL;
+}
+static inline void inc_yr_disable_includes(YR_COMPILER *compiler) {
+    yr_compiler_set_include_callback(compiler, inc_yr_refuse_include, NULL, NULL);
+}
+
+/* The namespace the rule was compiled into (the rule source's name), or NULL. */
+static inline const char *inc_yr_rule_namespace(const YR_RULE *rule) { return rule->ns ? rule->ns->name : NULL; }
 
 /* The index-th rule of a compiled rule set, or NULL past the last one. */
 static inline const YR_RULE *inc_yr_rule_at(const YR_RULES *rules, int index) {

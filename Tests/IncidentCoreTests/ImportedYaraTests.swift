@@ -30,6 +30,14 @@ struct ImportedYaraTests {
       rule: |
         rule broken_rule { condition: nonsense_identifier }
     ---
+    name: "Reads a local file"
+    ioc_type: "yara"
+    indicator:
+      files: "\\\\**"
+      rule: |
+        include "/etc/hostname"
+        rule reads_local { condition: true }
+    ---
     name: "Same name as a built-in rule"
     ioc_type: "yara"
     indicator:
@@ -53,26 +61,30 @@ struct ImportedYaraTests {
         try dir.write("evidence/EXCH01/collected/shell.aspx", Array("<%@ Page %> incident-console-test-marker-7f3a\n".utf8))
         try dir.write("evidence/EXCH01/collected/benign.aspx", Array("<%@ Page %> nothing here\n".utf8))
         let before = try scan(dir, store)
-        #expect(!before.hits.contains { $0.indicator == "YARA:test_marker_shell" })
+        #expect(!before.hits.contains { $0.indicator.hasSuffix("test_marker_shell") })
 
         let source = try dir.write("../\(dir.url.lastPathComponent)-src/chirp.yaml", Self.chirp)
         defer { try? FileManager.default.removeItem(at: source.deletingLastPathComponent()) }
         let pack = try IndicatorPackStore.importFile(source, into: store, name: "chirp", responder: "alice")
-        #expect(pack.iocs.filter { $0.type == .yaraRule }.count == 3)
+        #expect(pack.iocs.filter { $0.type == .yaraRule }.count == 4)
 
         let after = try scan(dir, store)
-        let hits = after.hits.filter { $0.indicator == "YARA:test_marker_shell" }
+        // Imported rules' hits carry the pack id: never the id (or triage) of a built-in rule.
+        let hits = after.hits.filter { $0.indicator == "YARA:chirp/test_marker_shell" }
         #expect(hits.map(\.evidence) == ["evidence/EXCH01/collected/shell.aspx"])
+        #expect(after.contentRules.titles["YARA:chirp/test_marker_shell"] == "test marker")
+        #expect(after.contentRules.titles["YARA:chirp/reGeorg_Tunnel_Variant"] != nil && after.contentRules.titles["YARA:reGeorg_Tunnel_Variant"] != nil)
         let listed = after.statuses.filter { $0.path.hasPrefix("indicators/chirp: ") }.map(\.path).sorted()
         // Each source is its own YARA namespace: a rule named like a built-in one is accepted.
-        #expect(listed == ["indicators/chirp: Broken rule"])
+        // An include is refused (feeds must not read this machine's files).
+        #expect(listed == ["indicators/chirp: Broken rule", "indicators/chirp: Reads a local file"])
         #expect(after.statuses.first { $0.path == "indicators/chirp: Broken rule" }?.warnings.first?.hasPrefix("YARA rule file not used: indicators/chirp: Broken rule:") == true)
         // The built-in rules still apply next to the imported ones.
-        #expect(after.contentRules.rules?.titles["reGeorg_Tunnel_Variant"] != nil)
+        #expect(after.contentRules.titles["YARA:reGeorg_Tunnel_Variant"] != nil)
 
         // Disabled: the rule no longer runs.
         _ = try IndicatorPackStore.setEnabled("chirp", false, in: store, responder: "alice")
-        #expect(try scan(dir, store).hits.allSatisfy { $0.indicator != "YARA:test_marker_shell" })
+        #expect(try scan(dir, store).hits.allSatisfy { !$0.indicator.hasSuffix("test_marker_shell") })
     }
 
     @Test("the real CHIRP AA21-062A file: its three web-shell rules and the LSASS dump rule are compiled in",
@@ -84,9 +96,9 @@ struct ImportedYaraTests {
         #expect(engine.importedContentRules.count == 4)
         let rules = ContentRules.load(caseFolder: dir.url, imported: engine.importedContentRules)
         #expect(rules.errors.isEmpty, "\(rules.errors)")
-        let titles = rules.rules?.titles ?? [:]
+        let titles = rules.titles
         for id in ["webshell_aspx_simpleseesharp", "webshell_aspx_reGeorgTunnel", "webshell_aspx_sportsball", "lsass_process_memory_dump"] {
-            #expect(titles[id] != nil, "\(id) not compiled in")
+            #expect(titles["YARA:chirp/" + id] != nil, "\(id) not compiled in")
         }
     }
 }

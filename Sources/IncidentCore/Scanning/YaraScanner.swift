@@ -25,13 +25,17 @@ public final class YaraRules: @unchecked Sendable {
 
     deinit { yr_rules_destroy(handle) }
 
-    /// Every rule's identifier and its `title` metadata (the identifier when it has none).
+    /// Every rule's hit indicator id (``ContentRules/indicatorID(rule:source:)``) and its `title`
+    /// metadata (its description, then its identifier, when it has none).
     public var titles: [String: String] {
         var out: [String: String] = [:]
         var i: Int32 = 0
         while let rule = inc_yr_rule_at(handle, i) {
             if let id = inc_yr_rule_identifier(rule).map({ String(cString: $0) }) {
-                out[id] = inc_yr_meta_string(rule, "title").map { String(cString: $0) } ?? id
+                let source = inc_yr_rule_namespace(rule).map { String(cString: $0) } ?? ""
+                let imported = source.hasPrefix("indicators/")
+                out[ContentRules.indicatorID(rule: id, source: source)] = (inc_yr_meta_string(rule, "title") ?? (imported ? inc_yr_meta_string(rule, "description") : nil))
+                    .map { String(cString: $0) } ?? id
             }
             i += 1
         }
@@ -43,6 +47,9 @@ public final class YaraRules: @unchecked Sendable {
 public struct YaraMatch: Sendable, Equatable {
     /// The rule's identifier, e.g. `ChinaChopper_Eval_Unsafe`.
     public var rule: String
+    /// The rule source it came from (its YARA namespace): `webshells.yar`, `rules/x.yar`, or
+    /// `indicators/<pack id>: <name>` for an imported pack's rule.
+    public var source: String = ""
     /// The rule's string metadata (`title`, `severity`, `stage`, `cve`, `source`, …).
     public var meta: [String: String]
     /// Byte offset of the earliest matching string, nil when the rule matched on its condition alone.
@@ -58,8 +65,8 @@ public enum Yara {
     private static let ready: Bool = yr_initialize() == inc_yr_success()
     private static let compileLock = NSLock()
 
-    /// Compiles rule sources into one rule set, each source in its own namespace (so equal rule
-    /// names in two files do not clash).
+    /// Compiles rule sources into one rule set, each source in its own namespace named after it
+    /// (so equal rule names in two files do not clash). `include` is refused.
     /// - Parameter sources: `name` (shown in errors) and rule text.
     /// - Returns: the rules (nil when any source has an error) and every error with its line.
     public static func compile(_ sources: [(name: String, text: String)]) -> (rules: YaraRules?, errors: [YaraRuleError]) {
@@ -79,11 +86,20 @@ public enum Yara {
             let box = Unmanaged<ErrorBox>.fromOpaque(userData).takeUnretainedValue()
             box.errors.append((Int(line), message.map { String(cString: $0) } ?? "error"))
         }, context)
+        inc_yr_disable_includes(compiler)
         var failed = false
-        for (i, source) in sources.enumerated() {
+        var namespaces = Set<String>()
+        for source in sources {
             box.errors.removeAll()
+            // The source's name is its namespace (hits say where a rule came from), made unique.
+            var ns = source.name
+            var k = 2
+            while !namespaces.insert(ns).inserted {
+                ns = "\(source.name) #\(k)"
+                k += 1
+            }
             let count = source.text.withCString { text in
-                "ns\(i)".withCString { ns in yr_compiler_add_string(compiler, text, ns) }
+                ns.withCString { ns in yr_compiler_add_string(compiler, text, ns) }
             }
             if count > 0 || !box.errors.isEmpty {
                 failed = true
@@ -121,7 +137,8 @@ public enum Yara {
             let at = scanContext.map { inc_yr_first_match($0, rule, &data, &length) } ?? -1
             var bytes: [UInt8] = []
             if let data, length > 0 { bytes = Array(UnsafeBufferPointer(start: data, count: Int(min(length, 256)))) }
-            box.matches.append(YaraMatch(rule: name, meta: meta, offset: at >= 0 ? at : nil, matched: bytes))
+            let source = inc_yr_rule_namespace(rule).map { String(cString: $0) } ?? ""
+            box.matches.append(YaraMatch(rule: name, source: source, meta: meta, offset: at >= 0 ? at : nil, matched: bytes))
             return inc_yr_continue()
         }, context, timeout)
         withExtendedLifetime(box) {}
@@ -156,7 +173,7 @@ public struct YaraScanFailure: Error, Sendable, Equatable, CustomStringConvertib
 
 /// The metadata keys the console reads from a rule.
 public enum YaraMeta {
-    public static let keys = ["title", "description", "severity", "stage", "cve", "source", "false_positives"]
+    public static let keys = ["title", "description", "severity", "stage", "cve", "source", "reference", "false_positives"]
 }
 
 /// A YARA rule text that came with an imported indicator pack, named (in errors and as its
@@ -203,9 +220,15 @@ public final class ContentRules: @unchecked Sendable {
         self.signature = signature
     }
 
-    /// Hit titles by indicator id (`YARA:<rule>` → the rule's `title`), for the console's hit list.
-    public var titles: [String: String] {
-        Dictionary(uniqueKeysWithValues: (rules?.titles ?? [:]).map { ("YARA:" + $0.key, $0.value) })
+    /// Hit titles by indicator id (``indicatorID(rule:source:)`` → the rule's `title`), for the console's hit list.
+    public var titles: [String: String] { rules?.titles ?? [:] }
+
+    /// The indicator id a rule's hits carry: `YARA:<rule>` for the built-in and `rules/` files,
+    /// `YARA:<pack id>/<rule>` for a rule that came with an imported pack (so it never shares
+    /// hit ids, or triage, with a built-in rule of the same name).
+    public static func indicatorID(rule: String, source: String) -> String {
+        guard source.hasPrefix("indicators/"), let colon = source.firstIndex(of: ":") else { return "YARA:" + rule }
+        return "YARA:" + source[source.index(source.startIndex, offsetBy: 11)..<colon] + "/" + rule
     }
 
     /// Name of the built-in rule file, as shown in errors.
@@ -296,9 +319,14 @@ public final class ContentRules: @unchecked Sendable {
         let m = match.meta
         let severity = m["severity"].flatMap { Severity(rawValue: $0.lowercased()) } ?? .high
         let stage = m["stage"].flatMap { Stage(rawValue: $0.lowercased()) } ?? .webShell
-        let sources = (m["source"] ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init)
-        return Indicator(id: "YARA:" + match.rule, title: m["title"] ?? "YARA rule \(match.rule)",
-                         description: m["description"] ?? "The case's YARA rule \(match.rule) matched this file.",
+        let sources = (m["source"] ?? m["reference"] ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init)
+        let imported = match.source.hasPrefix("indicators/")
+        let title = m["title"] ?? (imported ? m["description"] : nil) ?? "YARA rule \(match.rule)"
+        let description = imported
+            ? (m["description"].map { "\($0) (YARA rule \(match.rule) from \(match.source).)" } ?? "YARA rule \(match.rule) from \(match.source) matched this file.")
+            : (m["description"] ?? "The case's YARA rule \(match.rule) matched this file.")
+        return Indicator(id: indicatorID(rule: match.rule, source: match.source), title: title,
+                         description: description,
                          severity: severity, stage: stage, cve: m["cve"], formats: [.collectedFile], field: "content",
                          all: [], sources: sources, falsePositives: m["false_positives"], suppressedBy: nil)
     }
