@@ -126,6 +126,34 @@ struct CoverageTests {
         #expect(Coverage.adjust(.notAssessed, coverage: c) == .notAssessed)
     }
 
+    /// An inventory that lists no page or script under the Exchange web folders cannot show that
+    /// none was dropped there.
+    @Test func inventoryWithoutWebFoldersIsShort() throws {
+        func inventory(webRows: Int) -> FileStatus {
+            var f = FileStatus(path: "evidence/E/inv.csv", server: "E", format: .fileInventory, encoding: .utf8, sizeBytes: 10, sha256: "",
+                               modified: Date(timeIntervalSince1970: 0), lines: 2, records: 1, warnings: [])
+            f.webFileRows = webRows
+            return f
+        }
+        let files = try #require(CoverageCheck.allCases.firstIndex(of: .filesOnDisk))
+        let short = Coverage.evaluate(files: [inventory(webRows: 0)], hits: [], exposureStart: CaseSettings.defaultExposureStart)[files]
+        #expect(short.status == .insufficientCoverage)
+        #expect(short.reason == "the inventory lists no page or script under the Exchange web folders (FrontEnd\\HttpProxy, ClientAccess, inetpub\\wwwroot): no hit, but that does not show the server is clean")
+        let listed = Coverage.evaluate(files: [inventory(webRows: 0), inventory(webRows: 3)], hits: [], exposureStart: CaseSettings.defaultExposureStart)[files]
+        #expect(listed.status == .noFindings)
+
+        // Read from a real file: a desktop path only, then a web folder row too.
+        let dir = try TempDir("cov-inventory")
+        let hash = String(repeating: "ab", count: 32)
+        try dir.write("evidence/E/inv.csv", "path,sha256\nC:\\Users\\admin\\Desktop\\notes.txt,\(hash)\n")
+        let scanner = EvidenceScanner(engine: try RuleEngine.builtIn())
+        scanner.scan(caseFolder: dir.url)
+        #expect(scanner.statuses.first?.webFileRows == 0)
+        try dir.write("evidence/E/inv.csv", "path,sha256\nC:\\Users\\admin\\Desktop\\notes.txt,\(hash)\nC:\\inetpub\\wwwroot\\aspnet_client\\x.aspx,\(hash)\n")
+        scanner.scan(caseFolder: dir.url)
+        #expect(scanner.statuses.first?.webFileRows == 1)
+    }
+
     /// Pitfall 7 (CSS-Exchange issues/100): show the chain stage, not just rows.
     @Test func chainFromSSRFToWebShell() throws {
         let dir = try TempDir("chain")

@@ -161,6 +161,9 @@ public enum Coverage {
                 }
             } else if records == 0 {
                 shortfall = "the inventory holds no rows"
+            } else if used.allSatisfy({ ($0.webFileRows ?? 0) == 0 }) {
+                // Rows, but none where web shells are dropped: the web folders were not listed.
+                shortfall = "the inventory lists no page or script under the Exchange web folders (FrontEnd\\HttpProxy, ClientAccess, inetpub\\wwwroot)"
             }
             let status: CoverageStatus
             let reason: String

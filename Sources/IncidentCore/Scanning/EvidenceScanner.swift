@@ -37,6 +37,9 @@ public struct FileStatus: Sendable, Equatable, Codable {
 
     /// Hits the YARA rules found in a collected file (nil for other formats).
     public var contentHits: Int?
+    /// For a file inventory: its rows of pages and scripts under the Exchange web folders
+    /// (`FrontEnd\HttpProxy`, `ClientAccess`, `inetpub\wwwroot`) with a SHA-256; nil for other formats.
+    public var webFileRows: Int?
 
     /// True when the indicators were evaluated on this file's content as evidence of a known
     /// format. A collected file scanned with YARA counts only when a rule hit it: a clean copy of
@@ -601,6 +604,7 @@ final class FileCursor {
         if unterminatedTail { warnings.append("the last line has no line end (cut off, or still being written); it is checked again when the file grows") }
         if let scriptWarning { warnings.append(scriptWarning) }
         status.warnings = warnings
+        status.webFileRows = parser?.format == .fileInventory ? webFiles.count : nil
         status.givesCoverage = !((parser as? HttpProxyParser)?.isFilteredExport ?? false)
         return true
     }
