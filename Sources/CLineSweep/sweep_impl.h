@@ -270,6 +270,8 @@ IC_ATTR static intptr_t IC_NAME(sweep)(const uint8_t *base, intptr_t start, intp
     int hasTime = T->hasTime;
     double first = T->first, last = T->last;
     ic_date_cache cache = { 0 };
+    uint8_t callDate[10];
+    int callDateSet = 0;
     while (pos < end) {
         const uint8_t *nl = memchr(base + pos, '\n', (size_t)(end - pos));
         if (!nl) break;
@@ -285,6 +287,10 @@ IC_ATTR static intptr_t IC_NAME(sweep)(const uint8_t *base, intptr_t start, intp
         int ok = L->kind == IC_SWEEP_CSV ? IC_NAME(csv_line)(base + pos, len, end - pos, L, &lineHasTime, &t, &cache)
                                          : IC_NAME(w3c_line)(base + pos, len, end - pos, L, &lineHasTime, &t, &cache);
         if (!ok) break;
+        /* One date per call: a line on another date than the call's earlier timed lines is left
+           to Swift, so the days the call's lines fall on are those of its first and last times. */
+        if (lineHasTime && hasTime && callDateSet && memcmp(callDate, cache.date, 10) != 0) break;
+        if (lineHasTime && !callDateSet) { memcpy(callDate, cache.date, 10); callDateSet = 1; }
         lines++;
         if (!lineHasTime) untimed++;
         if (lineHasTime) {

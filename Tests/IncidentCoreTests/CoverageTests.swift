@@ -14,20 +14,63 @@ struct CoverageTests {
     }
 
     /// Benign evidence for every required check, logs starting `start` (ISO-8601).
+    /// Days (`yyyy-MM-dd`) from the day of `first` to 2021-03-04, one a day.
+    static func days(from first: String) -> [String] {
+        var out: [String] = []
+        var day = Date(timeIntervalSince1970: (date(String(first.prefix(10)) + "T00:00:00.000Z").timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
+        while day <= date("2021-03-04T00:00:00.000Z") {
+            out.append(String(Timestamps.iso8601(day).prefix(10)))
+            day += 86_400
+        }
+        return out
+    }
+
+    /// Logs with a record every day from before the exposure window to after its end.
     static func writeBenign(_ dir: TempDir, httpProxyStart: String = "2020-12-30T10:00:00.000Z") throws {
         _ = try dir.write("evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2020123010-1.LOG",
-                          ([HttpProxyLog.headerLine] + HttpProxyLog.directives
-                           + [HttpProxyLog.row(["DateTime": httpProxyStart]), HttpProxyLog.row(["DateTime": "2021-03-04T10:00:00.000Z"])])
+                          ([HttpProxyLog.headerLine] + HttpProxyLog.directives + [HttpProxyLog.row(["DateTime": httpProxyStart])]
+                           + days(from: httpProxyStart).dropFirst().map { HttpProxyLog.row(["DateTime": "\($0)T10:00:00.000Z"]) })
                           .joined(separator: "\r\n") + "\r\n")
         _ = try dir.write("evidence/EXCH01/Logging/ECP/Server/ECPServer20201231-1.LOG",
-                          (ECPLog.header + [ECPLog.row(eventData: ECPLog.eventData(cmd: ECPLog.readCmd), time: "2020-12-31T08:00:00.000Z"),
-                                            ECPLog.row(eventData: ECPLog.eventData(cmd: ECPLog.readCmd), time: "2021-03-04T08:00:00.000Z")])
+                          (ECPLog.header + days(from: "2020-12-31").map { ECPLog.row(eventData: ECPLog.eventData(cmd: ECPLog.readCmd), time: "\($0)T08:00:00.000Z") })
                           .joined(separator: "\r\n") + "\r\n")
         _ = try dir.write("evidence/EXCH01/Logging/OABGeneratorLog/OABGen20201220.LOG",
-                          (OABLog.header + ["2020-12-20T01:00:00.000Z,4812,77,Info,\"OAB generation started\"",
-                                            "2021-03-04T01:00:00.000Z,4812,77,Info,\"OAB generation started\""]).joined(separator: "\r\n") + "\r\n")
+                          (OABLog.header + days(from: "2020-12-20").map { "\($0)T01:00:00.000Z,4812,77,Info,\"OAB generation started\"" })
+                          .joined(separator: "\r\n") + "\r\n")
         _ = try dir.write("evidence/EXCH01/FileHashes/web.csv",
                           Inventory.lines(path: Inventory.exchangeWeb + "owa\\auth\\error.aspx").joined(separator: "\r\n") + "\r\n")
+    }
+
+    /// Two records, one before the window and one after it, do not cover the days between.
+    @Test func gapInsideTheWindowIsInsufficient() throws {
+        let dir = try TempDir("cov-gap")
+        try Self.writeBenign(dir)
+        _ = try dir.write("evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2020123010-1.LOG",
+                          ([HttpProxyLog.headerLine] + HttpProxyLog.directives
+                           + Self.days(from: "2020-12-30").filter { !($0 >= "2021-01-20" && $0 <= "2021-01-23") }.map { HttpProxyLog.row(["DateTime": "\($0)T10:00:00.000Z"]) })
+                          .joined(separator: "\r\n") + "\r\n")
+        let s = try #require(try Self.session(dir).scanOnce().summaries.first)
+        #expect(s.coverage[0].status == .insufficientCoverage)
+        #expect(s.coverage[0].reason == "no record from 2021-01-20 to 2021-01-23 (4 days): logs missing for that time: no hit, but that does not show the server is clean")
+        #expect(s.verdict == .insufficientCoverage)
+        // Three days without a record are allowed in HttpProxy logs (a long weekend).
+        let dir2 = try TempDir("cov-gap-3")
+        try Self.writeBenign(dir2)
+        _ = try dir2.write("evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2020123010-1.LOG",
+                          ([HttpProxyLog.headerLine] + HttpProxyLog.directives
+                           + Self.days(from: "2020-12-30").filter { !($0 >= "2021-01-20" && $0 <= "2021-01-22") }.map { HttpProxyLog.row(["DateTime": "\($0)T10:00:00.000Z"]) })
+                          .joined(separator: "\r\n") + "\r\n")
+        let again = try #require(try Self.session(dir2).scanOnce().summaries.first)
+        #expect(again.coverage[0].status == .noFindings)
+        #expect(again.verdict == .noFindings)
+        // The gap arithmetic: runs of days from several files, clipped to the window.
+        let d = { (s: String) in FileCursor.day(date(s + "T00:00:00.000Z")) }
+        let gap = Coverage.longestGap([[[d("2020-12-01"), d("2021-01-05")]], [[d("2021-01-03"), d("2021-01-10")], [d("2021-02-01"), d("2021-03-10")]]],
+                                      from: date("2021-01-01T00:00:00.000Z"), to: date("2021-03-03T00:00:00.000Z"))
+        #expect(gap.map { [Int($0.first), Int($0.last), $0.days] } == [Int(d("2021-01-11")), Int(d("2021-01-31")), 21])
+        #expect(Coverage.longestGap([[[d("2021-01-01"), d("2021-03-03")]]], from: date("2021-01-01T00:00:00.000Z"), to: date("2021-03-03T10:00:00.000Z")) == nil)
+        let tail = Coverage.longestGap([[[d("2020-12-01"), d("2021-02-27")]]], from: date("2021-01-01T00:00:00.000Z"), to: date("2021-03-03T00:00:00.000Z"))
+        #expect(tail?.days == 4)
     }
 
     @Test func fullCoverageWithoutHitsIsNoFindings() throws {

@@ -217,7 +217,7 @@ struct LineSweepTests {
         _ = parser.parse(IISLog.header[3], line: 1)
         let layout = try #require(parser.sweepLayout(fileBuild: nil))
         let lines = (0..<100).map { i in
-            "2021-03-\(String(format: "%02d", 1 + (i * 7) % 28)) 06:00:\(String(format: "%02d", i % 60)) 10.0.0.5 GET /owa/ - 443 - 10.1.0.1 UA - 200 0 0 1"
+            "2021-03-03 \(String(format: "%02d", (i * 7) % 24)):00:\(String(format: "%02d", i % 60)) 10.0.0.5 GET /owa/ - 443 - 10.1.0.1 UA - 200 0 0 1"
         }
         for build in Self.builds {
             let all = Self.sweep(lines, layout: layout, using: build.run)
@@ -234,6 +234,14 @@ struct LineSweepTests {
             let candidateEnd = before + lines[40].utf8.count
             let cut = Self.sweep(lines, layout: layout, candidates: [candidateEnd], using: build.run)
             #expect(cut.accepted == 40 && cut.stoppedAt == before, "\(build.name)")
+            // A line on another date ends the call's run (its days are those of its first and last times).
+            var dated = lines
+            dated[60] = dated[60].replacingOccurrences(of: "2021-03-03", with: "2021-03-04")
+            let byDate = Self.sweep(dated, layout: layout, using: build.run)
+            #expect(byDate.accepted == 60 && byDate.stoppedAt == dated.prefix(60).reduce(1) { $0 + $1.utf8.count + 1 }, "\(build.name)")
+            // Lines with no readable time do not end it.
+            dated[60] = dated[60].replacingOccurrences(of: "2021-03-04", with: "2021-13-04")
+            #expect(Self.sweep(dated, layout: layout, using: build.run).accepted == 100, "\(build.name)")
         }
     }
 }

@@ -70,6 +70,16 @@ public enum CoverageCheck: String, CaseIterable, Codable, Sendable {
     /// window start (file inventories are a snapshot and have no time range).
     public var timeBased: Bool { self != .filesOnDisk }
 
+    /// The most days in a row the check's logs may have no record inside the exposure window
+    /// before the check is `insufficient-coverage`: Exchange's own health probes put requests in
+    /// the HttpProxy and IIS logs every day; ECP, OAB generator and event logs may be quieter.
+    public var allowedGapDays: Int {
+        switch self {
+        case .cve202126855, .iisRequests: 3
+        default: 7
+        }
+    }
+
     /// Whether evidence of `format` feeds this check. Event-log formats are matched by their
     /// raw value containing `evtx`, so that the EVTX reader plugs in without a change here.
     public func accepts(_ format: EvidenceFormat) -> Bool {
@@ -121,6 +131,32 @@ public struct CheckCoverage: Sendable, Equatable {
 
 /// Works out each check's coverage from a server's evidence files and hits.
 public enum Coverage {
+    /// The longest run of UTC days inside `[from, to]` on which none of the files has a record
+    /// (`days` of each file as ``FileStatus/recordDays`` runs), or nil when there is none.
+    static func longestGap(_ days: [[[Int32]]], from: Date, to: Date) -> (first: Int32, last: Int32, days: Int)? {
+        let lo = FileCursor.day(from), hi = FileCursor.day(to)
+        guard lo <= hi else { return nil }
+        let runs = days.joined().filter { $0.count == 2 }.sorted { $0[0] < $1[0] }
+        var covered = lo - 1 // every day up to this one has a record or lies before the window
+        var best: (first: Int32, last: Int32, days: Int)?
+        func gap(_ a: Int32, _ b: Int32) {
+            guard a <= b else { return }
+            let n = Int(b) - Int(a) + 1
+            if best.map({ n > $0.days }) ?? true { best = (a, b, n) }
+        }
+        for r in runs {
+            if r[0] > hi { break }
+            if r[0] > covered + 1 { gap(covered + 1, min(r[0] - 1, hi)) }
+            covered = max(covered, r[1])
+        }
+        if covered < hi { gap(covered + 1, hi) }
+        return best
+    }
+
+    static func dayText(_ day: Int32) -> String {
+        String(Timestamps.iso8601(Date(timeIntervalSince1970: Double(day) * 86_400)).prefix(10))
+    }
+
     /// The coverage of every check for one server, in ``CoverageCheck`` order.
     /// - Parameters:
     ///   - files: the server's file statuses (skipped entries and unrecognised files feed no check).
@@ -154,6 +190,8 @@ public enum Coverage {
                     } else if to < mustReach {
                         shortfall = "logs end \(Timestamps.iso8601(to)), before \(Timestamps.iso8601(mustReach))"
                             + (exposureEnd == nil ? " (no patch or mitigation date recorded: logs must at least reach the start of mass exploitation)" : " (the end of the exposure window)")
+                    } else if let gap = Self.longestGap(used.map(\.recordDays), from: exposureStart, to: mustReach), gap.days > check.allowedGapDays {
+                        shortfall = "no record from \(Self.dayText(gap.first)) to \(Self.dayText(gap.last)) (\(gap.days) days): logs missing for that time"
                     }
                 } else {
                     shortfall = records == 0 ? "the evidence holds no records"

@@ -40,6 +40,9 @@ public struct FileStatus: Sendable, Equatable, Codable {
     /// For a file inventory: its rows of pages and scripts under the Exchange web folders
     /// (`FrontEnd\HttpProxy`, `ClientAccess`, `inetpub\wwwroot`) with a SHA-256; nil for other formats.
     public var webFileRows: Int?
+    /// The UTC days (days since 1970-01-01) on which the file has records, as ascending runs
+    /// `[first, last]` of consecutive days; empty when no record carries a time.
+    public var recordDays: [[Int32]] = []
 
     /// True when the indicators were evaluated on this file's content as evidence of a known
     /// format. A collected file scanned with YARA counts only when a rule hit it: a clean copy of
@@ -461,6 +464,8 @@ final class FileCursor {
     var invalidLines = 0
     /// Records of a timed log format whose time could not be read (see ``timedFormats``).
     var untimedRecords = 0
+    /// The UTC days with a record (see ``FileStatus/recordDays``).
+    var recordDays = Set<Int32>()
     var unterminatedTail = false
     /// Set when the file shrank or its content changed under us; kept across the re-read.
     var replacedNote: String?
@@ -531,6 +536,7 @@ final class FileCursor {
         truncatedLines = 0
         invalidLines = 0
         untimedRecords = 0
+        recordDays = []
         crAtEnd = false
         status.format = nil
         status.encoding = nil
@@ -605,6 +611,7 @@ final class FileCursor {
         if let scriptWarning { warnings.append(scriptWarning) }
         status.warnings = warnings
         status.webFileRows = parser?.format == .fileInventory ? webFiles.count : nil
+        status.recordDays = Self.runs(recordDays)
         status.givesCoverage = !((parser as? HttpProxyParser)?.isFilteredExport ?? false)
         return true
     }
@@ -686,6 +693,20 @@ final class FileCursor {
     /// Log formats whose every record should carry a time: a record without one is counted and
     /// reported (it cannot show how far back the logs reach).
     static let timedFormats: Set<EvidenceFormat> = [.httpProxy, .iisW3C, .ecpServer]
+
+    /// The UTC day of a time, in days since 1970-01-01.
+    static func day(_ t: Date) -> Int32 {
+        Int32(clamping: Int((t.timeIntervalSince1970 / 86_400).rounded(.down)))
+    }
+
+    /// Days as ascending runs `[first, last]` of consecutive days.
+    static func runs(_ days: Set<Int32>) -> [[Int32]] {
+        var out: [[Int32]] = []
+        for d in days.sorted() {
+            if let last = out.last, last[1] &+ 1 == d { out[out.count - 1][1] = d } else { out.append([d, d]) }
+        }
+        return out
+    }
 
     /// Bytes kept free before each chunk read, for an unfinished line of up to this size.
     static let headroom = 64 * 1024
@@ -814,6 +835,7 @@ final class FileCursor {
             // Counted here and stored once (class properties cost an exclusivity check each).
             var quickLines = 0, quickUntimed = 0
             var first: Date?, last: Date?
+            var lastDay = Int32.min
             // Only the HttpProxy and IIS formats come here: both are timed.
             func flush() {
                 lineCount += quickLines
@@ -840,6 +862,9 @@ final class FileCursor {
                     quickUntimed += Int(totals.untimed)
                     if totals.hasTime != 0 {
                         let early = Date(timeIntervalSince1970: totals.first), late = Date(timeIntervalSince1970: totals.last)
+                        // The sweep stops where the date changes: its lines lie on these days only.
+                        recordDays.insert(Self.day(early))
+                        recordDays.insert(Self.day(late))
                         if first.map({ early < $0 }) ?? true { first = early }
                         if last.map({ late > $0 }) ?? true { last = late }
                     }
@@ -855,6 +880,11 @@ final class FileCursor {
                     quickLines += 1
                     if quick.time == nil { quickUntimed += 1 }
                     if let t = quick.time {
+                        let d = Self.day(t)
+                        if d != lastDay {
+                            recordDays.insert(d)
+                            lastDay = d
+                        }
                         if first.map({ t < $0 }) ?? true { first = t }
                         if last.map({ t > $0 }) ?? true { last = t }
                     }
@@ -940,6 +970,7 @@ final class FileCursor {
             if let t = record.time {
                 if status.firstEvent.map({ t < $0 }) ?? true { status.firstEvent = t }
                 if status.lastEvent.map({ t > $0 }) ?? true { status.lastEvent = t }
+                recordDays.insert(Self.day(t))
             }
         }
         let format = working.format

@@ -33,6 +33,7 @@ extension FileCursor {
             if !applicationLog, log.value("Channel")?.caseInsensitiveCompare("Application") == .orderedSame { applicationLog = true }
             status.records += 1
             if let t = log.time {
+                recordDays.insert(Self.day(t))
                 if status.firstEvent.map({ t < $0 }) ?? true { status.firstEvent = t }
                 if status.lastEvent.map({ t > $0 }) ?? true { status.lastEvent = t }
             }
@@ -168,6 +169,7 @@ extension FileCursor {
 
     private func finishWholeFile(warnings: [String]) {
         status.lines = lineCount
+        status.recordDays = Self.runs(recordDays)
         status.warnings = warnings
     }
 
