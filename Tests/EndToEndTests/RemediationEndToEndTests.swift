@@ -22,6 +22,8 @@ struct RemediationEndToEndTests {
 
         tmux.send("w")
         #expect(tmux.waitFor("Walk-through: EXCH01 1/13 done"), "screen was:\n\(tmux.capture())")
+        // The walk-through's body may land a frame after its title: wait for its last line too.
+        _ = tmux.waitFor("Step 1 of 13: Inventory the server")
         var screen = tmux.capture()
         #expect(screen.contains("Patch: patched — build 15.1.2106.13 ≥ fixed 15.1.2106.13"))
         #expect(screen.contains("Compromise: compromised"))

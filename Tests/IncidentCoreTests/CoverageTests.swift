@@ -43,23 +43,23 @@ struct CoverageTests {
 
     /// Two records, one before the window and one after it, do not cover the days between.
     @Test func gapInsideTheWindowIsInsufficient() throws {
-        let dir = try TempDir("cov-gap")
-        try Self.writeBenign(dir)
-        _ = try dir.write("evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2020123010-1.LOG",
-                          ([HttpProxyLog.headerLine] + HttpProxyLog.directives
-                           + Self.days(from: "2020-12-30").filter { !($0 >= "2021-01-20" && $0 <= "2021-01-23") }.map { HttpProxyLog.row(["DateTime": "\($0)T10:00:00.000Z"]) })
-                          .joined(separator: "\r\n") + "\r\n")
+        /// The benign case with no HttpProxy record from 2021-01-20 to `lastMissing`.
+        func caseWithGap(_ label: String, lastMissing: String) throws -> TempDir {
+            let dir = try TempDir(label)
+            try Self.writeBenign(dir)
+            _ = try dir.write("evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2020123010-1.LOG",
+                              ([HttpProxyLog.headerLine] + HttpProxyLog.directives
+                               + Self.days(from: "2020-12-30").filter { !($0 >= "2021-01-20" && $0 <= lastMissing) }.map { HttpProxyLog.row(["DateTime": "\($0)T10:00:00.000Z"]) })
+                              .joined(separator: "\r\n") + "\r\n")
+            return dir
+        }
+        let dir = try caseWithGap("cov-gap", lastMissing: "2021-01-23")
         let s = try #require(try Self.session(dir).scanOnce().summaries.first)
         #expect(s.coverage[0].status == .insufficientCoverage)
         #expect(s.coverage[0].reason == "no record from 2021-01-20 to 2021-01-23 (4 days): logs missing for that time: no hit, but that does not show the server is clean")
         #expect(s.verdict == .insufficientCoverage)
         // Three days without a record are allowed in HttpProxy logs (a long weekend).
-        let dir2 = try TempDir("cov-gap-3")
-        try Self.writeBenign(dir2)
-        _ = try dir2.write("evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2020123010-1.LOG",
-                          ([HttpProxyLog.headerLine] + HttpProxyLog.directives
-                           + Self.days(from: "2020-12-30").filter { !($0 >= "2021-01-20" && $0 <= "2021-01-22") }.map { HttpProxyLog.row(["DateTime": "\($0)T10:00:00.000Z"]) })
-                          .joined(separator: "\r\n") + "\r\n")
+        let dir2 = try caseWithGap("cov-gap-3", lastMissing: "2021-01-22")
         let again = try #require(try Self.session(dir2).scanOnce().summaries.first)
         #expect(again.coverage[0].status == .noFindings)
         #expect(again.verdict == .noFindings)

@@ -595,7 +595,7 @@ final class FileCursor {
         if parser == nil { detect(handle: handle) }
         if scanIfCollectedFile(path: filePath) { noteWholeFileRead(size: size, modified: modified); return true }
         readFrom(handle: handle, engine: engine)
-        let scriptWarning = scanScriptContent(path: filePath)
+        let scriptWarning = scanScriptContent(path: filePath, size: size)
 
         lastSize = size
         lastModified = modified
@@ -823,83 +823,81 @@ final class FileCursor {
     /// - Parameter afterLF: the byte before `pending` is an LF, so its first line is judged too;
     ///   otherwise that line is parsed in full.
     private func prefiltered(_ all: UnsafeBufferPointer<UInt8>, prefilter: LiteralPrefilter, engine: RuleEngine, afterLF: Bool) -> Int {
-        do { // (one scope for the helpers below)
-            guard let base = all.baseAddress else { return 0 }
-            let lastLF = ic_last_lf(base, all.count)
-            guard lastLF >= 0 else { return 0 }
-            let regionEnd = lastLF + 1
-            let region = UnsafeBufferPointer(rebasing: all[0..<regionEnd])
-            guard let ends = prefilter.candidateLineEnds(region, precededByLF: afterLF) else { return 0 }
-            var k = 0
-            var lineStart = 0
-            // Counted here and stored once (class properties cost an exclusivity check each).
-            var quickLines = 0, quickUntimed = 0
-            var first: Date?, last: Date?
-            var lastDay = Int32.min
-            // Only the HttpProxy and IIS formats come here: both are timed.
-            func flush() {
-                lineCount += quickLines
-                status.records += quickLines
-                untimedRecords += quickUntimed
-                quickLines = 0
-                quickUntimed = 0
-                if let t = first, status.firstEvent.map({ t < $0 }) ?? true { status.firstEvent = t }
-                if let t = last, status.lastEvent.map({ t > $0 }) ?? true { status.lastEvent = t }
-                first = nil
-                last = nil
-            }
-            // The sweep's view of the header and the file's build; renewed after each parsed line.
-            var layout = sweepLayout()
-            while lineStart < regionEnd {
-                if var current = layout {
-                    current.firstLineUnjudged = afterLF ? 0 : 1
-                    // Runs of ruled-out lines in C (`ic_sweep`), up to the next line it leaves here.
-                    var totals = ic_sweep_totals()
-                    lineStart = ends.withUnsafeBufferPointer { e in
-                        ic_sweep(base, lineStart, regionEnd, e.baseAddress, e.count, &k, &current, &totals)
-                    }
-                    quickLines += Int(totals.lines)
-                    quickUntimed += Int(totals.untimed)
-                    if totals.hasTime != 0 {
-                        let early = Date(timeIntervalSince1970: totals.first), late = Date(timeIntervalSince1970: totals.last)
-                        // The sweep stops where the date changes: its lines lie on these days only.
-                        recordDays.insert(Self.day(early))
-                        recordDays.insert(Self.day(late))
-                        if first.map({ early < $0 }) ?? true { first = early }
-                        if last.map({ late > $0 }) ?? true { last = late }
-                    }
-                    if lineStart >= regionEnd { break }
-                }
-                let lf = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(memchr(base + lineStart, 0x0A, regionEnd - lineStart)!))
-                var stop = lf
-                if stop > lineStart, base[stop - 1] == 0x0D { stop -= 1 }
-                while k < ends.count, ends[k] < lf { k += 1 }
-                // Unless the byte before holds the first line's leading separator, it is parsed.
-                let candidate = (lineStart == 0 && !afterLF) || (k < ends.count && ends[k] == lf)
-                if !candidate, let quick = quickRecord(UnsafeBufferPointer(rebasing: all[lineStart..<stop])) {
-                    quickLines += 1
-                    if quick.time == nil { quickUntimed += 1 }
-                    if let t = quick.time {
-                        let d = Self.day(t)
-                        if d != lastDay {
-                            recordDays.insert(d)
-                            lastDay = d
-                        }
-                        if first.map({ t < $0 }) ?? true { first = t }
-                        if last.map({ t > $0 }) ?? true { last = t }
-                    }
-                } else {
-                    flush()
-                    // The splitter is stateless across LFs: the same lines as from the whole buffer.
-                    let lines = LineSplitter.split(UnsafeBufferPointer(rebasing: all[lineStart...lf]), encoding: .utf8, atEOF: false).lines
-                    for line in lines { evaluate(line, final: true, engine: engine) }
-                    layout = sweepLayout()
-                }
-                lineStart = lf + 1
-            }
-            flush()
-            return regionEnd
+        guard let base = all.baseAddress else { return 0 }
+        let lastLF = ic_last_lf(base, all.count)
+        guard lastLF >= 0 else { return 0 }
+        let regionEnd = lastLF + 1
+        let region = UnsafeBufferPointer(rebasing: all[0..<regionEnd])
+        guard let ends = prefilter.candidateLineEnds(region, precededByLF: afterLF) else { return 0 }
+        var k = 0
+        var lineStart = 0
+        // Counted here and stored once (class properties cost an exclusivity check each).
+        var quickLines = 0, quickUntimed = 0
+        var first: Date?, last: Date?
+        var lastDay = Int32.min
+        // Only the HttpProxy and IIS formats come here: both are timed.
+        func flush() {
+            lineCount += quickLines
+            status.records += quickLines
+            untimedRecords += quickUntimed
+            quickLines = 0
+            quickUntimed = 0
+            if let t = first, status.firstEvent.map({ t < $0 }) ?? true { status.firstEvent = t }
+            if let t = last, status.lastEvent.map({ t > $0 }) ?? true { status.lastEvent = t }
+            first = nil
+            last = nil
         }
+        // The sweep's view of the header and the file's build; renewed after each parsed line.
+        var layout = sweepLayout()
+        while lineStart < regionEnd {
+            if var current = layout {
+                current.firstLineUnjudged = afterLF ? 0 : 1
+                // Runs of ruled-out lines in C (`ic_sweep`), up to the next line it leaves here.
+                var totals = ic_sweep_totals()
+                lineStart = ends.withUnsafeBufferPointer { e in
+                    ic_sweep(base, lineStart, regionEnd, e.baseAddress, e.count, &k, &current, &totals)
+                }
+                quickLines += Int(totals.lines)
+                quickUntimed += Int(totals.untimed)
+                if totals.hasTime != 0 {
+                    let early = Date(timeIntervalSince1970: totals.first), late = Date(timeIntervalSince1970: totals.last)
+                    // The sweep stops where the date changes: its lines lie on these days only.
+                    recordDays.insert(Self.day(early))
+                    recordDays.insert(Self.day(late))
+                    if first.map({ early < $0 }) ?? true { first = early }
+                    if last.map({ late > $0 }) ?? true { last = late }
+                }
+                if lineStart >= regionEnd { break }
+            }
+            let lf = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(memchr(base + lineStart, 0x0A, regionEnd - lineStart)!))
+            var stop = lf
+            if stop > lineStart, base[stop - 1] == 0x0D { stop -= 1 }
+            while k < ends.count, ends[k] < lf { k += 1 }
+            // Unless the byte before holds the first line's leading separator, it is parsed.
+            let candidate = (lineStart == 0 && !afterLF) || (k < ends.count && ends[k] == lf)
+            if !candidate, let quick = quickRecord(UnsafeBufferPointer(rebasing: all[lineStart..<stop])) {
+                quickLines += 1
+                if quick.time == nil { quickUntimed += 1 }
+                if let t = quick.time {
+                    let d = Self.day(t)
+                    if d != lastDay {
+                        recordDays.insert(d)
+                        lastDay = d
+                    }
+                    if first.map({ t < $0 }) ?? true { first = t }
+                    if last.map({ t > $0 }) ?? true { last = t }
+                }
+            } else {
+                flush()
+                // The splitter is stateless across LFs: the same lines as from the whole buffer.
+                let lines = LineSplitter.split(UnsafeBufferPointer(rebasing: all[lineStart...lf]), encoding: .utf8, atEOF: false).lines
+                for line in lines { evaluate(line, final: true, engine: engine) }
+                layout = sweepLayout()
+            }
+            lineStart = lf + 1
+        }
+        flush()
+        return regionEnd
     }
 
     /// The sweep layout of the file's parser and build (nil: every line through ``quickRecord(_:)``,

@@ -88,14 +88,7 @@ extension FileCursor {
         }
         switch Yara.scan(rules, path: filePath) {
         case let .success(matches):
-            for match in matches.sorted(by: { ($0.offset ?? -1, $0.rule) < ($1.offset ?? -1, $1.rule) }) {
-                let indicator = ContentRules.indicator(for: match)
-                let (line, text) = Self.lineAt(offset: match.offset, in: filePath)
-                let matched = String(decoding: match.matched.filter { $0 != 0 }, as: UTF8.self)
-                hits.append(Hit(indicator: indicator, server: server, evidence: path, line: line, time: nil,
-                                field: "content", value: matched.isEmpty ? match.rule : matched,
-                                clientIP: nil, rawLine: text))
-            }
+            hits += contentHits(matches, filePath: filePath)
             status.contentHits = matches.count
             // Scanned as expected: the format label says so. A file named like a log whose
             // content no log format matched (a cut or garbled header, a log type not read here)
@@ -108,6 +101,16 @@ extension FileCursor {
         }
         finishWholeFile(warnings: warnings)
         return true
+    }
+
+    /// The hits of YARA matches in this file, earliest match first, each with its line.
+    private func contentHits(_ matches: [YaraMatch], filePath: String) -> [Hit] {
+        matches.sorted(by: { ($0.offset ?? -1, $0.rule) < ($1.offset ?? -1, $1.rule) }).map { match in
+            let (line, text) = Self.lineAt(offset: match.offset, in: filePath)
+            let matched = String(decoding: match.matched.filter { $0 != 0 }, as: UTF8.self)
+            return Hit(indicator: ContentRules.indicator(for: match), server: server, evidence: path, line: line, time: nil,
+                       field: "content", value: matched.isEmpty ? match.rule : matched, clientIP: nil, rawLine: text)
+        }
     }
 
     /// Collected files larger than this are not scanned with YARA (web shells and scripts are small).
@@ -128,24 +131,16 @@ extension FileCursor {
     /// For a file read as a log or configuration that is named like a script (``isScriptFile(_:)``):
     /// scans the whole file with the YARA rules too, replacing the hits of any earlier scan.
     /// - Returns: a warning when the file could not be scanned, else nil.
-    func scanScriptContent(path filePath: String) -> String? {
+    /// - Parameter size: the file's size in bytes, as just read by `stat`.
+    func scanScriptContent(path filePath: String, size: Int64) -> String? {
         scriptHits = []
         guard Self.isScriptFile(path), let rules = contentRules?.rules else { return nil }
-        var st = stat()
-        guard stat(filePath, &st) == 0 else { return nil }
-        guard Int64(st.st_size) <= Self.maxYaraBytes else {
+        guard size <= Self.maxYaraBytes else {
             return "named like a script but larger than \(Self.maxYaraBytes / 1_048_576) MiB: not scanned with YARA"
         }
         switch Yara.scan(rules, path: filePath) {
         case let .success(matches):
-            for match in matches.sorted(by: { ($0.offset ?? -1, $0.rule) < ($1.offset ?? -1, $1.rule) }) {
-                let indicator = ContentRules.indicator(for: match)
-                let (line, text) = Self.lineAt(offset: match.offset, in: filePath)
-                let matched = String(decoding: match.matched.filter { $0 != 0 }, as: UTF8.self)
-                scriptHits.append(Hit(indicator: indicator, server: server, evidence: path, line: line, time: nil,
-                                      field: "content", value: matched.isEmpty ? match.rule : matched,
-                                      clientIP: nil, rawLine: text))
-            }
+            scriptHits = contentHits(matches, filePath: filePath)
             return nil
         case let .failure(failure):
             return "named like a script, but the YARA scan failed (\(failure))"

@@ -33,7 +33,7 @@ public final class YaraRules: @unchecked Sendable {
         while let rule = inc_yr_rule_at(handle, i) {
             if let id = inc_yr_rule_identifier(rule).map({ String(cString: $0) }) {
                 let source = inc_yr_rule_namespace(rule).map { String(cString: $0) } ?? ""
-                let imported = source.hasPrefix("indicators/")
+                let imported = ContentRuleSource.parts(of: source) != nil
                 out[ContentRules.indicatorID(rule: id, source: source)] = (inc_yr_meta_string(rule, "title") ?? (imported ? inc_yr_meta_string(rule, "description") : nil))
                     .map { String(cString: $0) } ?? id
             }
@@ -182,16 +182,26 @@ public struct ContentRuleSource: Sendable, Equatable {
     public var name: String
     public var text: String
 
-    public init(name: String, text: String) {
-        self.name = name
+    /// A pack's rule, named `indicators/<pack>: <rule>`.
+    public init(pack: String, rule: String, text: String) {
+        name = Self.prefix + pack + ": " + rule
         self.text = text
+    }
+
+    private static let prefix = "indicators/"
+
+    /// The pack id and rule name of a source name made by ``init(pack:rule:text:)``; nil for the
+    /// built-in file and case rule files.
+    public static func parts(of name: String) -> (pack: String, rule: String)? {
+        guard name.hasPrefix(prefix), let colon = name.range(of: ": ") else { return nil }
+        return (String(name[name.index(name.startIndex, offsetBy: prefix.count)..<colon.lowerBound]), String(name[colon.upperBound...]))
     }
 
     /// The `yara-rule` IOCs of the packs, in pack and file order.
     public static func from(_ packs: [ImportedPack]) -> [ContentRuleSource] {
         packs.flatMap { pack in
             pack.iocs.enumerated().filter { $0.element.type == .yaraRule }.map { k, ioc in
-                ContentRuleSource(name: "indicators/\(pack.id): " + (ioc.description.map { "\($0)" } ?? "rule \(k + 1)"), text: ioc.value)
+                ContentRuleSource(pack: pack.id, rule: ioc.description ?? "rule \(k + 1)", text: ioc.value)
             }
         }
     }
@@ -227,8 +237,8 @@ public final class ContentRules: @unchecked Sendable {
     /// `YARA:<pack id>/<rule>` for a rule that came with an imported pack (so it never shares
     /// hit ids, or triage, with a built-in rule of the same name).
     public static func indicatorID(rule: String, source: String) -> String {
-        guard source.hasPrefix("indicators/"), let colon = source.firstIndex(of: ":") else { return "YARA:" + rule }
-        return "YARA:" + source[source.index(source.startIndex, offsetBy: 11)..<colon] + "/" + rule
+        guard let pack = ContentRuleSource.parts(of: source)?.pack else { return "YARA:" + rule }
+        return "YARA:" + pack + "/" + rule
     }
 
     /// Name of the built-in rule file, as shown in errors.
@@ -320,7 +330,7 @@ public final class ContentRules: @unchecked Sendable {
         let severity = m["severity"].flatMap { Severity(rawValue: $0.lowercased()) } ?? .high
         let stage = m["stage"].flatMap { Stage(rawValue: $0.lowercased()) } ?? .webShell
         let sources = (m["source"] ?? m["reference"] ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init)
-        let imported = match.source.hasPrefix("indicators/")
+        let imported = ContentRuleSource.parts(of: match.source) != nil
         let title = m["title"] ?? (imported ? m["description"] : nil) ?? "YARA rule \(match.rule)"
         let description = imported
             ? (m["description"].map { "\($0) (YARA rule \(match.rule) from \(match.source).)" } ?? "YARA rule \(match.rule) from \(match.source) matched this file.")

@@ -248,9 +248,12 @@ extension CaseCheck {
     private static func packReports(_ data: Data, store: CaseStore) -> [Report] {
         var out: [Report] = []
         var loaded: [ImportedPack] = []
+        var urls: [String: URL] = [:]
         for (id, url) in packFiles(data, folder: store.folder) {
             do {
-                loaded.append(try IndicatorPackStore.load(url))
+                let pack = try IndicatorPackStore.load(url)
+                loaded.append(pack)
+                urls[pack.id] = url
             } catch let IndicatorPackStoreError.malformed(file, line, column, message) {
                 out.append(Report(file: file, line: line, column: column,
                                   message: "\(message) (to open the case without it: incident indicators disable CASE \(id))", isError: true))
@@ -269,14 +272,12 @@ extension CaseCheck {
                                   message: "the enabled indicator packs do not compile: \(error)", isError: true))
             }
             // Their YARA rules for files: one that does not compile is left out when scanning (a warning).
-            let urls = Dictionary(packFiles(data, folder: store.folder).map { ($0.id, $0.url) }, uniquingKeysWith: { a, _ in a })
-            for pack in loaded {
-                let sources = ContentRuleSource.from([pack])
-                guard !sources.isEmpty else { continue }
-                for e in ContentRules.load(caseFolder: store.folder, imported: sources).errors where e.file.hasPrefix("indicators/") {
-                    out.append(Report(file: (urls[pack.id] ?? store.folder.appendingPathComponent("indicators/\(pack.id).json")).path, line: 1, column: 1,
-                                      message: "YARA rule not used: \(e.file.dropFirst("indicators/\(pack.id): ".count)), rule line \(e.line): \(e.message)",
-                                      isError: false))
+            let sources = ContentRuleSource.from(loaded)
+            if !sources.isEmpty {
+                for e in ContentRules.load(caseFolder: store.folder, imported: sources).errors {
+                    guard let (pack, rule) = ContentRuleSource.parts(of: e.file), let url = urls[pack] else { continue }
+                    out.append(Report(file: url.path, line: 1, column: 1,
+                                      message: "YARA rule not used: \(rule), rule line \(e.line): \(e.message)", isError: false))
                 }
             }
         }
