@@ -93,7 +93,8 @@ static int parse_time(const uint8_t *b, intptr_t count, double *seconds, ic_date
     }
     int64_t h, mi, se;
     if (b[13] != ':' || b[16] != ':' || !number(b, 11, 2, &h) || !number(b, 14, 2, &mi) || !number(b, 17, 2, &se)) return 0;
-    if (h >= 24 || mi >= 60 || se >= 61) return 0;
+    /* A 60th second only as a leap second, 23:59:60 (read as the next day's 00:00:00). */
+    if (h >= 24 || mi >= 60 || se > 60 || (se == 60 && (h != 23 || mi != 59))) return 0;
     double fraction = 0.0;
     intptr_t i = 19;
     if (i < n && b[i] == '.') {

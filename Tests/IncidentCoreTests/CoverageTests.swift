@@ -73,6 +73,28 @@ struct CoverageTests {
         #expect(tail?.days == 4)
     }
 
+    /// A record dated after the scan (a wrong clock, a forged line) does not make the logs reach
+    /// the end of the exposure window.
+    @Test func futureRecordDoesNotExtendTheLogs() {
+        let d = { (s: String) in FileCursor.day(date(s + "T00:00:00.000Z")) }
+        var f = FileStatus(path: "evidence/E/HttpProxy_1.LOG", server: "E", format: .httpProxy, encoding: .utf8, sizeBytes: 10, sha256: "",
+                           modified: Date(timeIntervalSince1970: 0), lines: 70, records: 62, warnings: [])
+        f.firstEvent = date("2020-12-30T10:00:00.000Z")
+        f.lastEvent = date("9999-12-31T10:00:00.000Z")
+        f.recordDays = [[d("2020-12-30"), d("2021-02-28")], [d("9999-12-31"), d("9999-12-31")]]
+        let now = date("2026-11-29T12:00:00.000Z")
+        let c = Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now)[0]
+        #expect(c.status == .insufficientCoverage)
+        #expect(c.to == date("2021-02-28T23:59:59.000Z"))
+        #expect(c.reason == "logs end 2021-02-28T23:59:59.000Z, before 2021-03-03T00:00:00.000Z (no patch or mitigation date recorded: logs must at least reach the start of mass exploitation): no hit, but that does not show the server is clean (records dated after 2026-11-30 were left out)")
+        // Records up to the day after the scan still count (time zones, a slightly fast clock).
+        f.lastEvent = date("2026-11-30T23:00:00.000Z")
+        f.recordDays = [[d("2020-12-30"), d("2021-03-05")], [d("2026-11-30"), d("2026-11-30")]]
+        let kept = Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now)[0]
+        #expect(kept.status == .noFindings)
+        #expect(kept.to == date("2026-11-30T23:00:00.000Z"))
+    }
+
     @Test func fullCoverageWithoutHitsIsNoFindings() throws {
         let dir = try TempDir("cov-full")
         try Self.writeBenign(dir)

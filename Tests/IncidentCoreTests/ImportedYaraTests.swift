@@ -100,6 +100,23 @@ struct ImportedYaraTests {
         for id in ["webshell_aspx_simpleseesharp", "webshell_aspx_reGeorgTunnel", "webshell_aspx_sportsball", "lsass_process_memory_dump"] {
             #expect(titles["YARA:chirp/" + id] != nil, "\(id) not compiled in")
         }
+        // A collected script holding the procdump command line: a post-exploitation hit, not a web shell.
+        try dir.write("evidence/EXCH01/collected/dump.bat", "procdump64.exe -accepteula -ma lsass.exe C:\\windows\\temp\\lsass\r\n")
+        let hits = try scan(dir, store).hits.filter { $0.indicator.hasPrefix("YARA:chirp/") }
+        #expect(hits.map(\.indicator) == ["YARA:chirp/lsass_process_memory_dump"])
+        #expect(hits.map(\.stage) == [.postExploitation])
+    }
+
+    @Test("a rule without stage metadata gets its stage from its names",
+          arguments: [("webshell_aspx_sportsball", "", [String: String](), Stage.webShell),
+                      ("lsass_process_memory_dump", "indicators/chirp: Detection for the use of procdump to dump LSASS process memory.", [:], .postExploitation),
+                      ("rule_7", "indicators/feed: Dumps credentials with a web shell", [:], .webShell),
+                      ("x", "rules/a.yar", ["description": "Mimikatz sekurlsa module strings"], .postExploitation),
+                      ("ChinaChopper_Eval", "webshells.yar", [:], .webShell),
+                      ("procdump_use", "rules/a.yar", ["stage": "exploitation"], .exploitation)])
+    func stageFromNames(rule: String, source: String, meta: [String: String], stage: Stage) {
+        let match = YaraMatch(rule: rule, source: source, meta: meta, offset: 0, matched: [])
+        #expect(ContentRules.indicator(for: match).stage == stage)
     }
 }
 

@@ -162,12 +162,16 @@ struct TimestampTests {
         #expect(leapDay.timeIntervalSince1970 == 1_582_934_400)
         let epoch = try #require(Timestamps.parse("1970-01-01T00:00:00Z"))
         #expect(epoch.timeIntervalSince1970 == 0)
+        // A leap second is only ever 23:59:60; it is read as the next day's first second.
+        let leapSecond = try #require(Timestamps.parse("2016-12-31 23:59:60"))
+        #expect(leapSecond.timeIntervalSince1970 == 1_483_228_800)
     }
 
     @Test(arguments: ["", "garbage", "not a date at all, really", "2021-03-03", "2021/03/03 06:49:42",
                       "2021-13-03T06:49:42Z", "2021-00-03T06:49:42Z", "2021-03-32T06:49:42Z", "2021-03-03T24:00:00Z",
                       "2021-03-03T06:60:42Z", "2021-03-03T06:49:42+01:00", "2021-03-03X06:49:42", "3/9/2021 5:00:00 PM",
-                      "22/07/2019 11:57:52", "2021-03-03T06:49:4Z", "\u{FEFF}2021-03-03T06:49:42Z"])
+                      "22/07/2019 11:57:52", "2021-03-03T06:49:4Z", "\u{FEFF}2021-03-03T06:49:42Z",
+                      "2021-03-03T10:00:60Z", "2021-03-03 23:58:60", "2021-03-03T23:59:61Z"])
     func garbageIsNil(_ text: String) {
         #expect(Timestamps.parse(text) == nil)
     }

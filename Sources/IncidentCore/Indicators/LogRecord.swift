@@ -87,12 +87,18 @@ public struct LogRecord: Sendable {
     /// This record as read from a line that may have been cut off (the unterminated last line of
     /// a file, still being written or truncated): when it has fewer values than its header, the
     /// last value may be cut too (`1.2.` of `1.2.3.4`), so it reads as absent, and so do the
-    /// fields derived from the values.
+    /// fields derived from the values. The values before the cut are in place, so the result is
+    /// not ``columnsMismatched``.
     public func droppingPossiblyCutValue() -> LogRecord {
         guard let schema, !columns.isEmpty, columns.count < schema.names.count else { return self }
         return LogRecord(line: line, raw: raw, time: time, schema: schema, columns: Array(columns.dropLast()))
     }
 
-    /// The client address when the format has one.
-    public var clientIP: String? { value(lowercased: "client-ip") }
+    /// Set by the parser when the line has a different number of values than its header names:
+    /// a value may then sit under another column's name (an unquoted comma, a stray space).
+    public var columnsMismatched = false
+
+    /// The client address when the format has one, and nil when ``columnsMismatched`` (the
+    /// value under the client column may be another field's; chains must not list it as a client).
+    public var clientIP: String? { columnsMismatched ? nil : value(lowercased: "client-ip") }
 }

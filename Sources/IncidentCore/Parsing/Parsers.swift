@@ -111,8 +111,11 @@ public struct HttpProxyParser: EvidenceLineParser {
            values.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) == headerLowered {
             return nil
         }
-        if values.count != headerLowered.count { mismatched += 1 }
         var r = LogRecord(line: line, raw: text, schema: schema, columns: values)
+        if values.count != headerLowered.count {
+            mismatched += 1
+            r.columnsMismatched = true
+        }
         r.time = r.value(lowercased: "datetime").flatMap(Timestamps.parse)
         return r
     }
@@ -329,11 +332,14 @@ public struct W3CParser: EvidenceLineParser {
         let tokens = Self.tokens(Substring(text))
         if tokens.isEmpty { return nil }
         var layout: FieldSchema
+        var shifted = false
         if let schema {
             layout = schema
             if tokens.count != schema.names.count {
                 if tokens.count == Self.defaultFields.count && Timestamps.parse(tokens[0] + " " + tokens[1]) != nil {
                     layout = Self.defaultSchema
+                } else {
+                    shifted = true
                 }
                 mismatched += 1
             }
@@ -345,6 +351,7 @@ public struct W3CParser: EvidenceLineParser {
             return nil
         }
         var r = LogRecord(line: line, raw: text, schema: layout, columns: tokens)
+        r.columnsMismatched = shifted
         if let d = r.value(lowercased: "date"), let t = r.value(lowercased: "time") { r.time = Timestamps.parse(d + " " + t) }
         if let stem = r.value(lowercased: "cs-uri-stem") {
             let q = r.value(lowercased: "cs-uri-query") ?? "-"

@@ -26,7 +26,7 @@ public enum Timestamps {
         guard b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54 || b[10] == 0x20, b[13] == 0x3A, b[16] == 0x3A,
               let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2),
               let h = num(11, 2), let mi = num(14, 2), let se = num(17, 2),
-              (1...12).contains(mo), d >= 1, d <= daysInMonth(y, mo), h < 24, mi < 60, se < 61 else { return nil }
+              (1...12).contains(mo), d >= 1, d <= daysInMonth(y, mo), h < 24, mi < 60, se < 60 || (se == 60 && h == 23 && mi == 59) else { return nil }
         var fraction = 0.0
         var i = 19
         if i < b.count, b[i] == 0x2E {

@@ -165,9 +165,13 @@ public enum Coverage {
     ///   - build: the server's Exchange build when recorded (decides which checks are required).
     ///   - exposureEnd: when the exposure ended (patch or mitigation date, UTC), if recorded; logs
     ///     must run at least until then, or until ``defaultExposureEnd`` when it is not recorded.
+    ///   - now: the time of the evaluation (UTC). Records dated more than a day after it (a
+    ///     clock set wrong, a forged line) do not extend the logs: a file's end is then the last
+    ///     day up to that limit with a record (``plausibleEnd(_:limitDay:)``), and the reason says so.
     public static func evaluate(files: [FileStatus], hits: [Hit], exposureStart: Date, build: String? = nil,
-                                exposureEnd: Date? = nil) -> [CheckCoverage] {
+                                exposureEnd: Date? = nil, now: Date = Date()) -> [CheckCoverage] {
         let mustReach = max(exposureStart, exposureEnd ?? defaultExposureEnd)
+        let limitDay = FileCursor.day(now) &+ 1
         return CoverageCheck.allCases.map { check in
             let required = check.required(build: build)
             let used = files.filter { f in !f.skipped && f.givesCoverage && f.format.map(check.accepts) == true }
@@ -179,7 +183,9 @@ public enum Coverage {
             let pathSet = Set(paths)
             let hitCount = hits.filter { $0.severity >= .low && pathSet.contains($0.evidence) }.count
             let from = used.compactMap(\.firstEvent).min()
-            let to = used.compactMap(\.lastEvent).max()
+            let to = used.compactMap { Self.plausibleEnd($0, limitDay: limitDay) }.max()
+            let future = used.contains { $0.lastEvent.map { FileCursor.day($0) > limitDay } ?? false }
+                ? " (records dated after \(Self.dayText(limitDay)) were left out)" : ""
             let records = used.reduce(0) { $0 + $1.records }
             let start = Timestamps.iso8601(exposureStart)
             var shortfall: String?
@@ -215,8 +221,19 @@ public enum Coverage {
                 status = .noFindings
                 reason = from.map { "logs run from \(Timestamps.iso8601($0)) (before \(start)) to \(Timestamps.iso8601(to ?? $0)); no hit" } ?? "\(records) row(s) read; no hit"
             }
-            return CheckCoverage(check: check, status: status, required: required, evidence: paths, from: from, to: to, hits: hitCount, reason: reason)
+            return CheckCoverage(check: check, status: status, required: required, evidence: paths, from: from, to: to, hits: hitCount, reason: reason + future)
         }
+    }
+
+    /// The latest record time of a file that counts for coverage: its last record when that is
+    /// dated on or before `limitDay` (days since 1970-01-01, UTC); otherwise the end (23:59:59 UTC)
+    /// of the last day up to `limitDay` with a record (from ``FileStatus/recordDays``), or nil when
+    /// it has none.
+    static func plausibleEnd(_ f: FileStatus, limitDay: Int32) -> Date? {
+        guard let last = f.lastEvent else { return nil }
+        if FileCursor.day(last) <= limitDay { return last }
+        let day = f.recordDays.compactMap { r in r.count == 2 && r[0] <= limitDay ? min(r[1], limitDay) : nil }.max()
+        return day.map { Date(timeIntervalSince1970: Double($0) * 86_400 + 86_399) }
     }
 
     /// How far logs must reach when no patch or mitigation date is recorded: 2021-03-03T00:00Z,

@@ -241,6 +241,26 @@ public final class ContentRules: @unchecked Sendable {
         return "YARA:" + pack + "/" + rule
     }
 
+    /// The stage of a rule whose metadata names none (CHIRP's rules, most public rules):
+    /// `web-shell` when the rule identifier, its `title`/`description` metadata or the imported
+    /// pack's name for it speaks of a web shell (`webshell`, `web shell`, `web_shell`); otherwise
+    /// `post-exploitation` when they speak of credential theft or tooling seen after the break-in
+    /// (``postExploitationWords``: CHIRP's `lsass_process_memory_dump`, "procdump to dump LSASS
+    /// process memory"); otherwise `web-shell`, the reason collected files are scanned at all.
+    public static func inferredStage(_ match: YaraMatch) -> Stage {
+        let names = ([match.rule, match.meta["title"], match.meta["description"], ContentRuleSource.parts(of: match.source)?.rule]
+            .compactMap { $0 }.joined(separator: " ")).lowercased()
+        if ["webshell", "web shell", "web_shell", "web-shell"].contains(where: names.contains) { return .webShell }
+        if postExploitationWords.contains(where: names.contains) { return .postExploitation }
+        return .webShell
+    }
+
+    /// Words that mark a rule without `stage` metadata as `post-exploitation`: LSASS dumping
+    /// (procdump, comsvcs MiniDump; https://www.microsoft.com/security/blog/2021/03/02/hafnium-targeting-exchange-servers/),
+    /// credential tools, the reverse shell and exfiltration steps HAFNIUM used after the web shell
+    /// (powercat, 7-Zip archives of mailboxes; same source).
+    public static let postExploitationWords = ["lsass", "procdump", "minidump", "mimikatz", "credential", "powercat", "exfil", "mailbox export", "nishang"]
+
     /// Name of the built-in rule file, as shown in errors.
     public static let builtInName = "webshells.yar"
     /// Rule files larger than this are not read.
@@ -324,11 +344,11 @@ public final class ContentRules: @unchecked Sendable {
 
     /// The indicator a rule's hit is reported under: id `YARA:<rule>`, and severity, stage, CVE,
     /// sources and false positives from the rule's metadata (defaults for rules without them:
-    /// `high`, `web-shell`).
+    /// `high`, and the stage ``inferredStage(_:)`` reads from the rule's names).
     public static func indicator(for match: YaraMatch) -> Indicator {
         let m = match.meta
         let severity = m["severity"].flatMap { Severity(rawValue: $0.lowercased()) } ?? .high
-        let stage = m["stage"].flatMap { Stage(rawValue: $0.lowercased()) } ?? .webShell
+        let stage = m["stage"].flatMap { Stage(rawValue: $0.lowercased()) } ?? inferredStage(match)
         let sources = (m["source"] ?? m["reference"] ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init)
         let imported = ContentRuleSource.parts(of: match.source) != nil
         let title = m["title"] ?? (imported ? m["description"] : nil) ?? "YARA rule \(match.rule)"
