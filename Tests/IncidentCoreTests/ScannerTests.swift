@@ -123,6 +123,38 @@ struct EvidenceScannerTests {
         #expect(scanner.statuses.first?.warnings.contains("1 line(s) longer than 32 MiB were cut") == true)
     }
 
+    /// A line of several read chunks, written in three appends (one ending on a CR, the next
+    /// starting with its LF), gives exactly the hits and line numbers of the file read whole.
+    @Test func aLongLineGrowingOverSeveralScansIsReadOnce() throws {
+        let long = IISLog.line("POST", "/aspnet_client/discover.aspx", query: "q=" + String(repeating: "a", count: 3 * EvidenceScanner.chunkSize + 17),
+                               ip: "5.254.43.18", ua: "antSword/v2.1")
+        let whole = ScanFixture.text([ScanFixture.benign, long, ScanFixture.shell])
+        let once = try TempDir("long-once")
+        try once.write(ScanFixture.path, whole)
+        let reference = EvidenceScanner(engine: engine)
+        reference.scan(caseFolder: once.url)
+
+        let dir = try TempDir("long-grow")
+        let bytes = Array(whole.utf8)
+        let cr = bytes.count - ScanFixture.shell.utf8.count - 4 // the CR that ends the long line
+        try dir.write(ScanFixture.path, Array(bytes[..<(cr - 2 * EvidenceScanner.chunkSize)]))
+        let scanner = EvidenceScanner(engine: engine)
+        scanner.scan(caseFolder: dir.url)
+        try dir.append(ScanFixture.path, String(decoding: bytes[(cr - 2 * EvidenceScanner.chunkSize)...cr], as: UTF8.self))
+        #expect(bytes[cr] == 0x0D)
+        scanner.scan(caseFolder: dir.url)
+        try dir.append(ScanFixture.path, String(decoding: bytes[(cr + 1)...], as: UTF8.self))
+        scanner.scan(caseFolder: dir.url)
+
+        func lines(_ s: EvidenceScanner) -> [Int: Set<String>] { Dictionary(grouping: s.hits, by: \.line).mapValues { Set($0.map(\.indicator)) } }
+        #expect(reference.hits.contains { $0.line == 6 && $0.clientIP == "5.254.43.18" })
+        #expect(lines(scanner) == lines(reference))
+        #expect(scanner.hits.count == reference.hits.count)
+        #expect(scanner.statuses.first?.lines == 7)
+        #expect(scanner.statuses.first?.records == reference.statuses.first?.records)
+        #expect(scanner.statuses.first?.sha256 == SHA256Hex.digest(bytes))
+    }
+
     /// A last line cut inside a value (`1.2.` of `1.2.3.4`) never reports the cut value; the
     /// completed line does, once.
     @Test func aCutLastLineDoesNotReportTheCutValue() throws {

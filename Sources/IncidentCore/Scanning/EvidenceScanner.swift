@@ -475,6 +475,9 @@ final class FileCursor {
     /// Whether the byte just before the pending bytes is an LF (UTF-8 reads only): the prefilter
     /// can then judge the first pending line too (its leading separator is that LF).
     private var pendingAfterLF = false
+    /// While one line grows over several chunks: the file offset of `pending` and how many of its
+    /// first bytes hold no CR or LF byte, so each chunk only looks at its new bytes.
+    private var unbrokenPending: (start: Int64, count: Int) = (-1, 0)
     /// Why the file's format was not recognised (nil when it was).
     var unrecognisedReason: String?
     /// Inventory rows of web files, for the known-good baseline comparison: line, lowercase
@@ -767,6 +770,20 @@ final class FileCursor {
                 return
             }
         }
+        if !atEOF, pending.count <= LineSplitter.maxLineBytes {
+            // A line still growing: nothing to split until a CR or LF byte arrives (in UTF-16 too,
+            // a line end unit holds one). Only the bytes added since the last chunk are searched.
+            let known = unbrokenPending.start == start ? min(unbrokenPending.count, pending.count) : 0
+            let hasBreak = pending.withUnsafeBufferPointer { p -> Bool in
+                guard let base = p.baseAddress, p.count > known else { return false }
+                return memchr(base + known, 0x0A, p.count - known) != nil || memchr(base + known, 0x0D, p.count - known) != nil
+            }
+            if !hasBreak {
+                unbrokenPending = (start, pending.count)
+                return
+            }
+        }
+        unbrokenPending = (-1, 0)
         if encoding == .utf8, let format = parser?.format, let prefilter = engine.prefilter(for: format) {
             let used = pending.withUnsafeBufferPointer { prefiltered($0, prefilter: prefilter, engine: engine, afterLF: pendingAfterLF) }
             if used > 0 {
