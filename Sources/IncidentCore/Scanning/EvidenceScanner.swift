@@ -478,6 +478,28 @@ final class FileCursor {
     /// While one line grows over several chunks: the file offset of `pending` and how many of its
     /// first bytes hold no CR or LF byte, so each chunk only looks at its new bytes.
     private var unbrokenPending: (start: Int64, count: Int) = (-1, 0)
+    /// Whether this cursor holds the long-line permit (``longLines``).
+    private var holdsLongLinePermit = false
+
+    /// One scan thread at a time, in the whole process, may hold an unfinished line longer than
+    /// ``longLineBytes``: parsing a line near ``LineSplitter/maxLineBytes`` holds it about three
+    /// times over (~50 MB), and with one such line at a time the scan's peak memory does not grow
+    /// with the number of threads. A thread holding the permit waits for nothing but its own file.
+    static let longLines = DispatchSemaphore(value: 1)
+    /// An unfinished line this long (1 MiB) needs the long-line permit.
+    static let longLineBytes = 1 << 20
+
+    private func takeLongLinePermit() {
+        guard !holdsLongLinePermit else { return }
+        Self.longLines.wait()
+        holdsLongLinePermit = true
+    }
+
+    private func returnLongLinePermit() {
+        guard holdsLongLinePermit else { return }
+        holdsLongLinePermit = false
+        Self.longLines.signal()
+    }
     /// Why the file's format was not recognised (nil when it was).
     var unrecognisedReason: String?
     /// Inventory rows of web files, for the known-good baseline comparison: line, lowercase
@@ -655,7 +677,10 @@ final class FileCursor {
         // where they lie instead of from a copy of the whole chunk.
         let headroom = Self.headroom
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: headroom + EvidenceScanner.chunkSize)
-        defer { buffer.deallocate() }
+        defer {
+            buffer.deallocate()
+            returnLongLinePermit()
+        }
         let readArea = UnsafeMutableBufferPointer(rebasing: buffer[headroom...])
         while true {
             let chunk = UnsafeBufferPointer(rebasing: buffer[headroom..<(headroom + Self.readFully(handle.fileDescriptor, into: readArea))])
@@ -682,10 +707,16 @@ final class FileCursor {
                         pending.removeAll(keepingCapacity: true)
                         pending.append(contentsOf: UnsafeBufferPointer(rebasing: region[used...]))
                     } else {
-                        pending.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[from...]))
+                        if pending.count + chunk.count - from > Self.longLineBytes { takeLongLinePermit() }
+                        Self.append(UnsafeBufferPointer(rebasing: chunk[from...]), to: &pending)
                     }
                 }
                 consume(&pending, start: &pendingStart, atEOF: atEOF, engine: engine)
+                if pending.count <= Self.longLineBytes {
+                    // The long line is done: give its memory back before the permit.
+                    if pending.capacity > 2 * Self.longLineBytes { pending = Array(pending) }
+                    returnLongLinePermit()
+                }
             }
             position = chunkEnd
             if atEOF { break }
@@ -713,6 +744,17 @@ final class FileCursor {
 
     /// Bytes kept free before each chunk read, for an unfinished line of up to this size.
     static let headroom = 64 * 1024
+
+    /// Appends a chunk to the unfinished line, doubling the buffer as `Array` would but never past
+    /// the longest unfinished line it must hold (``LineSplitter/maxLineBytes`` and a chunk, after
+    /// which the line is cut): a line near the limit then needs 16 MiB, not 32.
+    static func append(_ bytes: UnsafeBufferPointer<UInt8>, to pending: inout [UInt8]) {
+        let needed = pending.count + bytes.count
+        if needed > pending.capacity {
+            pending.reserveCapacity(max(needed, min(pending.capacity * 2, LineSplitter.maxLineBytes + 2 * EvidenceScanner.chunkSize)))
+        }
+        pending.append(contentsOf: bytes)
+    }
 
     /// Reads until `buffer` is full or the file ends.
     /// - Returns: the bytes read; 0 at the end of the file or on a read error (as the end).
@@ -794,19 +836,21 @@ final class FileCursor {
             }
         }
         let (lines, consumed) = pending.withUnsafeBufferPointer { LineSplitter.split($0, encoding: encoding, atEOF: false) }
-        for line in lines { evaluate(line, final: true, engine: engine) }
         if consumed > 0 { pendingAfterLF = encoding == .utf8 && pending[consumed - 1] == 0x0A }
         pending.removeFirst(consumed)
+        // A long line's bytes are given back before its text is parsed.
+        if pending.capacity > 2 * Self.longLineBytes, pending.count <= Self.longLineBytes { pending = Array(pending) }
         start += Int64(consumed)
         offset = start
+        for line in lines { evaluate(line, final: true, engine: engine) }
         if pending.count > LineSplitter.maxLineBytes {
             // One line longer than the limit: read its head, skip the rest.
-            let head = Array(pending.prefix(LineSplitter.maxLineBytes))
-            let text = head.withUnsafeBufferPointer { LineSplitter.split($0, encoding: encoding, atEOF: true).lines.first }
-            if let text { evaluate(TextLine(text: text.text, end: head.count, truncated: true), final: true, engine: engine) }
+            let headCount = LineSplitter.maxLineBytes
+            let text = pending.withUnsafeBufferPointer { LineSplitter.split(UnsafeBufferPointer(rebasing: $0[..<headCount]), encoding: encoding, atEOF: true).lines.first }
             start += Int64(pending.count)
             offset = start
-            pending.removeAll()
+            pending = [] // its memory is given back before the head is parsed
+            if let text { evaluate(TextLine(text: text.text, end: headCount, truncated: true), final: true, engine: engine) }
             pendingAfterLF = false
             skippingLongLine = true
             return
