@@ -6,7 +6,7 @@ import IncidentCore
 struct ServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Record facts about a server: Exchange build, FQDN, role, internet exposure, first exposure, patch date.",
+        abstract: "Record facts about a server: Exchange build, FQDN, role, internet exposure, first exposure, patch and mitigation dates.",
         subcommands: [ServerSetCommand.self, ServerAddCommand.self]
     )
 }
@@ -31,6 +31,9 @@ struct ServerFieldOptions: ParsableArguments {
     @Option(help: "When a fixed build was installed (UTC): 2021-03-06 or 2021-03-06T22:10:00Z. Ends the exposure window.")
     var patchedOn: String?
 
+    @Option(help: "When the interim mitigation (EOMT, the URL rewrite rule) was applied (UTC): 2021-03-08 or 2021-03-08T09:00:00Z. Ends the exposure window if earlier than the patch; without it, the time the interim-mitigation step was marked done stands in.")
+    var mitigatedOn: String?
+
     enum YesNo: String, ExpressibleByArgument, CaseIterable {
         case yes, no
     }
@@ -49,7 +52,8 @@ struct ServerFieldOptions: ParsableArguments {
             if let reason = BuildTable.notInTableReason(parsed) { throw ValidationError("--build: \(ServerEditError.buildNotInTable(reason))") }
         }
         return ServerChanges(build: build, fqdn: fqdn, role: role, internetFacing: internetFacing.map { $0 == .yes },
-                             firstExposure: try date(firstExposure, "first-exposure"), patchedOn: try date(patchedOn, "patched-on"))
+                             firstExposure: try date(firstExposure, "first-exposure"), patchedOn: try date(patchedOn, "patched-on"),
+                             mitigatedOn: try date(mitigatedOn, "mitigated-on"))
     }
 }
 
@@ -106,6 +110,7 @@ struct ServerSetCommand: ParsableCommand {
         Examples:
           incident server set ./case-2021-03 EXCH01 --build 15.1.2176.9 --patched-on 2021-03-06
           incident server set ./case-2021-03 EXCH02 --internet-facing no --first-exposure 2021-02-15
+          incident server set ./case-2021-03 EXCH03 --mitigated-on 2021-03-08T09:00:00Z
         """
     )
 
@@ -118,7 +123,7 @@ struct ServerSetCommand: ParsableCommand {
     @OptionGroup var fields: ServerFieldOptions
 
     func validate() throws {
-        if try fields.changes().isEmpty { throw ValidationError("nothing to set: give at least one of --build, --fqdn, --role, --internet-facing, --first-exposure, --patched-on") }
+        if try fields.changes().isEmpty { throw ValidationError("nothing to set: give at least one of --build, --fqdn, --role, --internet-facing, --first-exposure, --patched-on, --mitigated-on") }
     }
 
     func run() throws {

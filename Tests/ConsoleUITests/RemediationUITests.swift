@@ -124,7 +124,7 @@ struct RemediationUITests {
         // The server pane marks it patched but compromised, and the status bar counts no server done.
         _ = press(&state, .escape)
         let main = render(state)
-        #expect(main.row(2).hasPrefix("│EXCH01      compromised  PC   70  1/13│"))
+        #expect(main.row(2).hasPrefix("│EXCH01      compromised  PC   69  1/13│"))
         #expect(main.row(29).contains("done 0/3"))
     }
 }

@@ -13,7 +13,7 @@ struct RenderTests {
         assertSnapshot(grid.text(), named: "demo-80x24")
         assertSnapshot(grid.roles(), named: "demo-80x24-roles")
         // Patch (V vulnerable) and compromise (C compromised, ? unknown) markers after the verdict.
-        #expect(grid.row(2).hasPrefix("│EXCH01   compromised  VC   70  0/14│"))
+        #expect(grid.row(2).hasPrefix("│EXCH01   compromised  VC   69  0/14│"))
         #expect(grid.row(3).hasPrefix("│EXCH02   probed       V?    5  0/12│"))
         #expect(grid.row(4).hasPrefix("│EXCH03   insufficient V?    0  0/12│"))
         #expect(grid.row(23).hasPrefix(" Demo: Cont…"))

@@ -39,7 +39,7 @@ struct SlowLinkTests {
         _ = update(&state, .key(.character("j")))
         let moved = render(state)
         #expect(Set(changedCells(before, moved).map(\.1)) == [2, 3])
-        #expect(moved.text().contains("Indicator hits: EXCH01 (70)"))
+        #expect(moved.text().contains("Indicator hits: EXCH01 (69)"))
         _ = update(&state, .key(.character("j")))
         _ = update(&state, .key(.tab))
         #expect(state.settledSelection == nil)

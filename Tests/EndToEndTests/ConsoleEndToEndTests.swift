@@ -20,7 +20,7 @@ struct ConsoleEndToEndTests {
         let tmux = try TmuxSession("\(incidentBinary.path) demo --dir \(dir.path)", term: term)
         #expect(tmux.waitForServer("EXCH01", "compromised"), "screen was:\n\(tmux.capture())")
         let screen = tmux.capture()
-        #expect(screen.contains("Indicator hits: EXCH01 (70)"))
+        #expect(screen.contains("Indicator hits: EXCH01 (69)"))
         #expect(screen.split(separator: "\n").contains { $0.contains("EXCH02") && $0.contains("probed") })
         #expect(screen.split(separator: "\n").contains { $0.contains("EXCH03") && $0.contains("insufficient") })
         #expect(screen.contains("CRIT"))

@@ -17,7 +17,7 @@ struct NewUserGapsCommandTests {
         #expect(scan.status == 1)
         let hits = try #require(try json(scan.stdout)["hits"] as? [[String: Any]])
         let ids = hits.compactMap { $0["id"] as? String }
-        #expect(ids.count == 75)
+        #expect(ids.count == 74)
         let known = try #require(ids.first)
         let unknown = "0123456789abcdef"
         try #require(!ids.contains(unknown))
@@ -27,7 +27,7 @@ struct NewUserGapsCommandTests {
         let r = try run(incidentBinary.path, ["triage", "set", dir.path, unknown, "--decision", "false-positive"])
         #expect(r.status == 2)
         #expect(r.stdout == "")
-        #expect(r.stderr == "incident: edit 1 of 1 (0123456789abcdef false-positive): no hit with id 0123456789abcdef in this case: a read-only scan of its evidence finds 75 hit(s), none with this id (hit ids: incident scan CASE --read-only --format json); nothing was saved\n")
+        #expect(r.stderr == "incident: edit 1 of 1 (0123456789abcdef false-positive): no hit with id 0123456789abcdef in this case: a read-only scan of its evidence finds 74 hit(s), none with this id (hit ids: incident scan CASE --read-only --format json); nothing was saved\n")
         #expect(try Data(contentsOf: caseFile) == before)
 
         // Batch mode: every line is checked before the first is saved.

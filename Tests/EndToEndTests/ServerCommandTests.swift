@@ -37,6 +37,9 @@ struct ServerCommandTests {
         let server = try #require((json["servers"] as? [[String: Any]])?.first { $0["name"] as? String == "EXCH01" })
         #expect(server["exchangeBuild"] as? String == "15.1.2106.13")
         #expect(server["patchedOn"] as? String == "2021-03-06T00:00:00.000Z")
+        let mitigated = try run(incidentBinary.path, ["server", "set", dir.path, "EXCH02", "--mitigated-on", "2021-03-08T09:00:00Z"])
+        #expect(mitigated.status == 0, "\(mitigated.stderr)")
+        #expect(mitigated.stdout.contains("EXCH02: exposure window from 2021-01-01T00:00:00.000Z, until 2021-03-08T09:00:00.000Z"))
         let audit = try #require(json["audit"] as? [[String: Any]])
         #expect(audit.contains { $0["action"] as? String == "server.set" && $0["field"] as? String == "EXCH01.exchangeBuild" && $0["after"] as? String == "15.1.2106.13" })
         #expect(audit.contains { $0["field"] as? String == "EXCH01/patch" && $0["by"] as? String == "incident (build 15.1.2106.13 ≥ fixed 15.1.2106.13)" })
@@ -60,6 +63,9 @@ struct ServerCommandTests {
         #expect(nothing.status == 2)
         let badName = try run(incidentBinary.path, ["server", "add", dir.path, "../EXCH9"])
         #expect(badName.status == 2)
+        let inverted = try run(incidentBinary.path, ["server", "set", dir.path, "EXCH01", "--first-exposure", "2021-03-10", "--mitigated-on", "2021-03-05"])
+        #expect(inverted.status == 2)
+        #expect(inverted.stderr.contains("the exposure window would end 2021-03-05T00:00:00.000Z (patch or mitigation) before it starts 2021-03-10T00:00:00.000Z"))
         #expect(try Data(contentsOf: dir.appendingPathComponent("case.json")) == before)
     }
 

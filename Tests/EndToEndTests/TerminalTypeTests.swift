@@ -18,7 +18,7 @@ struct TerminalTypeTests {
         let screen = tmux.capture()
         let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.first?.hasPrefix("┌─ Servers (3) ● ─") == true, "TERM=\(term): first row \(lines.first ?? "")")
-        #expect(screen.contains("Indicator hits: EXCH01 (70)"))
+        #expect(screen.contains("Indicator hits: EXCH01 (69)"))
         #expect(screen.contains("│EXCH02"))
         // No stray escape-sequence debris (`[0m`, `;1H`, ACS letters like `lqqk`) on screen.
         #expect(!screen.contains("[0m") && !screen.contains(";1H") && !screen.contains("lqqq") && !screen.contains("\u{1B}"))
@@ -64,7 +64,7 @@ struct TerminalTypeTests {
         tmux.resize(cols: 50, rows: 12)
         #expect(tmux.waitFor("terminal too small: have 50×12, need 60×16"), "screen was:\n\(tmux.capture())")
         tmux.resize(cols: 100, rows: 30)
-        #expect(tmux.waitUntil { $0.contains("Indicator hits: EXCH01 (70)") && !$0.contains("too small") }, "screen was:\n\(tmux.capture())")
+        #expect(tmux.waitUntil { $0.contains("Indicator hits: EXCH01 (69)") && !$0.contains("too small") }, "screen was:\n\(tmux.capture())")
         #expect(!tmux.capture().contains("EXIT="), "the console ended during the storm")
         tmux.send("q")
         #expect(tmux.waitFor("EXIT=0"))

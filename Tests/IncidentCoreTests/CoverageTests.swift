@@ -9,7 +9,12 @@ struct CoverageTests {
         let store = CaseStore(folder: dir.url)
         try store.create(CaseFile(name: "coverage", created: date("2021-03-05T09:00:00.000Z"),
                                   settings: CaseSettings(exposureWindowStart: exposure), servers: [Server(name: "EXCH01")]))
-        return CaseSession(store: store, caseFile: try store.load(), engine: try builtInEngine(), playbook: try Playbook.builtIn(),
+        return try reopen(store)
+    }
+
+    /// A fresh session on a case already on disk.
+    static func reopen(_ store: CaseStore) throws -> CaseSession {
+        CaseSession(store: store, caseFile: try store.load(), engine: try builtInEngine(), playbook: try Playbook.builtIn(),
                            responder: "tester", readOnly: false)
     }
 
@@ -38,7 +43,8 @@ struct CoverageTests {
                           (OABLog.header + days(from: "2020-12-20").map { "\($0)T01:00:00.000Z,4812,77,Info,\"OAB generation started\"" })
                           .joined(separator: "\r\n") + "\r\n")
         _ = try dir.write("evidence/EXCH01/FileHashes/web.csv",
-                          Inventory.lines(path: Inventory.exchangeWeb + "owa\\auth\\error.aspx").joined(separator: "\r\n") + "\r\n")
+                          (Inventory.lines(path: Inventory.exchangeWeb + "owa\\auth\\error.aspx")
+                           + [Inventory.row(hash: Inventory.benignHash, path: "C:\\inetpub\\wwwroot\\iisstart.htm")]).joined(separator: "\r\n") + "\r\n")
     }
 
     /// Two records, one before the window and one after it, do not cover the days between.
@@ -73,6 +79,29 @@ struct CoverageTests {
         #expect(tail?.days == 4)
     }
 
+    /// HttpProxy protocol folders that Managed Availability probes are judged one by one: a late
+    /// Owa folder is short even when the Ecp folder covers the window; other folders are not.
+    @Test func eachProbedHttpProxyFolderMustCoverTheWindow() throws {
+        func rows(from first: String) -> String {
+            ([HttpProxyLog.headerLine] + HttpProxyLog.directives + Self.days(from: first).map { HttpProxyLog.row(["DateTime": "\($0)T11:00:00.000Z"]) })
+                .joined(separator: "\r\n") + "\r\n"
+        }
+        let dir = try TempDir("cov-protocols")
+        try Self.writeBenign(dir)
+        _ = try dir.write("evidence/EXCH01/HttpProxy/PushNotifications/HttpProxy_2021022011-1.LOG", rows(from: "2021-02-20"))
+        let session = try Self.session(dir)
+        var s = try #require(try session.scanOnce().summaries.first)
+        #expect(s.coverage[0].status == .noFindings, "a folder no probe writes to may start late: \(s.coverage[0].reason)")
+        _ = try dir.write("evidence/EXCH01/HttpProxy/Owa/HttpProxy_2021022011-1.LOG", rows(from: "2021-02-20"))
+        s = try #require(try Self.reopen(session.store).scanOnce().summaries.first)
+        #expect(s.coverage[0].status == .insufficientCoverage)
+        #expect(s.coverage[0].reason == "HttpProxy\\Owa logs start 2021-02-20T11:00:00.000Z, after the exposure window start 2021-01-01T00:00:00.000Z: no hit, but that does not show the server is clean")
+        #expect(s.coverage[0].from == date("2020-12-30T10:00:00.000Z"), "the check's range is still that of all its files")
+        #expect(Coverage.httpProxyFolders([makeStatus("E", "HttpProxy/owa/a.LOG", format: .httpProxy), makeStatus("E", "HttpProxy/Ecp/b.LOG", format: .httpProxy),
+                                           makeStatus("E", "HttpProxy/c.LOG", format: .httpProxy), makeStatus("E", "HttpProxy/Rest/d.LOG", format: .httpProxy)])
+                    .map { [$0.0] + $0.1.map(\.path) } == [["Ecp", "evidence/E/HttpProxy/Ecp/b.LOG"], ["owa", "evidence/E/HttpProxy/owa/a.LOG"]])
+    }
+
     /// A record dated after the scan (a wrong clock, a forged line) does not make the logs reach
     /// the end of the exposure window.
     @Test func futureRecordDoesNotExtendTheLogs() {
@@ -85,8 +114,8 @@ struct CoverageTests {
         let now = date("2026-11-29T12:00:00.000Z")
         let c = Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now)[0]
         #expect(c.status == .insufficientCoverage)
-        #expect(c.to == date("2021-02-28T23:59:59.000Z"))
-        #expect(c.reason == "logs end 2021-02-28T23:59:59.000Z, before 2021-03-03T00:00:00.000Z (no patch or mitigation date recorded: logs must at least reach the start of mass exploitation): no hit, but that does not show the server is clean (records dated after 2026-11-30 were left out)")
+        #expect(c.to == date("2021-02-28T00:00:00.000Z"))
+        #expect(c.reason == "logs end 2021-02-28T00:00:00.000Z, before 2021-03-03T00:00:00.000Z (no patch or mitigation date recorded: logs must at least reach the start of mass exploitation): no hit, but that does not show the server is clean (records dated after 2026-11-30 were left out)")
         // Records up to the day after the scan still count (time zones, a slightly fast clock).
         f.lastEvent = date("2026-11-30T23:00:00.000Z")
         f.recordDays = [[d("2020-12-30"), d("2021-03-05")], [d("2026-11-30"), d("2026-11-30")]]
@@ -108,7 +137,7 @@ struct CoverageTests {
         #expect(proxy.from == date("2020-12-30T10:00:00.000Z"))
         #expect(proxy.to == date("2021-03-04T10:00:00.000Z"))
         #expect(proxy.reason == "logs run from 2020-12-30T10:00:00.000Z (before 2021-01-01T00:00:00.000Z) to 2021-03-04T10:00:00.000Z; no hit")
-        #expect(s.coverage[5].reason == "1 row(s) read; no hit")
+        #expect(s.coverage[5].reason == "2 row(s) read; no hit (no known-good baseline in the evidence: web files were not compared by hash, so a changed Exchange page is not found)")
         #expect(s.coverage[1].reason == "no evidence for this check: collect the Application event log (EVTX)")
         #expect(s.chain.isEmpty)
     }
@@ -151,10 +180,20 @@ struct CoverageTests {
         let dir = try TempDir("cov-tpl")
         let csv = try Data(contentsOf: fixturesURL().appendingPathComponent("EXCH09-Cve-2021-26855.csv"))
         try dir.write("evidence/EXCH01/EXCH09-Cve-2021-26855.csv", [UInt8](csv))
-        let s = try #require(try Self.session(dir).scanOnce().summaries.first)
+        let snapshot = try Self.session(dir).scanOnce()
+        let s = try #require(snapshot.summaries.first)
         #expect(s.verdict >= .exploited)
         #expect(s.coverage[0].status == .notChecked)
         #expect(s.coverage[0].evidence.isEmpty)
+        // The file names another computer than the folder's server: said so.
+        let warnings = snapshot.statuses.first { $0.path.hasSuffix("EXCH09-Cve-2021-26855.csv") }?.warnings ?? []
+        #expect(warnings.contains("Test-ProxyLogon output of computer EXCH09, filed under server EXCH01: its hits count for EXCH01; move it to evidence/EXCH09/ if it is that server's"))
+        #expect(FileCursor.testProxyLogonComputer(fileName: "EXCH09-other.csv") == "EXCH09")
+        #expect(FileCursor.testProxyLogonComputer(fileName: "MAIL-01-Cve-2021-26858-DownloadPaths.log") == "MAIL-01")
+        #expect(FileCursor.testProxyLogonComputer(fileName: "-other.csv") == nil)
+        #expect(FileCursor.testProxyLogonComputer(fileName: "HttpProxy_2021030306-1.LOG") == nil)
+        #expect(FileCursor.sameComputer("exch01", "EXCH01") && FileCursor.sameComputer("EXCH01", "exch01.corp.example"))
+        #expect(!FileCursor.sameComputer("EXCH09", "EXCH01"))
     }
 
     /// CVE-2021-26857 shows in the Application log: a Sysmon or Security log gives hits, never
@@ -191,32 +230,98 @@ struct CoverageTests {
         #expect(Coverage.adjust(.notAssessed, coverage: c) == .notAssessed)
     }
 
-    /// An inventory that lists no page or script under the Exchange web folders cannot show that
-    /// none was dropped there.
-    @Test func inventoryWithoutWebFoldersIsShort() throws {
-        func inventory(webRows: Int) -> FileStatus {
+    /// An inventory must list files under both folders web shells were dropped in (owa\\auth and
+    /// inetpub\\wwwroot) to show that none was dropped there.
+    @Test func inventoryWithoutTheDropFoldersIsShort() throws {
+        func inventory(_ folders: [String]?, records: Int = 1) -> FileStatus {
             var f = FileStatus(path: "evidence/E/inv.csv", server: "E", format: .fileInventory, encoding: .utf8, sizeBytes: 10, sha256: "",
-                               modified: Date(timeIntervalSince1970: 0), lines: 2, records: 1, warnings: [])
-            f.webFileRows = webRows
+                               modified: Date(timeIntervalSince1970: 0), lines: 2, records: records, warnings: [])
+            f.webFolders = folders
             return f
         }
         let files = try #require(CoverageCheck.allCases.firstIndex(of: .filesOnDisk))
-        let short = Coverage.evaluate(files: [inventory(webRows: 0)], hits: [], exposureStart: CaseSettings.defaultExposureStart)[files]
-        #expect(short.status == .insufficientCoverage)
-        #expect(short.reason == "the inventory lists no page or script under the Exchange web folders (FrontEnd\\HttpProxy, ClientAccess, inetpub\\wwwroot): no hit, but that does not show the server is clean")
-        let listed = Coverage.evaluate(files: [inventory(webRows: 0), inventory(webRows: 3)], hits: [], exposureStart: CaseSettings.defaultExposureStart)[files]
-        #expect(listed.status == .noFindings)
+        let noBaseline = " (no known-good baseline in the evidence: web files were not compared by hash, so a changed Exchange page is not found)"
+        let none = Coverage.evaluate(files: [inventory([])], hits: [], exposureStart: CaseSettings.defaultExposureStart)[files]
+        #expect(none.status == .insufficientCoverage)
+        #expect(none.reason == "the inventory lists no file under owa\\auth (FrontEnd\\HttpProxy\\owa\\auth, or ClientAccess\\Owa\\auth on Exchange 2013) nor under inetpub\\wwwroot (with aspnet_client; IIS puts iisstart.htm there), where web shells were dropped: no hit, but that does not show the server is clean" + noBaseline)
+        // One folder only (the helper's single aspnet_client row): still short, naming the other.
+        let one = Coverage.evaluate(files: [inventory(["inetpub\\wwwroot"])], hits: [], exposureStart: CaseSettings.defaultExposureStart)[files]
+        #expect(one.status == .insufficientCoverage)
+        #expect(one.reason.hasPrefix("the inventory lists no file under owa\\auth (FrontEnd\\HttpProxy\\owa\\auth, or ClientAccess\\Owa\\auth on Exchange 2013), where"))
+        // Both, from two inventories: covered.
+        let both = Coverage.evaluate(files: [inventory(["owa\\auth"]), inventory(["inetpub\\wwwroot"])], hits: [], exposureStart: CaseSettings.defaultExposureStart)[files]
+        #expect(both.status == .noFindings)
+        #expect(both.reason == "2 row(s) read; no hit" + noBaseline)
+        // A baseline for another build is said so; one that applies leaves no note.
+        var baseline = FileStatus(path: "evidence/E/baseline.csv", server: "E", format: .hashBaseline, encoding: .utf8, sizeBytes: 10, sha256: "",
+                                  modified: Date(timeIntervalSince1970: 0), lines: 2, records: 2, warnings: [])
+        baseline.baselineUsed = false
+        let other = Coverage.evaluate(files: [inventory(["owa\\auth", "inetpub\\wwwroot"]), baseline], hits: [], exposureStart: CaseSettings.defaultExposureStart)[files]
+        #expect(other.reason == "1 row(s) read; no hit (the known-good baseline is not for the server's recorded build: web files were not compared by hash)")
+        baseline.baselineUsed = true
+        let used = Coverage.evaluate(files: [inventory(["owa\\auth", "inetpub\\wwwroot"]), baseline], hits: [], exposureStart: CaseSettings.defaultExposureStart)[files]
+        #expect(used.reason == "1 row(s) read; no hit")
+        #expect(Coverage.evaluate(files: [inventory(nil, records: 0)], hits: [], exposureStart: CaseSettings.defaultExposureStart)[files].reason
+                == "the inventory holds no rows: no hit, but that does not show the server is clean")
 
-        // Read from a real file: a desktop path only, then a web folder row too.
+        // Read from a real file: a desktop path only, then an aspnet_client row, then an owa\\auth row.
         let dir = try TempDir("cov-inventory")
         let hash = String(repeating: "ab", count: 32)
         try dir.write("evidence/E/inv.csv", "path,sha256\nC:\\Users\\admin\\Desktop\\notes.txt,\(hash)\n")
         let scanner = EvidenceScanner(engine: try RuleEngine.builtIn())
         scanner.scan(caseFolder: dir.url)
         #expect(scanner.statuses.first?.webFileRows == 0)
-        try dir.write("evidence/E/inv.csv", "path,sha256\nC:\\Users\\admin\\Desktop\\notes.txt,\(hash)\nC:\\inetpub\\wwwroot\\aspnet_client\\x.aspx,\(hash)\n")
+        #expect(scanner.statuses.first?.webFolders == [])
+        try dir.write("evidence/E/inv.csv", "path,sha256\nC:\\Users\\admin\\Desktop\\notes.txt,\(hash)\nC:/inetpub/wwwroot/aspnet_client/x.aspx,\(hash)\n")
         scanner.scan(caseFolder: dir.url)
         #expect(scanner.statuses.first?.webFileRows == 1)
+        #expect(scanner.statuses.first?.webFolders == ["inetpub\\wwwroot"])
+        try dir.append("evidence/E/inv.csv", "D:\\Exchange\\FrontEnd\\HttpProxy\\owa\\auth\\logon.aspx,\(hash)\n")
+        scanner.scan(caseFolder: dir.url)
+        #expect(scanner.statuses.first?.webFolders == ["inetpub\\wwwroot", "owa\\auth"])
+    }
+
+    /// A server whose recorded build is still vulnerable, with no patch or mitigation date, is
+    /// exposed until now: its logs must run to about their intake, not only to 2021-03-03.
+    @Test func stillExposedServerNeedsLogsUpToTheirIntake() throws {
+        let d = { (s: String) in FileCursor.day(date(s + "T00:00:00.000Z")) }
+        var f = FileStatus(path: "evidence/E/HttpProxy_1.LOG", server: "E", format: .httpProxy, encoding: .utf8, sizeBytes: 10, sha256: "",
+                           modified: Date(timeIntervalSince1970: 0), lines: 70, records: 65, warnings: [])
+        f.firstEvent = date("2020-12-30T10:00:00.000Z")
+        f.lastEvent = date("2021-03-03T13:00:00.000Z")
+        f.recordDays = [[d("2020-12-30"), d("2021-03-03")]]
+        let intake = ["evidence/E/HttpProxy_1.LOG": date("2021-03-20T09:00:00.000Z")]
+        let now = date("2021-03-21T00:00:00.000Z")
+        let open = Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now, stillExposed: true, intake: intake)[0]
+        #expect(open.status == .insufficientCoverage)
+        #expect(open.reason == "logs end 2021-03-03T13:00:00.000Z, before 2021-03-13T09:00:00.000Z (the server's build is still vulnerable and no patch or mitigation date is recorded: logs must run to within 7 days of their intake, 2021-03-20T09:00:00.000Z; record the patch date with --patched-on if it was patched): no hit, but that does not show the server is clean")
+        // Not known to be exposed (patched, or build unknown): the default end applies.
+        #expect(Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now, intake: intake)[0].status == .noFindings)
+        // Logs that run to within 7 days of their intake cover it.
+        f.lastEvent = date("2021-03-14T08:00:00.000Z")
+        f.recordDays = [[d("2020-12-30"), d("2021-03-14")]]
+        #expect(Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now, stillExposed: true, intake: intake)[0].status == .noFindings)
+    }
+
+    /// Only the recorded build makes a server "still exposed" (a build seen in 2021 logs says
+    /// what it ran then); a recorded patch date closes the window.
+    @Test func stillExposedComesFromTheRecordedBuild() throws {
+        let dir = try TempDir("cov-open")
+        try Self.writeBenign(dir)
+        let session = try Self.session(dir)
+        var s = try #require(try session.scanOnce().summaries.first)
+        #expect(s.verdict == .noFindings)
+        var cf = try session.store.load()
+        cf.servers[0].exchangeBuild = "15.1.2106.2" // Exchange 2016 CU18, before the March 2021 SU
+        try session.store.save(cf)
+        s = try #require(try Self.reopen(session.store).scanOnce().summaries.first)
+        #expect(s.verdict == .insufficientCoverage)
+        #expect(s.coverage[0].reason.contains("the server's build is still vulnerable"))
+        cf = try session.store.load()
+        cf.servers[0].patchedOn = date("2021-03-04T00:00:00.000Z")
+        try session.store.save(cf)
+        s = try #require(try Self.reopen(session.store).scanOnce().summaries.first)
+        #expect(s.verdict == .noFindings)
     }
 
     /// Pitfall 7 (CSS-Exchange issues/100): show the chain stage, not just rows.

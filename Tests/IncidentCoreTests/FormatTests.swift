@@ -120,7 +120,7 @@ struct FormatTests {
         let plain = try #require(stored["webfiles-plain.csv"])
         let bare = try #require(stored["webfiles-headerless.csv"])
         #expect(scanner.statuses.allSatisfy { $0.format == .fileInventory })
-        #expect(Self.lineIDs(scanner, plain) == [2: ["FH-044", "FP-036"]])
+        #expect(Self.lineIDs(scanner, plain) == [2: ["FH-044", "FP-036", "FP-077"]])
         #expect(Self.lineIDs(scanner, bare) == [2: ["FH-044", "FP-033", "FP-036", "FP-037"]])
     }
 

@@ -148,7 +148,7 @@ struct RemediationTests {
         var s = demo.summary("EXCH03")
         #expect(s.verdict == .insufficientCoverage)
         #expect(s.compromiseState == .unknown)
-        let reason = "insufficient-coverage: the evidence does not cover cve-2021-26855 (insufficient-coverage), cve-2021-26858 (not-checked), cve-2021-27065 (not-checked); collect it, or correct the server's exposure window if it is wrong"
+        let reason = "insufficient-coverage: the evidence does not cover cve-2021-26855 (insufficient-coverage), cve-2021-26858 (not-checked), cve-2021-27065 (not-checked), files-on-disk (insufficient-coverage); collect it, or correct the server's exposure window if it is wrong"
         #expect(s.compromiseReason == reason)
         for id in ["log-coverage", "test-proxylogon", "msert", "web-shells", "post-exploitation"] { _ = demo.perform(done("EXCH03", id)) }
         _ = demo.perform(setBuild("EXCH03", "15.1.2106.13"))
@@ -184,6 +184,27 @@ struct RemediationTests {
         gap[2].status = .notChecked
         #expect(Remediation.compromiseState(server: "S1", verdict: .noFindings, patchState: .patched, caseFile: cf, playbook: playbook, coverage: gap).1
                 == "no-findings, but required checks are not covered: cve-2021-26858 (not-checked)")
+    }
+
+    @Test("a low hit of a late stage keeps a probed server from investigated-clean until triaged as a false positive")
+    func lowLateStageHitsNeedReview() {
+        var cf = CaseFile(name: "t", servers: [Server(name: "EXCH01")])
+        for step in playbook.steps { cf.checklists["EXCH01", default: [:]][step.id] = ChecklistEntry(state: .done, by: "t", at: Date()) }
+        let baseline1 = makeHit("BL-001", .low, .webShell, line: 3), baseline2 = makeHit("BL-001", .low, .webShell, line: 4)
+        let other = makeHit("TPL-002", .low, .postExploitation, line: 7)
+        let probe = makeHit("IIS-060", .low, .attempt, line: 9)
+        let hits = [baseline1, baseline2, other, probe]
+        #expect(Verdicts.verdict(checkedFiles: 1, hits: hits) == .probed)
+        var latest: [String: TriageDecision.Decision] = [other.id: .confirmed]
+        #expect(Verdicts.toReview(hits, latest: latest) == ["BL-001 ×2", "TPL-002"])
+        let blocked = Remediation.compromiseState(server: "EXCH01", verdict: .probed, patchState: .patched, caseFile: cf, playbook: playbook,
+                                                  toReview: Verdicts.toReview(hits, latest: latest))
+        #expect(blocked.0 == .unknown)
+        #expect(blocked.1 == "probed; low hits of a late stage, cleared only by a false-positive triage: BL-001 ×2, TPL-002")
+        latest = [baseline1.id: .falsePositive, baseline2.id: .falsePositive, other.id: .falsePositive]
+        #expect(Verdicts.toReview(hits, latest: latest) == [])
+        #expect(Remediation.compromiseState(server: "EXCH01", verdict: .probed, patchState: .patched, caseFile: cf, playbook: playbook,
+                                            toReview: Verdicts.toReview(hits, latest: latest)).0 == .investigatedClean)
     }
 
     @Test("verdict mapping: only no-findings and probed can be clean; not-assessed never is")
@@ -282,6 +303,30 @@ struct RemediationTests {
         let patched = Date(timeIntervalSince1970: 1_614_988_800) // 2021-03-06
         cf.servers[0].patchedOn = patched
         #expect(Remediation.exposureWindowEnd(for: cf.servers[0], in: cf) == patched)
+        // A recorded mitigation date replaces the step's time (the click may come much later).
+        cf.servers[0].patchedOn = nil
+        let applied = Date(timeIntervalSince1970: 1_615_161_600) // 2021-03-08
+        cf.servers[0].mitigatedOn = applied
+        #expect(Remediation.exposureWindowEnd(for: cf.servers[0], in: cf) == applied)
+        cf.servers[0].patchedOn = patched
+        #expect(Remediation.exposureWindowEnd(for: cf.servers[0], in: cf) == patched)
+    }
+
+    @Test func windowThatEndsBeforeItStartsIsRefused() throws {
+        var cf = CaseFile(name: "t", servers: [Server(name: "EXCH01")])
+        let now = Date(timeIntervalSince1970: 1_615_000_000)
+        let start = Date(timeIntervalSince1970: 1_615_334_400) // 2021-03-10
+        let end = Date(timeIntervalSince1970: 1_614_902_400) // 2021-03-05
+        #expect(throws: ServerEditError.windowEndsBeforeItStarts(end: end, start: start)) {
+            try cf.applyServerChanges(ServerChanges(firstExposure: start, patchedOn: end), server: "EXCH01", by: "t", at: now)
+        }
+        try cf.applyServerChanges(ServerChanges(firstExposure: start), server: "EXCH01", by: "t", at: now)
+        #expect(throws: ServerEditError.windowEndsBeforeItStarts(end: end, start: start)) {
+            var copy = cf
+            try copy.applyServerChanges(ServerChanges(mitigatedOn: end), server: "EXCH01", by: "t", at: now)
+        }
+        #expect(ServerEditError.windowEndsBeforeItStarts(end: end, start: start).description
+                == "the exposure window would end 2021-03-05T00:00:00.000Z (patch or mitigation) before it starts 2021-03-10T00:00:00.000Z (first exposure): check --first-exposure, --patched-on and --mitigated-on; nothing was recorded")
     }
 
     @Test func serverEdits() throws {

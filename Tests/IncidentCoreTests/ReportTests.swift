@@ -16,9 +16,9 @@ import Testing
         #expect(r.verdictCounts.map { "\($0.0.rawValue) \($0.1)" } == ["compromised 1", "exploited 0", "probed 1", "no-findings 0", "insufficient-coverage 1", "not-assessed 0"])
         #expect(r.patchCounts.first { $0.0 == .vulnerable }?.1 == 3)
         #expect(r.serversDone == 0)
-        #expect(r.timeline.count == 75)
+        #expect(r.timeline.count == 74)
         #expect(r.falsePositives == 0)
-        #expect(r.servers[0].summary.hits == 70)
+        #expect(r.servers[0].summary.hits == 69)
         // Timeline: oldest first, hits without a time (inventories) last.
         let timed = r.timeline.compactMap(\.time)
         #expect(timed == timed.sorted())
@@ -62,6 +62,11 @@ import Testing
             #expect(md.contains("\n" + heading + "\n") || md.hasPrefix(heading + "\n"), "missing \(heading)")
         }
         #expect(md.contains("| Servers done (patched, and investigated clean or remediated) | 0 of 3 |"))
+        // Each server's coverage and chain explain its verdict.
+        #expect(md.components(separatedBy: "\n#### Coverage\n").count == 4)
+        #expect(md.contains("\n#### Attack chain\n"))
+        #expect(md.contains("| cve-2021-26857 | not-checked | no | — | — | 0 | no evidence for this check: collect the Application event log (EVTX) |"))
+
 
         let csv = ReportRenderer.csv(r)
         let lines = csv.components(separatedBy: "\r\n").filter { !$0.isEmpty }
@@ -70,16 +75,23 @@ import Testing
         #expect(lines[3] == "\"EXCH03\",\"exch03.corp.example\",\"not recorded\",\"not recorded\",\"15.1.2106.2\",\"no\",\"not recorded\",\"not recorded\",\"not recorded\",\"not recorded\",\"no\",\"not recorded\",\"none (verdict insufficient-coverage)\",\"insufficient-coverage\",\"vulnerable\",\"unknown\",\"0\",\"12\",\"0\",\"no\"")
 
         let json = try #require(try JSONSerialization.jsonObject(with: try ReportRenderer.json(r)) as? [String: Any])
-        #expect((json["timeline"] as? [Any])?.count == 75)
+        #expect((json["timeline"] as? [Any])?.count == 74)
         #expect((json["summary"] as? [String: Any])?["serversDone"] as? Int == 0)
         let servers = try #require(json["servers"] as? [[String: Any]])
         #expect(servers.map { $0["compromiseState"] as? String } == ["compromised", "unknown", "unknown"])
+        let coverage3 = try #require(servers[2]["coverage"] as? [[String: Any]])
+        #expect(coverage3.map { $0["status"] as? String } == ["insufficient-coverage", "not-checked", "not-checked", "not-checked", "insufficient-coverage", "insufficient-coverage"])
+        #expect(coverage3[0]["from"] as? String == "2021-03-05T09:00:00.377Z")
+        let chain1 = try #require(servers[0]["chain"] as? [[String: Any]])
+        #expect(chain1.map { $0["stage"] as? String } == ["attempt", "entry", "file-write", "web-shell-on-disk", "web-shell-requested"])
 
         let html = ReportRenderer.html(r)
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         // One self-contained file: no scripts, no external stylesheets, images or fonts.
         for banned in ["<script", "<link", "src=", "url(", "@import", "http-equiv"] { #expect(!html.contains(banned), "\(banned)") }
         #expect(html.contains("<section id=\"ed2102\">"))
+        #expect(html.components(separatedBy: "<h3>Coverage</h3>").count == 4)
+        #expect(html.contains("<h3>Attack chain</h3>"))
         #expect(html.contains("@media print"))
     }
 

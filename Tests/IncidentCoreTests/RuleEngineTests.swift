@@ -124,7 +124,7 @@ enum RuleCases {
         .iis("IIS-061", false, "POST /owa/auth/x.js", IISLog.lines("POST", "/owa/auth/x.js"), []),
         .iis("IIS-063", true, "web shell under aspnet_client answered 200",
              IISLog.lines("POST", "/aspnet_client/discover.aspx"), ["IIS-063"]),
-        .iis("IIS-063", true, "MSTIC-listed OWA shell name", IISLog.lines("GET", "/owa/auth/8Lw7tAhF9i1pJnRo.aspx"), ["IIS-063"]),
+        .iis("IIS-063", true, "MSTIC-listed OWA shell name", IISLog.lines("GET", "/owa/auth/8Lw7tAhF9i1pJnRo.aspx"), ["IIS-063", "IIS-078"]),
         .iis("IIS-063", false, "the real OWA logon page", IISLog.lines("GET", "/owa/auth/logon.aspx"), []),
         .iis("IIS-063", false, "the real OWA error page errorFE.aspx", IISLog.lines("GET", "/owa/auth/errorFE.aspx"), []),
         .iis("IIS-063", false, "ECP TimeoutLogoff.aspx", IISLog.lines("GET", "/ecp/auth/TimeoutLogoff.aspx"), []),
@@ -139,14 +139,23 @@ enum RuleCases {
              IISLog.lines("POST", "/owa/auth/Current/scripts/premium/flogon.js", ua: duckDuckBot), ["UA-056"]),
         .iis("UA-056", true, "Baiduspider POSTs a theme resource from a Volexity IP",
              IISLog.lines("POST", "/owa/auth/Current/themes/resources/logon.css", ip: volexityIP, ua: baidu),
-             ["IIS-059", "UA-056", "UA-058", "IP-054"]),
+             ["IIS-059", "UA-056", "IP-054"]),
         .iis("UA-056", false, "crawler UA with GET", IISLog.lines("GET", "/owa/auth/Current/scripts/premium/flogon.js", ua: duckDuckBot), []),
         .iis("UA-056", false, "crawler UA POSTs to /ecp/", IISLog.lines("POST", "/ecp/RulesEditor/InboxRules.svc/GetList", ua: duckDuckBot), []),
         .iis("UA-058", true, "antSword POSTs to OWA", IISLog.lines("POST", "/owa/service.svc", ua: "antSword/v2.1"), ["UA-058"]),
         .iis("UA-058", true, "antSword drives the web shell",
              IISLog.lines("POST", "/aspnet_client/discover.aspx", ip: "5.254.43.18", ua: "antSword/v2.1"), ["IIS-063", "UA-058", "IP-054"]),
         .iis("UA-058", false, "antSword GET", IISLog.lines("GET", "/owa/", ua: "antSword/v2.1"), []),
+        .iis("IIS-078", true, "randomly named page under /owa/auth/ answered 200",
+             IISLog.lines("POST", "/owa/auth/QxZ1aB2cD3eF4gH5.aspx"), ["IIS-078"]),
+        .iis("IIS-078", false, "the same page absent (404)", IISLog.lines("POST", "/owa/auth/QxZ1aB2cD3eF4gH5.aspx", status: "404", win32: "2"), []),
+        .iis("IIS-078", false, "the stock logon page", IISLog.lines("GET", "/owa/auth/logon.aspx", query: "replaceCurrent=1&url=https%3a%2f%2fmail%2fowa%2f"), []),
+        .iis("IIS-078", false, "the stock error page, other case", IISLog.lines("GET", "/owa/auth/errorFE.aspx", query: "httpCode=500"), []),
         .iis("UA-058", false, "antSword POSTs to /ecp/", IISLog.lines("POST", "/ecp/", ua: "antSword/v2.1"), []),
+        .iis("UA-058", false, "antSword POST refused (404): no shell at that path",
+             IISLog.lines("POST", "/aspnet_client/discover.aspx", ua: "antSword/v2.1", status: "404", win32: "2"), ["IIS-065"]),
+        .iis("UA-058", true, "Baiduspider POST to a shell answered 500 (the shell ran and failed)",
+             IISLog.lines("POST", "/owa/auth/errorFF.aspx", ua: baidu, status: "500"), ["UA-056", "UA-058", "IIS-065"]),
         .iis("PS-001", true, "ProxyShell autodiscover.json answered 200",
              IISLog.lines("GET", "/autodiscover/autodiscover.json", query: proxyShellQuery, ip: "1.1.1.1", ua: "python-requests/2.26.0"),
              ["PS-001"]),
@@ -242,13 +251,21 @@ enum RuleCases {
         .inv("FP-034", false, "ecp\\auth\\TimeoutLogoff.aspx", path: web + "ecp\\auth\\TimeoutLogoff.aspx", []),
         .inv("FP-035", true, "ASPX under owa\\auth\\Current", path: web + "owa\\auth\\Current\\foo.aspx", ["FP-035"]),
         .inv("FP-035", false, "stylesheet under owa\\auth\\Current", path: web + "owa\\auth\\Current\\themes\\resources\\logon.css", []),
-        .inv("FP-036", true, "HAFNIUM name in owa\\auth", path: web + "owa\\auth\\web.aspx", ["FP-036"]),
+        .inv("FP-036", true, "HAFNIUM name in owa\\auth", path: web + "owa\\auth\\web.aspx", ["FP-036", "FP-077"]),
         .inv("FP-036", false, "HAFNIUM name outside the web folders", path: "C:\\inetpub\\wwwroot\\web.aspx", []),
         .inv("FP-037", true, "MSTIC path ews\\333.aspx", path: web + "ews\\333.aspx", ["FP-037"]),
         .inv("FP-037", true, "MSTIC path on another install drive", path: "D:\\Exchange\\FrontEnd\\HttpProxy\\ews\\333.aspx", ["FP-037"]),
         .inv("FP-037", false, "neighbouring file name", path: web + "ews\\334.aspx", []),
-        .inv("FP-038", true, "Chack* family name not in the MSTIC list", path: web + "owa\\auth\\ChackOutLookDA.aspx", ["FP-038"]),
-        .inv("FP-038", false, "Chack* with an unknown language suffix", path: web + "owa\\auth\\ChackOutLookFR.aspx", []),
+        .inv("FP-038", true, "Chack* family name not in the MSTIC list", path: web + "owa\\auth\\ChackOutLookDA.aspx", ["FP-038", "FP-077"]),
+        .inv("FP-038", false, "Chack* with an unknown language suffix", path: web + "owa\\auth\\ChackOutLookFR.aspx", ["FP-077"]),
+        .inv("FP-077", true, "randomly named page in owa\\auth", path: web + "owa\\auth\\QxZ1aB2cD3eF4gH5.aspx", ["FP-077"]),
+        .inv("FP-077", true, "look-alike of a stock page", path: web + "owa\\auth\\RedirSuiteServerProxy.aspx", ["FP-077"]),
+        .inv("FP-077", true, "Exchange 2013 ClientAccess owa\\auth", path: "C:\\Program Files\\Microsoft\\Exchange Server\\V15\\ClientAccess\\Owa\\auth\\zz.aspx", ["FP-077"]),
+        .inv("FP-077", false, "stock logon page", path: web + "owa\\auth\\logon.aspx", []),
+        .inv("FP-077", false, "stock page, other case", path: web + "owa\\auth\\ERRORFE.ASPX", []),
+        .inv("FP-077", false, "Exchange 2013 stock error2.aspx", path: "C:\\Program Files\\Microsoft\\Exchange Server\\V15\\ClientAccess\\Owa\\auth\\error2.aspx", []),
+        .inv("FP-077", false, "a page in a sub-folder (FP-035's)", path: web + "owa\\auth\\Current\\foo.aspx", ["FP-035"]),
+        .inv("FP-077", false, "not a page", path: web + "owa\\auth\\getidtoken.htm", []),
         .inv("FP-039", true, "LSASS dump", path: "C:\\root\\lsass.dmp", ["FP-039"]),
         .inv("FP-039", true, "zipped LSASS dump in Windows\\Temp", path: "C:\\Windows\\Temp\\lsass_1.zip", ["FP-039"]),
         .inv("FP-039", false, "lsass.exe itself", path: "C:\\Windows\\System32\\lsass.exe", []),
@@ -335,8 +352,8 @@ struct RuleEngineTests {
         #expect(engine.indicators(for: .oabGenerator).map(\.id) == ["PL-015", "PL-016"])
         #expect(Set(engine.indicators(for: .iisW3C).map(\.id)) ==
                 ["IP-054", "IP-055", "UA-057", "IIS-059", "IIS-060", "IIS-061", "IIS-063", "IIS-065", "UA-056", "UA-058",
-                 "PS-001", "PS-002", "PNS-001", "PNS-002", "WEB-001", "IIS-062", "IIS-064", "IIS-066"])
-        #expect(engine.indicators(for: .fileInventory).count == 15)
+                 "PS-001", "PS-002", "PNS-001", "PNS-002", "WEB-001", "IIS-062", "IIS-064", "IIS-066", "IIS-078"])
+        #expect(engine.indicators(for: .fileInventory).count == 16)
     }
 
     @Test func tenMegabyteFieldIsEvaluatedWithoutTrouble() throws {
@@ -352,7 +369,7 @@ struct IndicatorPackTests {
     @Test func packIsWellFormed() throws {
         let pack = try BuiltInData.indicatorPack()
         #expect(!pack.name.isEmpty && !pack.version.isEmpty)
-        #expect(pack.indicators.count == 84)
+        #expect(pack.indicators.count == 86)
         let idList = pack.indicators.map(\.id)
         #expect(Set(idList).count == idList.count, "duplicate ids")
         for i in pack.indicators {

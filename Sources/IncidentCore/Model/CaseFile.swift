@@ -113,9 +113,13 @@ public struct Server: Codable, Sendable, Equatable, Identifiable {
     public var firstExposure: Date?
     /// When a fixed build was installed (UTC); ends the exposure window. `nil` when not known.
     public var patchedOn: Date?
+    /// When the interim mitigation (EOMT, the URL rewrite rule) was applied (UTC); ends the
+    /// exposure window when earlier than ``patchedOn``. `nil` when not recorded: the time the
+    /// `interim-mitigation` step was marked done stands in for it.
+    public var mitigatedOn: Date?
 
     public init(name: String, fqdn: String? = nil, role: String? = nil, exchangeBuild: String? = nil, internetFacing: Bool? = nil,
-                firstExposure: Date? = nil, patchedOn: Date? = nil) {
+                firstExposure: Date? = nil, patchedOn: Date? = nil, mitigatedOn: Date? = nil) {
         self.name = name
         self.fqdn = fqdn
         self.role = role
@@ -123,6 +127,7 @@ public struct Server: Codable, Sendable, Equatable, Identifiable {
         self.internetFacing = internetFacing
         self.firstExposure = firstExposure
         self.patchedOn = patchedOn
+        self.mitigatedOn = mitigatedOn
     }
 }
 

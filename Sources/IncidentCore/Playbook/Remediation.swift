@@ -74,11 +74,14 @@ public enum Remediation {
         server.firstExposure ?? caseFile.settings.exposureWindowStart
     }
 
-    /// When the server stopped being exposed (UTC): the earlier of ``Server/patchedOn`` and the
-    /// time the `interim-mitigation` step was marked done; nil while still exposed.
+    /// When the server stopped being exposed (UTC): the earliest of ``Server/patchedOn``,
+    /// ``Server/mitigatedOn`` and, when no mitigation date is recorded, the time the
+    /// `interim-mitigation` step was marked done; nil while still exposed.
     public static func exposureWindowEnd(for server: Server, in caseFile: CaseFile) -> Date? {
         var end = server.patchedOn
-        if let m = caseFile.checklists[server.name]?[mitigationStep], m.state == .done {
+        if let m = server.mitigatedOn {
+            end = min(end ?? m, m)
+        } else if let m = caseFile.checklists[server.name]?[mitigationStep], m.state == .done {
             end = min(end ?? m.at, m.at)
         }
         return end
@@ -131,12 +134,15 @@ public enum Remediation {
     /// - `exploited`/`compromised` → `compromised`, and `remediated` only once every applicable
     ///   eviction step is `done` (`not-applicable` evicts nobody and does not count);
     /// - `no-findings`/`probed` → `investigated-clean` only when every required check is covered
-    ///   (none `insufficient-coverage` or `not-checked`) and every investigation step is done or
-    ///   not applicable; otherwise `unknown`;
+    ///   (none `insufficient-coverage` or `not-checked`), no hit is left to review (`toReview`:
+    ///   the indicators of counted `low` hits of the `exploitation`, `web-shell` or
+    ///   `post-exploitation` stage, see ``Verdicts/toReview(_:latest:)``)
+    ///   and every investigation
+    ///   step is done or not applicable; otherwise `unknown`;
     /// - `insufficient-coverage`, `not-assessed` → `unknown`, always.
     public static func compromiseState(server: String, verdict: Verdict, patchState: PatchState,
                                        caseFile: CaseFile, playbook: Playbook,
-                                       coverage: [CheckCoverage] = []) -> (CompromiseState, String) {
+                                       coverage: [CheckCoverage] = [], toReview: [String] = []) -> (CompromiseState, String) {
         func applicable(_ flag: (PlaybookStep) -> Bool) -> [PlaybookStep] {
             playbook.steps.filter { flag($0) && $0.applies(verdict: verdict, patchState: patchState) }
         }
@@ -161,6 +167,11 @@ public enum Remediation {
             if !gaps.isEmpty {
                 return (.unknown, "\(verdict.rawValue), but required checks are not covered: " + gaps.joined(separator: ", "))
             }
+            if !toReview.isEmpty {
+                // A low hit of a late stage (a file missing from the baseline, a Test-ProxyLogon
+                // "other" row) is not a compromise on its own, nor is it clean until looked at.
+                return (.unknown, "\(verdict.rawValue); low hits of a late stage, cleared only by a false-positive triage: " + toReview.joined(separator: ", "))
+            }
             let open = applicable { $0.investigation == true }.filter { state($0) != .done && state($0) != .notApplicable }.map(\.id)
             if open.isEmpty { return (.investigatedClean, "\(verdict.rawValue), every required check covered and every investigation step done") }
             return (.unknown, "\(verdict.rawValue); investigation steps open: " + open.joined(separator: ", "))
@@ -174,10 +185,10 @@ public enum Remediation {
 
     /// Both axes for a server.
     public static func standing(server: Server, verdict: Verdict, caseFile: CaseFile, playbook: Playbook,
-                                logBuild: ExchangeBuild? = nil, coverage: [CheckCoverage] = []) -> ServerStanding {
+                                logBuild: ExchangeBuild? = nil, coverage: [CheckCoverage] = [], toReview: [String] = []) -> ServerStanding {
         let (patch, patchReason) = patchState(server: server, caseFile: caseFile, logBuild: logBuild)
         let (compromise, why) = compromiseState(server: server.name, verdict: verdict, patchState: patch, caseFile: caseFile,
-                                                playbook: playbook, coverage: coverage)
+                                                playbook: playbook, coverage: coverage, toReview: toReview)
         return ServerStanding(patchState: patch, patchReason: patchReason, compromiseState: compromise, compromiseReason: why)
     }
 

@@ -11,15 +11,18 @@ public struct ServerChanges: Sendable, Equatable {
     public var firstExposure: Date?
     /// When the fixed build was installed (UTC).
     public var patchedOn: Date?
+    /// When the interim mitigation was applied (UTC).
+    public var mitigatedOn: Date?
 
     public init(build: String? = nil, fqdn: String? = nil, role: String? = nil, internetFacing: Bool? = nil,
-                firstExposure: Date? = nil, patchedOn: Date? = nil) {
+                firstExposure: Date? = nil, patchedOn: Date? = nil, mitigatedOn: Date? = nil) {
         self.build = build
         self.fqdn = fqdn
         self.role = role
         self.internetFacing = internetFacing
         self.firstExposure = firstExposure
         self.patchedOn = patchedOn
+        self.mitigatedOn = mitigatedOn
     }
 
     public var isEmpty: Bool { self == ServerChanges() }
@@ -34,6 +37,8 @@ public enum ServerEditError: Error, Equatable, CustomStringConvertible {
     /// A well-formed build the build table does not have (see ``BuildTable/notInTableReason(_:)``),
     /// with the reason.
     case buildNotInTable(String)
+    /// The exposure window would end (first date) before it starts (second date).
+    case windowEndsBeforeItStarts(end: Date, start: Date)
 
     public var description: String {
         switch self {
@@ -42,6 +47,8 @@ public enum ServerEditError: Error, Equatable, CustomStringConvertible {
         case let .invalidName(n): "\"\(n)\" is not a server name: use letters, digits, '-', '_' and '.', as in evidence/<server-name>/"
         case let .invalidBuild(b): "\"\(b)\" is not an Exchange build: expected four numbers such as 15.1.2176.9 or 15.01.2176.009"
         case let .buildNotInTable(reason): reason + "; nothing was recorded"
+        case let .windowEndsBeforeItStarts(end, start):
+            "the exposure window would end \(Timestamps.iso8601(end)) (patch or mitigation) before it starts \(Timestamps.iso8601(start)) (first exposure): check --first-exposure, --patched-on and --mitigated-on; nothing was recorded"
         }
     }
 }
@@ -50,7 +57,8 @@ extension CaseFile {
     /// Applies server changes with one audit entry (`server.set`, field `<server>.<field>`) per
     /// field that changed. With `create`, adds the server first (`server.added`).
     /// - Returns: true when the case changed.
-    /// - Throws: ``ServerEditError`` (nothing is changed then).
+    /// - Throws: ``ServerEditError`` (nothing is changed then), also when the exposure window
+    ///   would end before it starts.
     @discardableResult
     public mutating func applyServerChanges(_ changes: ServerChanges, server name: String, create: Bool = false,
                                             by: String, at now: Date) throws -> Bool {
@@ -63,6 +71,7 @@ extension CaseFile {
             if let reason = BuildTable.notInTableReason(parsed) { throw ServerEditError.buildNotInTable(reason) }
             build = parsed.description
         }
+        let original = self
         var changed = false
         if create {
             guard serverIndex(named: name) == nil else { throw ServerEditError.serverExists(name) }
@@ -86,6 +95,14 @@ extension CaseFile {
         record("internetFacing", \.internetFacing, changes.internetFacing) { $0 ? "yes" : "no" }
         record("firstExposure", \.firstExposure, changes.firstExposure) { Timestamps.iso8601($0) }
         record("patchedOn", \.patchedOn, changes.patchedOn) { Timestamps.iso8601($0) }
+        record("mitigatedOn", \.mitigatedOn, changes.mitigatedOn) { Timestamps.iso8601($0) }
+        if let end = Remediation.exposureWindowEnd(for: servers[i], in: self) {
+            let start = Remediation.exposureWindowStart(for: servers[i], in: self)
+            if end < start {
+                self = original
+                throw ServerEditError.windowEndsBeforeItStarts(end: end, start: start)
+            }
+        }
         return changed
     }
 

@@ -87,6 +87,23 @@ public enum ReportRenderer {
     static let ed2102Header = ["Instance", "IP address", "Host OS version", "Exchange version", "Internet-accessible?", "Runs OWA?",
                                "Runs ECP?", "OWA/ECP disabled?", "Disconnected?", "Updated?", "Memory and disk imaged?", "Observed IOCs / report"]
 
+    /// Columns of a server's coverage table: each check with its status, whether it is
+    /// required, the time range of its records (UTC), its evidence files and the reason.
+    static let coverageHeader = ["Check", "Status", "Required", "From", "To", "Files", "Reason"]
+
+    static func coverageCells(_ c: CheckCoverage) -> [String] {
+        [c.check.rawValue, c.status.rawValue, c.required ? "yes" : "no", short(c.from), short(c.to), "\(c.evidence.count)", c.reason]
+    }
+
+    /// Columns of a server's attack chain: each step reached, in chain order.
+    static let chainHeader = ["Stage", "Hits", "First seen", "Last seen", "Client IPs", "Indicators", "CVEs"]
+
+    static func chainCells(_ l: ChainLink) -> [String] {
+        [l.stage.rawValue, "\(l.hits)", short(l.firstSeen), short(l.lastSeen),
+         l.clientIPs.prefix(8).joined(separator: ", ") + (l.clientIPs.count > 8 ? " +\(l.clientIPs.count - 8)" : ""),
+         l.indicators.joined(separator: ", "), l.cves.joined(separator: ", ")]
+    }
+
     static func ed2102Cells(_ row: CaseReport.ED2102Row) -> [String] {
         [row.instance, row.ipAddress ?? "not recorded", row.hostOSVersion ?? "not recorded", row.exchangeVersion ?? "not recorded",
          yesNo(row.internetAccessible), yesNo(row.runsOWA), yesNo(row.runsECP), yesNo(row.owaECPDisabled), yesNo(row.disconnected),
@@ -125,6 +142,10 @@ public enum ReportRenderer {
             o += "### \(md(s.server.name))\n\n"
             o += "- Verdict: **\(s.summary.verdict.rawValue)**; patch state **\(s.summary.patchState.rawValue)** (\(md(s.summary.patchReason))); compromise state **\(s.summary.compromiseState.rawValue)** (\(md(s.summary.compromiseReason)))\n"
             o += "- FQDN \(md(s.server.fqdn ?? "not recorded")), role \(md(s.server.role ?? "not recorded")), build \(md(s.server.exchangeBuild ?? "not recorded")), internet-facing \(yesNo(s.server.internetFacing))\n\n"
+            o += "#### Coverage\n\n" + mdTable(coverageHeader, s.summary.coverage.map(coverageCells)) + "\n"
+            if !s.summary.chain.isEmpty {
+                o += "#### Attack chain\n\n" + mdTable(chainHeader, s.summary.chain.map(chainCells)) + "\n"
+            }
             if s.findings.isEmpty {
                 o += "No counted hits.\n\n"
             } else {
@@ -204,6 +225,8 @@ public enum ReportRenderer {
     .sev-high td:first-child, .v-exploited { color: var(--high); font-weight: 600; }
     .sev-medium td:first-child, .v-probed { color: var(--med); }
     .done { color: var(--ok); font-weight: 600; }
+    .c-insufficient-coverage td:nth-child(2), .c-not-checked td:nth-child(2) { color: var(--high); font-weight: 600; }
+    .c-findings td:nth-child(2) { color: var(--crit); font-weight: 600; }
     td.nw { white-space: nowrap; } td.refs { white-space: pre-line; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 11px; }
     td.ind { min-width: 16em; } td.ip { min-width: 9em; } td.refs { min-width: 24em; }
     td.mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 11px; }
@@ -237,6 +260,14 @@ public enum ReportRenderer {
             o += "<section class=\"server\" id=\"server-\(i)\"><h2>\(h(s.server.name))</h2>\n"
             o += "<p>Verdict <strong class=\"v-\(s.summary.verdict.rawValue)\">\(h(s.summary.verdict.rawValue))</strong> · patch state <strong>\(h(s.summary.patchState.rawValue))</strong> <span class=\"muted\">(\(h(s.summary.patchReason)))</span> · compromise state <strong>\(h(s.summary.compromiseState.rawValue))</strong> <span class=\"muted\">(\(h(s.summary.compromiseReason)))</span></p>\n"
             o += "<p class=\"muted\">FQDN \(h(s.server.fqdn ?? "not recorded")) · role \(h(s.server.role ?? "not recorded")) · build \(h(s.server.exchangeBuild ?? "not recorded")) · internet-facing \(yesNo(s.server.internetFacing))</p>\n"
+            o += "<h3>Coverage</h3>\n"
+            o += htmlTable(coverageHeader, s.summary.coverage.map(coverageCells), cls: "coverage", columns: ["nw", "nw", "nw", "nw", "nw", "nw", ""]) {
+                "c-" + s.summary.coverage[$0].status.rawValue
+            }
+            if !s.summary.chain.isEmpty {
+                o += "<h3>Attack chain</h3>\n"
+                o += htmlTable(chainHeader, s.summary.chain.map(chainCells), cls: "chain", columns: ["nw", "nw", "nw", "nw", "ip", "", "nw"])
+            }
             o += "<h3>Findings</h3>\n"
             if s.findings.isEmpty {
                 o += "<p>No counted hits.</p>\n"
@@ -319,6 +350,14 @@ public enum ReportRenderer {
                     "patchState": s.summary.patchState.rawValue, "patchReason": s.summary.patchReason,
                     "compromiseState": s.summary.compromiseState.rawValue, "compromiseReason": s.summary.compromiseReason,
                     "stepsDone": s.summary.stepsDone, "stepsApplicable": s.summary.stepsApplicable, "done": s.summary.isDone,
+                    "coverage": s.summary.coverage.map { c -> [String: Any] in
+                        ["check": c.check.rawValue, "title": c.check.title, "status": c.status.rawValue, "required": c.required,
+                         "evidence": c.evidence, "from": d(c.from), "to": d(c.to), "hits": c.hits, "reason": c.reason]
+                    },
+                    "chain": s.summary.chain.map { l -> [String: Any] in
+                        ["stage": l.stage.rawValue, "hits": l.hits, "firstSeen": d(l.firstSeen), "lastSeen": d(l.lastSeen),
+                         "clientIps": l.clientIPs, "indicators": l.indicators, "cves": l.cves]
+                    },
                     "findings": s.findings.map { f -> [String: Any] in
                         ["indicator": f.indicator, "title": f.title, "severity": f.severity.rawValue, "stage": f.stage.rawValue, "cve": o(f.cve),
                          "hits": f.count, "firstSeen": d(f.firstSeen), "lastSeen": d(f.lastSeen), "clientIps": f.clientIPs,

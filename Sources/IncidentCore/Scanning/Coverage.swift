@@ -166,11 +166,17 @@ public enum Coverage {
     ///   - exposureEnd: when the exposure ended (patch or mitigation date, UTC), if recorded; logs
     ///     must run at least until then, or until ``defaultExposureEnd`` when it is not recorded.
     ///   - now: the time of the evaluation (UTC). Records dated more than a day after it (a
-    ///     clock set wrong, a forged line) do not extend the logs: a file's end is then the last
-    ///     day up to that limit with a record (``plausibleEnd(_:limitDay:)``), and the reason says so.
+    ///     clock set wrong, a forged line) do not extend the logs: a file's end is then the start of
+    ///     the last day up to that limit with a record (``plausibleEnd(_:limitDay:)``), and the
+    ///     reason says so.
+    ///   - stillExposed: the server's build is vulnerable and no patch or mitigation date is
+    ///     recorded, so its exposure window is still open: time-based logs must then run to within
+    ///     ``openWindowLag`` of their intake (`intake`: the latest of each file's registration or
+    ///     growth, by path; `now` for a file without a record), not just to ``defaultExposureEnd``.
     public static func evaluate(files: [FileStatus], hits: [Hit], exposureStart: Date, build: String? = nil,
-                                exposureEnd: Date? = nil, now: Date = Date()) -> [CheckCoverage] {
-        let mustReach = max(exposureStart, exposureEnd ?? defaultExposureEnd)
+                                exposureEnd: Date? = nil, now: Date = Date(), stillExposed: Bool = false,
+                                intake: [String: Date] = [:]) -> [CheckCoverage] {
+        let windowEnd = max(exposureStart, exposureEnd ?? defaultExposureEnd)
         let limitDay = FileCursor.day(now) &+ 1
         return CoverageCheck.allCases.map { check in
             let required = check.required(build: build)
@@ -188,26 +194,57 @@ public enum Coverage {
                 ? " (records dated after \(Self.dayText(limitDay)) were left out)" : ""
             let records = used.reduce(0) { $0 + $1.records }
             let start = Timestamps.iso8601(exposureStart)
+            var mustReach = windowEnd
+            var endReason = exposureEnd == nil ? " (no patch or mitigation date recorded: logs must at least reach the start of mass exploitation)" : " (the end of the exposure window)"
+            if stillExposed, exposureEnd == nil {
+                let collected = used.map { intake[$0.path] ?? now }.max() ?? now
+                let reach = collected.addingTimeInterval(-Self.openWindowLag)
+                if reach > mustReach {
+                    mustReach = reach
+                    endReason = " (the server's build is still vulnerable and no patch or mitigation date is recorded: logs must run to within 7 days of their intake, \(Timestamps.iso8601(collected)); record the patch date with --patched-on if it was patched)"
+                }
+            }
             var shortfall: String?
             if check.timeBased {
                 if let from, let to {
-                    if from > exposureStart {
-                        shortfall = "logs start \(Timestamps.iso8601(from)), after the exposure window start \(start)"
-                    } else if to < mustReach {
-                        shortfall = "logs end \(Timestamps.iso8601(to)), before \(Timestamps.iso8601(mustReach))"
-                            + (exposureEnd == nil ? " (no patch or mitigation date recorded: logs must at least reach the start of mass exploitation)" : " (the end of the exposure window)")
-                    } else if let gap = Self.longestGap(used.map(\.recordDays), from: exposureStart, to: mustReach), gap.days > check.allowedGapDays {
-                        shortfall = "no record from \(Self.dayText(gap.first)) to \(Self.dayText(gap.last)) (\(gap.days) days): logs missing for that time"
+                    func short(_ files: [FileStatus], from: Date, to: Date) -> String? {
+                        if from > exposureStart {
+                            return "logs start \(Timestamps.iso8601(from)), after the exposure window start \(start)"
+                        } else if to < mustReach {
+                            return "logs end \(Timestamps.iso8601(to)), before \(Timestamps.iso8601(mustReach))" + endReason
+                        } else if let gap = Self.longestGap(files.map(\.recordDays), from: exposureStart, to: mustReach), gap.days > check.allowedGapDays {
+                            return "no record from \(Self.dayText(gap.first)) to \(Self.dayText(gap.last)) (\(gap.days) days): logs missing for that time"
+                        }
+                        return nil
+                    }
+                    shortfall = short(used, from: from, to: to)
+                    if shortfall == nil, check == .cve202126855 {
+                        // Each protocol folder on its own: a missing month of Ecp logs is not
+                        // made up for by a full Owa folder.
+                        for (folder, group) in Self.httpProxyFolders(used) {
+                            guard let f = group.compactMap(\.firstEvent).min(),
+                                  let t = group.compactMap({ Self.plausibleEnd($0, limitDay: limitDay) }).max() else { continue }
+                            if let s = short(group, from: f, to: t) {
+                                shortfall = "HttpProxy\\\(folder) " + s
+                                break
+                            }
+                        }
                     }
                 } else {
                     shortfall = records == 0 ? "the evidence holds no records"
+                        : from != nil ? "every record is dated after \(Self.dayText(limitDay)) (a clock set wrong, or forged lines), so the logs cannot be shown to reach back to \(start)"
                         : "no record carries a time, so the logs cannot be shown to reach back to \(start)"
                 }
             } else if records == 0 {
                 shortfall = "the inventory holds no rows"
-            } else if used.allSatisfy({ ($0.webFileRows ?? 0) == 0 }) {
-                // Rows, but none where web shells are dropped: the web folders were not listed.
-                shortfall = "the inventory lists no page or script under the Exchange web folders (FrontEnd\\HttpProxy, ClientAccess, inetpub\\wwwroot)"
+            } else {
+                // Rows, but not in every folder web shells were dropped in: those were not listed.
+                let listed = Set(used.flatMap { $0.webFolders ?? [] })
+                let missing = FileCursor.dropFolders.map(\.key).filter { !listed.contains($0) }
+                if !missing.isEmpty {
+                    shortfall = "the inventory lists no file under " + missing.map { Self.dropFolderNames[$0] ?? $0 }.joined(separator: " nor under ")
+                        + ", where web shells were dropped"
+                }
             }
             let status: CoverageStatus
             let reason: String
@@ -221,20 +258,58 @@ public enum Coverage {
                 status = .noFindings
                 reason = from.map { "logs run from \(Timestamps.iso8601($0)) (before \(start)) to \(Timestamps.iso8601(to ?? $0)); no hit" } ?? "\(records) row(s) read; no hit"
             }
-            return CheckCoverage(check: check, status: status, required: required, evidence: paths, from: from, to: to, hits: hitCount, reason: reason + future)
+            var note = future
+            if check == .filesOnDisk, records > 0 {
+                // The inventory is read either way; only a baseline finds a changed stock page.
+                let baselines = files.filter { $0.format == .hashBaseline && !$0.skipped }
+                if !baselines.contains(where: { $0.baselineUsed != false }) {
+                    note += baselines.isEmpty
+                        ? " (no known-good baseline in the evidence: web files were not compared by hash, so a changed Exchange page is not found)"
+                        : " (the known-good baseline is not for the server's recorded build: web files were not compared by hash)"
+                }
+            }
+            return CheckCoverage(check: check, status: status, required: required, evidence: paths, from: from, to: to, hits: hitCount, reason: reason + note)
         }
     }
 
     /// The latest record time of a file that counts for coverage: its last record when that is
-    /// dated on or before `limitDay` (days since 1970-01-01, UTC); otherwise the end (23:59:59 UTC)
-    /// of the last day up to `limitDay` with a record (from ``FileStatus/recordDays``), or nil when
-    /// it has none.
+    /// dated on or before `limitDay` (days since 1970-01-01, UTC); otherwise the start (00:00 UTC)
+    /// of the last day up to `limitDay` with a record (from ``FileStatus/recordDays``, which keeps
+    /// days, not times: the start never claims more than the logs hold), or nil when it has none.
     static func plausibleEnd(_ f: FileStatus, limitDay: Int32) -> Date? {
         guard let last = f.lastEvent else { return nil }
         if FileCursor.day(last) <= limitDay { return last }
         let day = f.recordDays.compactMap { r in r.count == 2 && r[0] <= limitDay ? min(r[1], limitDay) : nil }.max()
-        return day.map { Date(timeIntervalSince1970: Double($0) * 86_400 + 86_399) }
+        return day.map { Date(timeIntervalSince1970: Double($0) * 86_400) }
     }
+
+    /// HttpProxy protocol folders that Managed Availability probes every few minutes, so their
+    /// logs have records every day, and through which CVE-2021-26855 requests were proxied
+    /// (`../shared/knowledge/proxylogon.md` §1.0.1; Test-ProxyLogon reads them all:
+    /// https://github.com/microsoft/CSS-Exchange/blob/main/Security/src/Test-ProxyLogon.ps1).
+    static let probedHttpProxyFolders: Set<String> = ["autodiscover", "ecp", "ews", "mapi", "oab", "owa"]
+
+    /// The files of ``probedHttpProxyFolders`` grouped by their `HttpProxy/<folder>/` path
+    /// component (spelled as in the path), sorted by folder; files elsewhere are left out.
+    static func httpProxyFolders(_ files: [FileStatus]) -> [(String, [FileStatus])] {
+        var groups: [String: (name: String, files: [FileStatus])] = [:]
+        for f in files {
+            let parts = f.path.split(separator: "/")
+            guard let i = parts.firstIndex(where: { $0.lowercased() == "httpproxy" }), i + 2 < parts.count else { continue }
+            let name = String(parts[i + 1])
+            guard probedHttpProxyFolders.contains(name.lowercased()) else { continue }
+            groups[name.lowercased(), default: (name, [])].files.append(f)
+        }
+        return groups.keys.sorted().map { (groups[$0]!.name, groups[$0]!.files) }
+    }
+
+    /// How a missing ``FileCursor/dropFolders`` folder is named in a reason.
+    static let dropFolderNames = ["owa\\auth": "owa\\auth (FrontEnd\\HttpProxy\\owa\\auth, or ClientAccess\\Owa\\auth on Exchange 2013)",
+                                  "inetpub\\wwwroot": "inetpub\\wwwroot (with aspnet_client; IIS puts iisstart.htm there)"]
+
+    /// How long (7 days, in seconds) before their intake the logs of a still-exposed server may
+    /// end: collection, transfer and intake rarely take longer.
+    public static let openWindowLag: TimeInterval = 7 * 86_400
 
     /// How far logs must reach when no patch or mitigation date is recorded: 2021-03-03T00:00Z,
     /// the day of CISA ED 21-02, after mass exploitation had begun (Microsoft and Volexity report

@@ -40,6 +40,13 @@ public struct FileStatus: Sendable, Equatable, Codable {
     /// For a file inventory: its rows of pages and scripts under the Exchange web folders
     /// (`FrontEnd\HttpProxy`, `ClientAccess`, `inetpub\wwwroot`) with a SHA-256; nil for other formats.
     public var webFileRows: Int?
+    /// For a file inventory: which of the folders web shells were dropped in
+    /// (``FileCursor/dropFolders``: `owa\auth`, `inetpub\wwwroot`) it lists at least one file
+    /// under, sorted; nil for other formats.
+    public var webFolders: [String]?
+    /// For a known-good baseline: whether it applies to its server (it is for the server's
+    /// recorded build, or no build is recorded); nil for other formats.
+    public var baselineUsed: Bool?
     /// The UTC days (days since 1970-01-01) on which the file has records, as ascending runs
     /// `[first, last]` of consecutive days; empty when no record carries a time.
     public var recordDays: [[Int32]] = []
@@ -462,6 +469,26 @@ final class FileCursor {
     var skippingLongLine = false
     var truncatedLines = 0
     var invalidLines = 0
+    /// The computer a Test-ProxyLogon output file is named after (`EXCH09` of `EXCH09-other.csv`;
+    /// the script writes `<COMPUTERNAME>-<check>` files, several servers' into one folder), or nil
+    /// for any other name. Source: https://github.com/microsoft/CSS-Exchange/blob/main/Security/src/Test-ProxyLogon.ps1
+    static func testProxyLogonComputer(fileName: String) -> String? {
+        let lower = fileName.lowercased()
+        for suffix in ["-other.csv", "-logagedays.csv", "-cve-2021-26855.csv", "-cve-2021-26857.csv", "-cve-2021-26858.log",
+                       "-cve-2021-26858-downloadpaths.log", "-cve-2021-27065.log", "-resetvdir.csv"]
+            where lower.hasSuffix(suffix) && lower.count > suffix.count {
+            return String(fileName.dropLast(suffix.count))
+        }
+        return nil
+    }
+
+    /// Whether a computer name is the server's name, or the first label of it (`EXCH01` and
+    /// `exch01.corp.example`), case-insensitively.
+    static func sameComputer(_ computer: String, _ server: String) -> Bool {
+        let c = computer.lowercased(), s = server.lowercased()
+        return c == s || c == s.split(separator: ".").first.map(String.init) || s == c.split(separator: ".").first.map(String.init)
+    }
+
     /// Records of a timed log format whose time could not be read (see ``timedFormats``).
     var untimedRecords = 0
     /// The UTC days with a record (see ``FileStatus/recordDays``).
@@ -505,6 +532,15 @@ final class FileCursor {
     /// Inventory rows of web files, for the known-good baseline comparison: line, lowercase
     /// SHA-256, raw row.
     var webFiles: [(line: Int, hash: String, raw: String)] = []
+    /// The ``dropFolders`` keys an inventory lists a file under.
+    var webFolders = Set<String>()
+
+    /// The folders HAFNIUM and later actors dropped web shells in, each with the path part that
+    /// marks it (lowercase, `\` separators): `owa\auth` (`FrontEnd\HttpProxy\owa\auth\` on
+    /// Exchange 2016/2019, `ClientAccess\Owa\auth\` on 2013; never empty on an install) and
+    /// `inetpub\wwwroot` (`aspnet_client\` lies below it; IIS puts `iisstart.htm` there).
+    /// Source: `../shared/knowledge/proxylogon.md` §2.1; https://www.microsoft.com/security/blog/2021/03/02/hafnium-targeting-exchange-servers/
+    public static let dropFolders: [(key: String, marker: String)] = [("owa\\auth", "\\owa\\auth\\"), ("inetpub\\wwwroot", "\\inetpub\\wwwroot\\")]
     /// For baseline files: build → lowercase SHA-256 values.
     var baseline: [String: Set<String>] = [:]
 
@@ -556,6 +592,7 @@ final class FileCursor {
         tailHits = []
         scriptHits = []
         webFiles = []
+        webFolders = []
         baseline = [:]
         skippingLongLine = false
         truncatedLines = 0
@@ -634,8 +671,13 @@ final class FileCursor {
         if let replacedNote { warnings.append(replacedNote) }
         if unterminatedTail { warnings.append("the last line has no line end (cut off, or still being written); it is checked again when the file grows") }
         if let scriptWarning { warnings.append(scriptWarning) }
+        if parser?.format == .testProxyLogon || parser?.format == .httpProxy,
+           let computer = Self.testProxyLogonComputer(fileName: (path as NSString).lastPathComponent), !Self.sameComputer(computer, server) {
+            warnings.append("Test-ProxyLogon output of computer \(computer), filed under server \(server): its hits count for \(server); move it to evidence/\(computer)/ if it is that server's")
+        }
         status.warnings = warnings
         status.webFileRows = parser?.format == .fileInventory ? webFiles.count : nil
+        status.webFolders = parser?.format == .fileInventory ? webFolders.sorted() : nil
         status.recordDays = Self.runs(recordDays)
         status.givesCoverage = !((parser as? HttpProxyParser)?.isFilteredExport ?? false)
         return true
@@ -1018,6 +1060,10 @@ final class FileCursor {
         }
         guard let record else { return }
         if final {
+            if working.format == .fileInventory, let path = record.value(lowercased: "path"), webFolders.count < Self.dropFolders.count {
+                let p = path.lowercased().replacingOccurrences(of: "/", with: "\\")
+                for (key, marker) in Self.dropFolders where p.contains(marker) { webFolders.insert(key) }
+            }
             if working.format == .fileInventory, let path = record.value(lowercased: "path"), let hash = record.value(lowercased: "hash"),
                SHA256Hex.isHex64(hash), Self.isBaselinedWebFile(path) {
                 webFiles.append((number, hash.lowercased(), String(record.raw.prefix(4096))))
@@ -1089,7 +1135,9 @@ extension EvidenceScanner {
     func baselineStatus(_ c: FileCursor) -> FileStatus {
         guard c.status.format == .hashBaseline else { return c.status }
         var s = c.status
+        s.baselineUsed = true
         if let build = serverBuilds[c.server.lowercased()], !build.isEmpty, c.baseline[build] == nil {
+            s.baselineUsed = false
             let builds = c.baseline.keys.sorted().joined(separator: ", ")
             s.warnings.append("baseline for build \(builds.isEmpty ? "none" : builds), but \(c.server) is recorded as build \(build): not used for this server")
         }

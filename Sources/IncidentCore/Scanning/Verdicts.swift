@@ -39,6 +39,21 @@ public enum Verdicts {
         caseFile.triageDecision(for: hit.id)?.decision != .falsePositive
     }
 
+    /// The hits a responder must look at before a `probed` or `no-findings` server can be called
+    /// clean, by indicator: counted `low` hits (not triaged as false positives) of the
+    /// `exploitation`, `web-shell` or `post-exploitation` stage (a web file missing from the
+    /// baseline, a Test-ProxyLogon "other" row, an archive under ProgramData). Such a hit does not
+    /// make the server compromised on its own, but only a false-positive decision clears it.
+    /// - Returns: `"<indicator id>"`, or `"<indicator id> ×N"` for N > 1 hits, sorted by id.
+    static func toReview(_ hits: [Hit], latest: [String: TriageDecision.Decision]) -> [String] {
+        let late: Set<Stage> = [.exploitation, .webShell, .postExploitation]
+        var counts: [String: Set<String>] = [:]
+        for hit in hits where hit.severity == .low && late.contains(hit.stage) && latest[hit.id] != .falsePositive {
+            counts[hit.indicator, default: []].insert(hit.id)
+        }
+        return counts.keys.sorted().map { id in counts[id]!.count > 1 ? "\(id) ×\(counts[id]!.count)" : id }
+    }
+
     /// The verdict for one server.
     ///
     /// `not-assessed` when no evidence file of the server was read as a known format;
@@ -81,6 +96,10 @@ public enum Verdicts {
 
         var hitsByServer: [String: [Hit]] = [:]
         for hit in hits where latest[hit.id] != .falsePositive { hitsByServer[hit.server.lowercased(), default: []].append(hit) }
+        // When each evidence file was last registered or grew: a still-exposed server's logs must
+        // run to about then.
+        var intake: [String: Date] = [:]
+        for e in caseFile.evidence { intake[e.path] = e.updatedAt ?? e.addedAt }
         var filesByServer: [String: [FileStatus]] = [:]
         var formats: [String: EvidenceFormat] = [:]
         for status in statuses {
@@ -92,13 +111,17 @@ public enum Verdicts {
             let files = filesByServer[key] ?? []
             let serverHits = hitsByServer[key] ?? []
             let checked = files.filter(\.checked).count
+            let exposureEnd = Remediation.exposureWindowEnd(for: server, in: caseFile)
+            // Only the recorded build says what the server runs now (a build in old logs says
+            // what it ran then).
+            let stillExposed = exposureEnd == nil && Remediation.patchState(server: server, caseFile: caseFile).0 == .vulnerable
             let coverage = Coverage.evaluate(files: files, hits: serverHits, exposureStart: Remediation.exposureWindowStart(for: server, in: caseFile),
-                                             build: server.exchangeBuild, exposureEnd: Remediation.exposureWindowEnd(for: server, in: caseFile))
+                                             build: server.exchangeBuild, exposureEnd: exposureEnd, stillExposed: stillExposed, intake: intake)
             let verdict = Coverage.adjust(verdict(checkedFiles: checked, hits: serverHits), coverage: coverage)
             var bySeverity: [Severity: Int] = [:]
             for hit in serverHits { bySeverity[hit.severity, default: 0] += 1 }
             let standing = Remediation.standing(server: server, verdict: verdict, caseFile: caseFile, playbook: playbook,
-                                                logBuild: logBuilds[key], coverage: coverage)
+                                                logBuild: logBuilds[key], coverage: coverage, toReview: toReview(serverHits, latest: latest))
             let steps = playbook.steps.filter { $0.applies(verdict: verdict, patchState: standing.patchState) }
             let done = steps.filter {
                 let s = caseFile.stepState(server: server.name, step: $0.id)

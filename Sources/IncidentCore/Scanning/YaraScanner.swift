@@ -258,8 +258,9 @@ public final class ContentRules: @unchecked Sendable {
     /// Words that mark a rule without `stage` metadata as `post-exploitation`: LSASS dumping
     /// (procdump, comsvcs MiniDump; https://www.microsoft.com/security/blog/2021/03/02/hafnium-targeting-exchange-servers/),
     /// credential tools, the reverse shell and exfiltration steps HAFNIUM used after the web shell
-    /// (powercat, 7-Zip archives of mailboxes; same source).
-    public static let postExploitationWords = ["lsass", "procdump", "minidump", "mimikatz", "credential", "powercat", "exfil", "mailbox export", "nishang"]
+    /// (powercat, 7-Zip archives of mailboxes, `New-MailboxExportRequest`; same source).
+    public static let postExploitationWords = ["lsass", "procdump", "minidump", "mimikatz", "credential", "powercat", "exfil", "mailbox export",
+                                               "mailboxexport", "7-zip", "nishang"]
 
     /// Name of the built-in rule file, as shown in errors.
     public static let builtInName = "webshells.yar"
