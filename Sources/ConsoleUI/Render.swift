@@ -414,7 +414,7 @@ func detailLines(_ state: AppState, width: Int, ascii: Bool, maxLines: Int = .ma
         let scanned = (state.snapshot?.scanPasses ?? 0) > 0
         add("\(server.name): \(scanned ? server.verdict.rawValue : "scanning…")", scanned ? verdictRole(server.verdict) : .muted, untrusted: true)
         if let info = state.serverRecords[server.name.lowercased()] {
-            let facing = info.internetFacing.map { $0 ? "internet-facing" : "internal" } ?? "exposure unknown"
+            let facing = info.internetFacing.map { $0 ? "internet-facing" : "internal" } ?? "internet-facing: not recorded"
             add("\(info.fqdn ?? "FQDN unknown") · \(info.role ?? "role unknown") · build \(info.exchangeBuild ?? "unknown") · \(facing)", .muted, untrusted: true)
         }
         let bySeverity = Severity.allCases.reversed().compactMap { sev in server.bySeverity[sev].map { "\($0) \(sev.rawValue)" } }

@@ -8,7 +8,7 @@ struct IndicatorsListTests {
         let json = try run(incidentBinary.path, ["indicators", "list", "--format", "json"])
         #expect(json.status == 0)
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
-        #expect(rows.count == 86)
+        #expect(rows.count == 87)
         let pl001 = try #require(rows.first { $0["id"] as? String == "PL-001" })
         #expect(pl001["kind"] as? String == "log-pattern")
         #expect(pl001["stage"] as? String == "exploitation")
@@ -20,7 +20,7 @@ struct IndicatorsListTests {
         let text = try run(incidentBinary.path, ["indicators", "list"])
         #expect(text.status == 0)
         #expect(text.stdout.contains("PL-001  critical  exploitation  CVE-2021-26855  log-pattern\n"))
-        #expect(text.stdout.hasSuffix("86 indicator(s), pack builtin 2026.11.30\n"))
+        #expect(text.stdout.hasSuffix("87 indicator(s), pack builtin 2026.11.30\n"))
     }
 
     @Test("bench scan reads the demo and times rescans without writing the case")

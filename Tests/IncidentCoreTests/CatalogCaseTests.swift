@@ -96,7 +96,7 @@ struct CatalogCompletenessTests {
             "IIS-059": "log-pattern", "IIS-060": "log-pattern", "IIS-062": "log-pattern", "IIS-063": "log-pattern",
             "IIS-064": "log-pattern", "IIS-066": "log-pattern", "DN-065": "domain", "CF-068": "registry", "CF-069": "tool-output",
             "PS-001": "log-pattern", "PNS-001": "log-pattern", "BL-001": "file-hash",
-            "FP-077": "file-path", "IIS-078": "log-pattern",
+            "FP-077": "file-path", "IIS-078": "log-pattern", "PL-017": "log-pattern",
         ]
         for (id, kind) in expected {
             let i = try #require(byID[id], "\(id) missing")

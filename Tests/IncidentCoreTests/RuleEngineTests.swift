@@ -202,6 +202,13 @@ enum RuleCases {
         .ecp("PL-011", true, "OAB ExternalUrl set to a plain URL (Volexity's noisy rule)",
              ECPLog.lines(cmd: ECPLog.adminOabCmd), ["PL-011", "PL-013"]),
         .ecp("PL-011", false, "attacker clean-up ExternalUrl=$null", ECPLog.lines(cmd: ECPLog.cleanupCmd), ["PL-013"]),
+        .ecp("PL-017", true, "Jscript page markup without a closing tag in the ECP ExternalUrl",
+             ECPLog.lines(cmd: "Set-EcpVirtualDirectory.ExternalUrl=''https://x/<%@ Page Language=\"Jscript\"%><%eval(Request.Item[\"z\"],\"unsafe\");%>''.Identity=''EXCH01\\ecp (Default Web Site)''",
+                          schema: "EcpVirtualDirectory"), ["PL-013", "PL-017"]),
+        .ecp("PL-017", true, "the same in an OAB ExternalUrl (PL-014 too)",
+             ECPLog.lines(cmd: "Set-OabVirtualDirectory.ExternalUrl=''https://x/<%eval(Request.Item[\"z\"],\"unsafe\");%>''.Identity=''\(ECPLog.identity)''"),
+             ["PL-011", "PL-013", "PL-014", "PL-017"]),
+        .ecp("PL-017", false, "an administrator's plain URL", ECPLog.lines(cmd: ECPLog.adminOwaCmd, schema: "OwaVirtualDirectory"), ["PL-013"]),
         .ecp("PL-012", true, "script in an ECP virtual directory InternalUrl",
              ECPLog.lines(cmd: "Set-EcpVirtualDirectory.InternalUrl=''https://x/<b>bold</b>''.Identity=''EXCH01\\ecp (Default Web Site)''",
                           schema: "EcpVirtualDirectory"),
@@ -348,7 +355,7 @@ struct RuleEngineTests {
         let engine = try builtInEngine()
         #expect(engine.indicators(for: .httpProxy).map(\.id) ==
                 ["PL-001", "PL-002", "PL-003", "PL-005", "PL-007", "PL-008", "PL-009", "IP-054", "IP-055", "UA-057", "PL-006", "PL-010"])
-        #expect(engine.indicators(for: .ecpServer).map(\.id) == ["PL-011", "PL-012", "PL-013", "PL-014"])
+        #expect(engine.indicators(for: .ecpServer).map(\.id) == ["PL-011", "PL-012", "PL-013", "PL-014", "PL-017"])
         #expect(engine.indicators(for: .oabGenerator).map(\.id) == ["PL-015", "PL-016"])
         #expect(Set(engine.indicators(for: .iisW3C).map(\.id)) ==
                 ["IP-054", "IP-055", "UA-057", "IIS-059", "IIS-060", "IIS-061", "IIS-063", "IIS-065", "UA-056", "UA-058",
@@ -369,7 +376,7 @@ struct IndicatorPackTests {
     @Test func packIsWellFormed() throws {
         let pack = try BuiltInData.indicatorPack()
         #expect(!pack.name.isEmpty && !pack.version.isEmpty)
-        #expect(pack.indicators.count == 86)
+        #expect(pack.indicators.count == 87)
         let idList = pack.indicators.map(\.id)
         #expect(Set(idList).count == idList.count, "duplicate ids")
         for i in pack.indicators {

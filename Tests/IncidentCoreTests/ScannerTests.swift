@@ -155,6 +155,35 @@ struct EvidenceScannerTests {
         #expect(scanner.statuses.first?.sha256 == SHA256Hex.digest(bytes))
     }
 
+    /// A UTF-16 log caught by a rescan ending in half a character (after the 0x0D byte of a
+    /// little-endian CR, or after the 0x00 byte of a big-endian CR) reads on correctly once the
+    /// rest arrives: the same hits as the file read whole.
+    @Test(arguments: [false, true])
+    func utf16LogCaughtMidCharacter(bigEndian: Bool) throws {
+        let text = ScanFixture.text([ScanFixture.benign, ScanFixture.shell, ScanFixture.shell])
+        var bytes: [UInt8] = bigEndian ? [0xFE, 0xFF] : [0xFF, 0xFE]
+        for unit in text.utf16 { bytes += bigEndian ? [UInt8(unit >> 8), UInt8(unit & 0xFF)] : [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+        let whole = try TempDir("utf16-whole")
+        try whole.write(ScanFixture.path, bytes)
+        let reference = EvidenceScanner(engine: engine)
+        reference.scan(caseFolder: whole.url)
+        #expect(reference.hits.count == 2 * ScanFixture.shellIDs.count)
+        // The CR that ends the first shell line, and the byte of it the split falls after.
+        let crUnit = text.utf16.count - ScanFixture.shell.utf16.count - 4
+        #expect(Array(text.utf16)[crUnit] == 0x0D)
+        let cut = 2 + 2 * crUnit + 1
+        let dir = try TempDir("utf16-split")
+        try dir.write(ScanFixture.path, Array(bytes[..<cut]))
+        let scanner = EvidenceScanner(engine: engine)
+        scanner.scan(caseFolder: dir.url)
+        try dir.append(ScanFixture.path, Array(bytes[cut...]))
+        scanner.scan(caseFolder: dir.url)
+        func lines(_ s: EvidenceScanner) -> [Int: Set<String>] { Dictionary(grouping: s.hits, by: \.line).mapValues { Set($0.map(\.indicator)) } }
+        #expect(lines(scanner) == lines(reference))
+        #expect(scanner.statuses.first?.lines == reference.statuses.first?.lines)
+        #expect(scanner.statuses.first?.warnings == reference.statuses.first?.warnings)
+    }
+
     /// A last line cut inside a value (`1.2.` of `1.2.3.4`) never reports the cut value; the
     /// completed line does, once.
     @Test func aCutLastLineDoesNotReportTheCutValue() throws {

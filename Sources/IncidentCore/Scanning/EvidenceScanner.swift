@@ -667,7 +667,10 @@ final class FileCursor {
         var warnings = parser?.warnings ?? unrecognisedReason.map { [$0] } ?? []
         if truncatedLines > 0 { warnings.append("\(truncatedLines) line(s) longer than \(LineSplitter.maxLineBytes / 1_048_576) MiB were cut") }
         if invalidLines > 0 { warnings.append("\(invalidLines) line(s) with bytes that are not valid text, shown as \u{FFFD}") }
-        if untimedRecords > 0 { warnings.append("\(untimedRecords) record(s) whose time could not be read: left out of the time range the logs cover") }
+        // (A Test-ProxyLogon export covers no time range at all: nothing to leave out of one.)
+        if untimedRecords > 0, !((parser as? HttpProxyParser)?.isFilteredExport ?? false) {
+            warnings.append("\(untimedRecords) record(s) whose time could not be read: left out of the time range the logs cover")
+        }
         if let replacedNote { warnings.append(replacedNote) }
         if unterminatedTail { warnings.append("the last line has no line end (cut off, or still being written); it is checked again when the file grows") }
         if let scriptWarning { warnings.append(scriptWarning) }
@@ -897,8 +900,12 @@ final class FileCursor {
             skippingLongLine = true
             return
         }
-        if atEOF, let last = pending.last, last == 0x0D || (encoding != .utf8 && pending.count >= 2 && Self.endsWithUTF16CR(pending, bigEndian: encoding == .utf16BE)) {
-            // A last line ended by a lone CR (CR-only files) is complete: commit it.
+        if atEOF, let last = pending.last,
+           encoding == .utf8 ? last == 0x0D : (pending.count % 2 == 0 && Self.endsWithUTF16CR(pending, bigEndian: encoding == .utf16BE)) {
+            // A last line ended by a lone CR (CR-only files) is complete: commit it. In UTF-16 only
+            // a whole CR unit counts: a file caught ending in half a character (a 0x0D byte, or a
+            // CR and one more byte) is still being written, and committing there would read every
+            // later unit one byte off.
             let (tail, used) = pending.withUnsafeBufferPointer { LineSplitter.split($0, encoding: encoding, atEOF: true) }
             for line in tail { evaluate(line, final: true, engine: engine) }
             pending.removeFirst(used)
