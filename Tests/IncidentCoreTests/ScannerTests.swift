@@ -110,7 +110,7 @@ struct EvidenceScannerTests {
         #expect(scanner.hits.count == 6)
     }
 
-    /// A line longer than the 16 MiB limit is cut, counted once, and the lines after it keep
+    /// A line longer than the 12 MiB limit is cut, counted once, and the lines after it keep
     /// their numbers.
     @Test func linesAfterAnOverlongLineKeepTheirNumbers() throws {
         let dir = try TempDir("overlong")
@@ -120,7 +120,7 @@ struct EvidenceScannerTests {
         scanner.scan(caseFolder: dir.url)
         #expect(hitIDs(scanner.hits, line: 7) == ScanFixture.shellIDs)
         #expect(scanner.statuses.first?.lines == 7)
-        #expect(scanner.statuses.first?.warnings.contains("1 line(s) longer than 16 MiB were cut") == true)
+        #expect(scanner.statuses.first?.warnings.contains("1 line(s) longer than 12 MiB were cut") == true)
     }
 
     /// A line of several read chunks, written in three appends (one ending on a CR, the next

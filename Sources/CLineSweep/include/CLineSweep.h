@@ -59,4 +59,9 @@ intptr_t ic_last_lf(const uint8_t *bytes, intptr_t count);
 /* As `Timestamps.parse(bytes:)` in IncidentCore: the first 40 bytes read as
    `yyyy-MM-dd[T ]HH:mm:ss[.fff…][Z| …]`. Returns 1 and sets `*seconds` (since 1970 UTC), or 0. */
 int ic_parse_time(const uint8_t *bytes, intptr_t count, double *seconds);
+
+/* Has blocks of `threshold` bytes and more mapped on their own and given back to the system when
+   freed (glibc's M_MMAP_THRESHOLD, fixed). Process-wide. Returns 1 on success, 0 otherwise or
+   where the C library is not glibc. */
+int ic_map_large_allocations(int threshold);
 #endif

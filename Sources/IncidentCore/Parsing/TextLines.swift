@@ -43,13 +43,16 @@ public struct TextLine: Sendable, Equatable {
 
 /// Splits bytes into lines on LF, CRLF or a lone CR, decoding each line.
 public enum LineSplitter {
-    /// Lines longer than this many bytes (16 MiB) are cut to it (the rest of the line is skipped).
-    /// A line is held about three times over while it is parsed (bytes, text, fields), so this
-    /// bounds the memory of one scan thread: a line near the limit costs about 30 MB more. No
+    /// Lines longer than this many bytes (12 MiB, above the 10 MB lines evidence must survive
+    /// whole) are cut to it (the rest of the line is skipped).
+    /// A line near the limit is held several times over while it is parsed and matched (text,
+    /// fields, the derived `cs-uri`, lowercased copies: about 75 MB more at 12 MiB), and only one
+    /// scan thread at a time may hold one (``FileCursor/longLines``), so this bounds the scan's
+    /// peak memory (`Benchmarks/long-lines.sh`). No
     /// request IIS or Exchange logs can be that long (IIS refuses URLs over 4,096 bytes and query
     /// strings over 2,048 by default: https://learn.microsoft.com/iis/configuration/system.webserver/security/requestfiltering/requestlimits/);
     /// such lines come from damaged or concatenated files.
-    public static let maxLineBytes = 16 * 1024 * 1024
+    public static let maxLineBytes = 12 * 1024 * 1024
 
     /// Splits `bytes` into complete lines.
     ///
