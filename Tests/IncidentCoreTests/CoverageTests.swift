@@ -19,6 +19,8 @@ struct CoverageTests {
     }
 
     /// Benign evidence for every required check, logs starting `start` (ISO-8601).
+    static let otherProxyFolders = ["Autodiscover", "Ews", "Mapi", "Oab", "Owa"]
+
     /// Days (`yyyy-MM-dd`) from the day of `first` to 2021-03-04, one a day.
     static func days(from first: String) -> [String] {
         var out: [String] = []
@@ -31,11 +33,18 @@ struct CoverageTests {
     }
 
     /// Logs with a record every day from before the exposure window to after its end.
+    /// HttpProxy logs go to Ecp (starting `httpProxyStart`) and to the other folders Managed
+    /// Availability probes (a record a day from 2020-12-30).
     static func writeBenign(_ dir: TempDir, httpProxyStart: String = "2020-12-30T10:00:00.000Z") throws {
         _ = try dir.write("evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2020123010-1.LOG",
                           ([HttpProxyLog.headerLine] + HttpProxyLog.directives + [HttpProxyLog.row(["DateTime": httpProxyStart])]
                            + days(from: httpProxyStart).dropFirst().map { HttpProxyLog.row(["DateTime": "\($0)T10:00:00.000Z"]) })
                           .joined(separator: "\r\n") + "\r\n")
+        for folder in otherProxyFolders {
+            _ = try dir.write("evidence/EXCH01/HttpProxy/\(folder)/HttpProxy_2020123009-1.LOG",
+                              ([HttpProxyLog.headerLine] + HttpProxyLog.directives + days(from: "2020-12-30").map { HttpProxyLog.row(["DateTime": "\($0)T09:00:00.000Z"]) })
+                              .joined(separator: "\r\n") + "\r\n")
+        }
         _ = try dir.write("evidence/EXCH01/Logging/ECP/Server/ECPServer20201231-1.LOG",
                           (ECPLog.header + days(from: "2020-12-31").map { ECPLog.row(eventData: ECPLog.eventData(cmd: ECPLog.readCmd), time: "\($0)T08:00:00.000Z") })
                           .joined(separator: "\r\n") + "\r\n")
@@ -62,7 +71,7 @@ struct CoverageTests {
         let dir = try caseWithGap("cov-gap", lastMissing: "2021-01-23")
         let s = try #require(try Self.session(dir).scanOnce().summaries.first)
         #expect(s.coverage[0].status == .insufficientCoverage)
-        #expect(s.coverage[0].reason == "no record from 2021-01-20 to 2021-01-23 (4 days): logs missing for that time: no hit, but that does not show the server is clean")
+        #expect(s.coverage[0].reason == "HttpProxy\\Ecp no record from 2021-01-20 to 2021-01-23 (4 days): logs missing for that time: no hit, but that does not show the server is clean")
         #expect(s.verdict == .insufficientCoverage)
         // Three days without a record are allowed in HttpProxy logs (a long weekend).
         let dir2 = try caseWithGap("cov-gap-3", lastMissing: "2021-01-22")
@@ -92,34 +101,51 @@ struct CoverageTests {
         let session = try Self.session(dir)
         var s = try #require(try session.scanOnce().summaries.first)
         #expect(s.coverage[0].status == .noFindings, "a folder no probe writes to may start late: \(s.coverage[0].reason)")
+        try FileManager.default.removeItem(at: dir.url.appendingPathComponent("evidence/EXCH01/HttpProxy/Owa/HttpProxy_2020123009-1.LOG"))
         _ = try dir.write("evidence/EXCH01/HttpProxy/Owa/HttpProxy_2021022011-1.LOG", rows(from: "2021-02-20"))
         s = try #require(try Self.reopen(session.store).scanOnce().summaries.first)
         #expect(s.coverage[0].status == .insufficientCoverage)
         #expect(s.coverage[0].reason == "HttpProxy\\Owa logs start 2021-02-20T11:00:00.000Z, after the exposure window start 2021-01-01T00:00:00.000Z: no hit, but that does not show the server is clean")
-        #expect(s.coverage[0].from == date("2020-12-30T10:00:00.000Z"), "the check's range is still that of all its files")
+        #expect(s.coverage[0].from == date("2020-12-30T09:00:00.000Z"), "the check's range is still that of all its files")
+        // A folder never collected is not covered either.
+        try FileManager.default.removeItem(at: dir.url.appendingPathComponent("evidence/EXCH01/HttpProxy/Owa"))
+        try FileManager.default.removeItem(at: dir.url.appendingPathComponent("evidence/EXCH01/HttpProxy/Mapi"))
+        s = try #require(try Self.reopen(session.store).scanOnce().summaries.first)
+        #expect(s.coverage[0].reason == "no HttpProxy\\Mapi, no HttpProxy\\Owa logs: requests through those protocols are not covered; collect all of Logging\\HttpProxy: no hit, but that does not show the server is clean")
+        // Files taken out of their protocol folders cannot be judged per protocol.
+        let flat = try TempDir("cov-flat")
+        try Self.writeBenign(flat)
+        for folder in ["Ecp"] + Self.otherProxyFolders {
+            let from = flat.url.appendingPathComponent("evidence/EXCH01/HttpProxy/\(folder)")
+            for name in try FileManager.default.contentsOfDirectory(atPath: from.path) {
+                try FileManager.default.moveItem(at: from.appendingPathComponent(name), to: flat.url.appendingPathComponent("evidence/EXCH01/\(folder)_\(name)"))
+            }
+        }
+        let f = try #require(try Self.session(flat).scanOnce().summaries.first)
+        #expect(f.coverage[0].reason == "the HttpProxy logs are not in their protocol folders (Logging\\HttpProxy\\<protocol>\\), so each protocol cannot be shown covered: keep that layout when collecting: no hit, but that does not show the server is clean")
         #expect(Coverage.httpProxyFolders([makeStatus("E", "HttpProxy/owa/a.LOG", format: .httpProxy), makeStatus("E", "HttpProxy/Ecp/b.LOG", format: .httpProxy),
                                            makeStatus("E", "HttpProxy/c.LOG", format: .httpProxy), makeStatus("E", "HttpProxy/Rest/d.LOG", format: .httpProxy)])
                     .map { [$0.0] + $0.1.map(\.path) } == [["Ecp", "evidence/E/HttpProxy/Ecp/b.LOG"], ["owa", "evidence/E/HttpProxy/owa/a.LOG"]])
     }
 
     /// A record dated after the scan (a wrong clock, a forged line) does not make the logs reach
-    /// the end of the exposure window.
+    /// the end of the exposure window. (IIS logs: HttpProxy logs are also judged per folder.)
     @Test func futureRecordDoesNotExtendTheLogs() {
         let d = { (s: String) in FileCursor.day(date(s + "T00:00:00.000Z")) }
-        var f = FileStatus(path: "evidence/E/HttpProxy_1.LOG", server: "E", format: .httpProxy, encoding: .utf8, sizeBytes: 10, sha256: "",
+        var f = FileStatus(path: "evidence/E/IIS/u_ex1.log", server: "E", format: .iisW3C, encoding: .utf8, sizeBytes: 10, sha256: "",
                            modified: Date(timeIntervalSince1970: 0), lines: 70, records: 62, warnings: [])
         f.firstEvent = date("2020-12-30T10:00:00.000Z")
         f.lastEvent = date("9999-12-31T10:00:00.000Z")
         f.recordDays = [[d("2020-12-30"), d("2021-02-28")], [d("9999-12-31"), d("9999-12-31")]]
         let now = date("2026-11-29T12:00:00.000Z")
-        let c = Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now)[0]
+        let c = Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now)[4]
         #expect(c.status == .insufficientCoverage)
         #expect(c.to == date("2021-02-28T00:00:00.000Z"))
         #expect(c.reason == "logs end 2021-02-28T00:00:00.000Z, before 2021-03-03T00:00:00.000Z (no patch or mitigation date recorded: logs must at least reach the start of mass exploitation): no hit, but that does not show the server is clean (records dated after 2026-11-30 were left out)")
         // Records up to the day after the scan still count (time zones, a slightly fast clock).
         f.lastEvent = date("2026-11-30T23:00:00.000Z")
         f.recordDays = [[d("2020-12-30"), d("2021-03-05")], [d("2026-11-30"), d("2026-11-30")]]
-        let kept = Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now)[0]
+        let kept = Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now)[4]
         #expect(kept.status == .noFindings)
         #expect(kept.to == date("2026-11-30T23:00:00.000Z"))
     }
@@ -133,10 +159,12 @@ struct CoverageTests {
         #expect(s.coverage.map(\.check) == CoverageCheck.allCases)
         #expect(s.coverage.map(\.status) == [.noFindings, .notChecked, .noFindings, .noFindings, .notChecked, .noFindings])
         let proxy = s.coverage[0]
-        #expect(proxy.evidence == ["evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2020123010-1.LOG"])
-        #expect(proxy.from == date("2020-12-30T10:00:00.000Z"))
+        #expect(proxy.evidence == ["evidence/EXCH01/HttpProxy/Autodiscover/HttpProxy_2020123009-1.LOG", "evidence/EXCH01/HttpProxy/Ecp/HttpProxy_2020123010-1.LOG",
+                                   "evidence/EXCH01/HttpProxy/Ews/HttpProxy_2020123009-1.LOG", "evidence/EXCH01/HttpProxy/Mapi/HttpProxy_2020123009-1.LOG",
+                                   "evidence/EXCH01/HttpProxy/Oab/HttpProxy_2020123009-1.LOG", "evidence/EXCH01/HttpProxy/Owa/HttpProxy_2020123009-1.LOG"])
+        #expect(proxy.from == date("2020-12-30T09:00:00.000Z"))
         #expect(proxy.to == date("2021-03-04T10:00:00.000Z"))
-        #expect(proxy.reason == "logs run from 2020-12-30T10:00:00.000Z (before 2021-01-01T00:00:00.000Z) to 2021-03-04T10:00:00.000Z; no hit")
+        #expect(proxy.reason == "logs run from 2020-12-30T09:00:00.000Z (before 2021-01-01T00:00:00.000Z) to 2021-03-04T10:00:00.000Z; no hit")
         #expect(s.coverage[5].reason == "2 row(s) read; no hit (no known-good baseline in the evidence: web files were not compared by hash, so a changed Exchange page is not found)")
         #expect(s.coverage[1].reason == "no evidence for this check: collect the Application event log (EVTX)")
         #expect(s.chain.isEmpty)
@@ -150,7 +178,7 @@ struct CoverageTests {
         let s = try #require(snap.summaries.first)
         #expect(s.verdict == .insufficientCoverage)
         #expect(s.coverage[0].status == .insufficientCoverage)
-        #expect(s.coverage[0].reason == "logs start 2021-03-01T00:00:00.000Z, after the exposure window start 2021-01-01T00:00:00.000Z: no hit, but that does not show the server is clean")
+        #expect(s.coverage[0].reason == "HttpProxy\\Ecp logs start 2021-03-01T00:00:00.000Z, after the exposure window start 2021-01-01T00:00:00.000Z: no hit, but that does not show the server is clean")
         // A later exposure window start (the case setting) makes the same logs sufficient.
         let dir2 = try TempDir("cov-short2")
         try Self.writeBenign(dir2, httpProxyStart: "2021-03-01T00:00:00.000Z")
@@ -170,7 +198,7 @@ struct CoverageTests {
         let s = try #require(try Self.session(dir).scanOnce().summaries.first)
         #expect(s.verdict == .insufficientCoverage)
         #expect(s.coverage[0].status == .insufficientCoverage)
-        #expect(s.coverage[0].reason == "logs end 2019-02-02T09:17:27.000Z, before 2021-03-03T00:00:00.000Z (no patch or mitigation date recorded: logs must at least reach the start of mass exploitation): no hit, but that does not show the server is clean")
+        #expect(s.coverage[0].reason == "HttpProxy\\Ecp logs end 2019-02-02T09:17:27.000Z, before 2021-03-03T00:00:00.000Z (no patch or mitigation date recorded: logs must at least reach the start of mass exploitation): no hit, but that does not show the server is clean")
         #expect(s.compromiseState == .unknown)
     }
 
@@ -285,26 +313,35 @@ struct CoverageTests {
     /// exposed until now: its logs must run to about their intake, not only to 2021-03-03.
     @Test func stillExposedServerNeedsLogsUpToTheirIntake() throws {
         let d = { (s: String) in FileCursor.day(date(s + "T00:00:00.000Z")) }
-        var f = FileStatus(path: "evidence/E/HttpProxy_1.LOG", server: "E", format: .httpProxy, encoding: .utf8, sizeBytes: 10, sha256: "",
+        var f = FileStatus(path: "evidence/E/IIS/u_ex1.log", server: "E", format: .iisW3C, encoding: .utf8, sizeBytes: 10, sha256: "",
                            modified: Date(timeIntervalSince1970: 0), lines: 70, records: 65, warnings: [])
         f.firstEvent = date("2020-12-30T10:00:00.000Z")
         f.lastEvent = date("2021-03-03T13:00:00.000Z")
         f.recordDays = [[d("2020-12-30"), d("2021-03-03")]]
-        let intake = ["evidence/E/HttpProxy_1.LOG": date("2021-03-20T09:00:00.000Z")]
+        let intake = ["evidence/E/IIS/u_ex1.log": date("2021-03-20T09:00:00.000Z")]
         let now = date("2021-03-21T00:00:00.000Z")
-        let open = Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now, stillExposed: true, intake: intake)[0]
+        let open = Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now, stillExposed: true, intake: intake)[4]
         #expect(open.status == .insufficientCoverage)
-        #expect(open.reason == "logs end 2021-03-03T13:00:00.000Z, before 2021-03-13T09:00:00.000Z (the server's build is still vulnerable and no patch or mitigation date is recorded: logs must run to within 7 days of their intake, 2021-03-20T09:00:00.000Z; record the patch date with --patched-on if it was patched): no hit, but that does not show the server is clean")
+        #expect(open.reason == "logs end 2021-03-03T13:00:00.000Z, before 2021-03-13T09:00:00.000Z (the server's build is still vulnerable and no mitigation date, nor a patch date with a fixed build, is recorded: logs must run to within 7 days of their intake, 2021-03-20T09:00:00.000Z; if it was patched, record the fixed build and --patched-on): no hit, but that does not show the server is clean")
         // Not known to be exposed (patched, or build unknown): the default end applies.
-        #expect(Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now, intake: intake)[0].status == .noFindings)
+        #expect(Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now, intake: intake)[4].status == .noFindings)
         // Logs that run to within 7 days of their intake cover it.
         f.lastEvent = date("2021-03-14T08:00:00.000Z")
         f.recordDays = [[d("2020-12-30"), d("2021-03-14")]]
-        #expect(Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now, stillExposed: true, intake: intake)[0].status == .noFindings)
+        #expect(Coverage.evaluate(files: [f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: now, stillExposed: true, intake: intake)[4].status == .noFindings)
+        // A copy of old logs registered later does not move what the logs must reach.
+        var old = f
+        old.path = "evidence/E/IIS/u_ex0.log"
+        old.lastEvent = date("2021-01-31T08:00:00.000Z")
+        old.recordDays = [[d("2020-12-30"), d("2021-01-31")]]
+        var later = intake
+        later[old.path] = date("2021-11-01T00:00:00.000Z")
+        #expect(Coverage.evaluate(files: [old, f], hits: [], exposureStart: CaseSettings.defaultExposureStart, now: date("2021-11-02T00:00:00.000Z"),
+                                  stillExposed: true, intake: later)[4].status == .noFindings)
     }
 
-    /// Only the recorded build makes a server "still exposed" (a build seen in 2021 logs says
-    /// what it ran then); a recorded patch date closes the window.
+    /// A recorded vulnerable build makes a server "still exposed"; a patch date closes the window
+    /// only with a fixed build recorded.
     @Test func stillExposedComesFromTheRecordedBuild() throws {
         let dir = try TempDir("cov-open")
         try Self.writeBenign(dir)
@@ -319,6 +356,11 @@ struct CoverageTests {
         #expect(s.coverage[0].reason.contains("the server's build is still vulnerable"))
         cf = try session.store.load()
         cf.servers[0].patchedOn = date("2021-03-04T00:00:00.000Z")
+        try session.store.save(cf)
+        s = try #require(try Self.reopen(session.store).scanOnce().summaries.first)
+        #expect(s.verdict == .insufficientCoverage, "a patch date with a build still below the fix does not close the window")
+        cf = try session.store.load()
+        cf.servers[0].exchangeBuild = "15.1.2106.13" // the March 2021 SU
         try session.store.save(cf)
         s = try #require(try Self.reopen(session.store).scanOnce().summaries.first)
         #expect(s.verdict == .noFindings)

@@ -76,9 +76,12 @@ public enum Remediation {
 
     /// When the server stopped being exposed (UTC): the earliest of ``Server/patchedOn``,
     /// ``Server/mitigatedOn`` and, when no mitigation date is recorded, the time the
-    /// `interim-mitigation` step was marked done; nil while still exposed.
+    /// `interim-mitigation` step was marked done; nil while still exposed. A patch date counts
+    /// only while the recorded build is not below the fix: patch verification uses the build
+    /// (`../shared/knowledge/proxylogon.md` §5), and a vulnerable build says the patch is not there.
     public static func exposureWindowEnd(for server: Server, in caseFile: CaseFile) -> Date? {
         var end = server.patchedOn
+        if let text = server.exchangeBuild, let build = ExchangeBuild(parsing: text), case .vulnerable = BuildTable.assess(build) { end = nil }
         if let m = server.mitigatedOn {
             end = min(end ?? m, m)
         } else if let m = caseFile.checklists[server.name]?[mitigationStep], m.state == .done {

@@ -197,11 +197,14 @@ public enum Coverage {
             var mustReach = windowEnd
             var endReason = exposureEnd == nil ? " (no patch or mitigation date recorded: logs must at least reach the start of mass exploitation)" : " (the end of the exposure window)"
             if stillExposed, exposureEnd == nil {
-                let collected = used.map { intake[$0.path] ?? now }.max() ?? now
+                // The intake of the file whose records reach furthest: a late copy of old logs
+                // does not move what the logs must reach.
+                let newest = used.max { (Self.plausibleEnd($0, limitDay: limitDay) ?? .distantPast) < (Self.plausibleEnd($1, limitDay: limitDay) ?? .distantPast) }
+                let collected = newest.flatMap { intake[$0.path] } ?? now
                 let reach = collected.addingTimeInterval(-Self.openWindowLag)
                 if reach > mustReach {
                     mustReach = reach
-                    endReason = " (the server's build is still vulnerable and no patch or mitigation date is recorded: logs must run to within 7 days of their intake, \(Timestamps.iso8601(collected)); record the patch date with --patched-on if it was patched)"
+                    endReason = " (the server's build is still vulnerable and no mitigation date, nor a patch date with a fixed build, is recorded: logs must run to within 7 days of their intake, \(Timestamps.iso8601(collected)); if it was patched, record the fixed build and --patched-on)"
                 }
             }
             var shortfall: String?
@@ -220,8 +223,17 @@ public enum Coverage {
                     shortfall = short(used, from: from, to: to)
                     if shortfall == nil, check == .cve202126855 {
                         // Each protocol folder on its own: a missing month of Ecp logs is not
-                        // made up for by a full Owa folder.
-                        for (folder, group) in Self.httpProxyFolders(used) {
+                        // made up for by a full Owa folder, nor is a folder never collected.
+                        let folders = Self.httpProxyFolders(used)
+                        let present = Set(folders.map { $0.0.lowercased() })
+                        if present.isEmpty && !used.contains(where: { Self.httpProxySubfolder($0.path) != nil }) {
+                            shortfall = "the HttpProxy logs are not in their protocol folders (Logging\\HttpProxy\\<protocol>\\), so each protocol cannot be shown covered: keep that layout when collecting"
+                        } else if present.count < Self.probedHttpProxyFolders.count {
+                            let missing = Self.probedHttpProxyFolderNames.filter { !present.contains($0.lowercased()) }
+                            shortfall = "no HttpProxy\\" + missing.joined(separator: ", no HttpProxy\\")
+                                + " logs: requests through \(missing.count == 1 ? "that protocol" : "those protocols") are not covered; collect all of Logging\\HttpProxy"
+                        }
+                        for (folder, group) in folders where shortfall == nil {
                             guard let f = group.compactMap(\.firstEvent).min(),
                                   let t = group.compactMap({ Self.plausibleEnd($0, limitDay: limitDay) }).max() else { continue }
                             if let s = short(group, from: f, to: t) {
@@ -288,16 +300,23 @@ public enum Coverage {
     /// (`../shared/knowledge/proxylogon.md` §1.0.1; Test-ProxyLogon reads them all:
     /// https://github.com/microsoft/CSS-Exchange/blob/main/Security/src/Test-ProxyLogon.ps1).
     static let probedHttpProxyFolders: Set<String> = ["autodiscover", "ecp", "ews", "mapi", "oab", "owa"]
+    /// ``probedHttpProxyFolders`` as Exchange spells the folders.
+    static let probedHttpProxyFolderNames = ["Autodiscover", "Ecp", "Ews", "Mapi", "Oab", "Owa"]
+
+    /// The folder below an `HttpProxy` folder a file lies in (`Ecp` of
+    /// `evidence/E/Logging/HttpProxy/Ecp/x.LOG`), or nil.
+    static func httpProxySubfolder(_ path: String) -> String? {
+        let parts = path.split(separator: "/")
+        guard let i = parts.lastIndex(where: { $0.lowercased() == "httpproxy" }), i + 2 < parts.count else { return nil }
+        return String(parts[i + 1])
+    }
 
     /// The files of ``probedHttpProxyFolders`` grouped by their `HttpProxy/<folder>/` path
     /// component (spelled as in the path), sorted by folder; files elsewhere are left out.
     static func httpProxyFolders(_ files: [FileStatus]) -> [(String, [FileStatus])] {
         var groups: [String: (name: String, files: [FileStatus])] = [:]
         for f in files {
-            let parts = f.path.split(separator: "/")
-            guard let i = parts.firstIndex(where: { $0.lowercased() == "httpproxy" }), i + 2 < parts.count else { continue }
-            let name = String(parts[i + 1])
-            guard probedHttpProxyFolders.contains(name.lowercased()) else { continue }
+            guard let name = httpProxySubfolder(f.path), probedHttpProxyFolders.contains(name.lowercased()) else { continue }
             groups[name.lowercased(), default: (name, [])].files.append(f)
         }
         return groups.keys.sorted().map { (groups[$0]!.name, groups[$0]!.files) }

@@ -1075,7 +1075,9 @@ final class FileCursor {
         }
         guard let record else { return }
         if final {
-            if working.format == .fileInventory, let path = record.value(lowercased: "path"), webFolders.count < Self.dropFolders.count {
+            // A row with a hash is a file (a Velociraptor folder row has none).
+            if working.format == .fileInventory, let path = record.value(lowercased: "path"), webFolders.count < Self.dropFolders.count,
+               record.value(lowercased: "hash").map(SHA256Hex.isHex64) == true {
                 let p = path.lowercased().replacingOccurrences(of: "/", with: "\\")
                 for (key, marker) in Self.dropFolders where p.contains(marker) { webFolders.insert(key) }
             }

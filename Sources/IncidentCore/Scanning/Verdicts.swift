@@ -112,9 +112,9 @@ public enum Verdicts {
             let serverHits = hitsByServer[key] ?? []
             let checked = files.filter(\.checked).count
             let exposureEnd = Remediation.exposureWindowEnd(for: server, in: caseFile)
-            // Only the recorded build says what the server runs now (a build in old logs says
-            // what it ran then).
-            let stillExposed = exposureEnd == nil && Remediation.patchState(server: server, caseFile: caseFile).0 == .vulnerable
+            // The patch state the server shows: its recorded build, else a CU build in its logs
+            // for which no fix was ever released.
+            let stillExposed = exposureEnd == nil && Remediation.patchState(server: server, caseFile: caseFile, logBuild: logBuilds[key]).0 == .vulnerable
             let coverage = Coverage.evaluate(files: files, hits: serverHits, exposureStart: Remediation.exposureWindowStart(for: server, in: caseFile),
                                              build: server.exchangeBuild, exposureEnd: exposureEnd, stillExposed: stillExposed, intake: intake)
             let verdict = Coverage.adjust(verdict(checkedFiles: checked, hits: serverHits), coverage: coverage)
