@@ -310,6 +310,24 @@ struct RemediationTests {
         #expect(Remediation.exposureWindowEnd(for: cf.servers[0], in: cf) == applied)
         cf.servers[0].patchedOn = patched
         #expect(Remediation.exposureWindowEnd(for: cf.servers[0], in: cf) == patched)
+        // A patch date with a recorded build still below the fix ends nothing; the mitigation does.
+        cf.servers[0].exchangeBuild = "15.1.2106.2"
+        #expect(Remediation.exposureWindowEnd(for: cf.servers[0], in: cf) == applied)
+    }
+
+    @Test func mitigationDateStopsCountingAfterAnUnfixedCUUpgrade() throws {
+        var cf = CaseFile(name: "t", servers: [Server(name: "EXCH01", exchangeBuild: "15.1.2106.2")])
+        let now = Date(timeIntervalSince1970: 1_615_000_000)
+        let applied = Date(timeIntervalSince1970: 1_614_902_400) // 2021-03-05
+        try cf.applyServerChanges(ServerChanges(mitigatedOn: applied), server: "EXCH01", by: "t", at: now)
+        #expect(cf.servers[0].mitigatedBuild == "15.1.2106.2")
+        #expect(Remediation.exposureWindowEnd(for: cf.servers[0], in: cf) == applied)
+        try cf.applyServerChanges(ServerChanges(build: "15.1.2106.3"), server: "EXCH01", by: "t", at: now) // same CU
+        #expect(Remediation.exposureWindowEnd(for: cf.servers[0], in: cf) == applied)
+        try cf.applyServerChanges(ServerChanges(build: "15.1.2176.2"), server: "EXCH01", by: "t", at: now) // CU19, before its SU
+        #expect(Remediation.exposureWindowEnd(for: cf.servers[0], in: cf) == nil)
+        try cf.applyServerChanges(ServerChanges(build: "15.1.2176.9"), server: "EXCH01", by: "t", at: now) // CU19 with the March 2021 SU
+        #expect(Remediation.exposureWindowEnd(for: cf.servers[0], in: cf) == applied)
     }
 
     @Test func windowThatEndsBeforeItStartsIsRefused() throws {

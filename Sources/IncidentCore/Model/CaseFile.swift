@@ -117,6 +117,10 @@ public struct Server: Codable, Sendable, Equatable, Identifiable {
     /// exposure window when earlier than ``patchedOn``. `nil` when not recorded: the time the
     /// `interim-mitigation` step was marked done stands in for it.
     public var mitigatedOn: Date?
+    /// The recorded build when ``mitigatedOn`` was set (nil when no build was recorded then): a
+    /// later CU upgrade removes the URL Rewrite rules (pitfall 24), so the mitigation date stops
+    /// ending the window when the build moves to another CU that is not fixed.
+    public var mitigatedBuild: String?
 
     public init(name: String, fqdn: String? = nil, role: String? = nil, exchangeBuild: String? = nil, internetFacing: Bool? = nil,
                 firstExposure: Date? = nil, patchedOn: Date? = nil, mitigatedOn: Date? = nil) {

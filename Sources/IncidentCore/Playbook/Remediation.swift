@@ -79,10 +79,17 @@ public enum Remediation {
     /// `interim-mitigation` step was marked done; nil while still exposed. A patch date counts
     /// only while the recorded build is not below the fix: patch verification uses the build
     /// (`../shared/knowledge/proxylogon.md` §5), and a vulnerable build says the patch is not there.
+    /// A mitigation date stops counting once the recorded build is of another CU than when it was
+    /// set (``Server/mitigatedBuild``) and not fixed: the CU upgrade removed the rewrite rules.
     public static func exposureWindowEnd(for server: Server, in caseFile: CaseFile) -> Date? {
         var end = server.patchedOn
-        if let text = server.exchangeBuild, let build = ExchangeBuild(parsing: text), case .vulnerable = BuildTable.assess(build) { end = nil }
+        let current = server.exchangeBuild.flatMap(ExchangeBuild.init(parsing:))
+        if let current, case .vulnerable = BuildTable.assess(current) { end = nil }
         if let m = server.mitigatedOn {
+            // Pitfall 24: a later upgrade to another CU that is not fixed removed the rewrite rules.
+            if let then = server.mitigatedBuild.flatMap(ExchangeBuild.init(parsing:)), let current, !then.sameCU(as: current) {
+                if case .fixed = BuildTable.assess(current) {} else { return end }
+            }
             end = min(end ?? m, m)
         } else if let m = caseFile.checklists[server.name]?[mitigationStep], m.state == .done {
             end = min(end ?? m.at, m.at)

@@ -95,6 +95,7 @@ extension CaseFile {
         record("internetFacing", \.internetFacing, changes.internetFacing) { $0 ? "yes" : "no" }
         record("firstExposure", \.firstExposure, changes.firstExposure) { Timestamps.iso8601($0) }
         record("patchedOn", \.patchedOn, changes.patchedOn) { Timestamps.iso8601($0) }
+        if changes.mitigatedOn != nil, changes.mitigatedOn != servers[i].mitigatedOn { servers[i].mitigatedBuild = servers[i].exchangeBuild }
         record("mitigatedOn", \.mitigatedOn, changes.mitigatedOn) { Timestamps.iso8601($0) }
         if let end = Remediation.exposureWindowEnd(for: servers[i], in: self) {
             let start = Remediation.exposureWindowStart(for: servers[i], in: self)
