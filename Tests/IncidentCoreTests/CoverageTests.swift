@@ -179,6 +179,13 @@ struct CoverageTests {
         #expect(s.verdict == .insufficientCoverage)
         #expect(s.coverage[0].status == .insufficientCoverage)
         #expect(s.coverage[0].reason == "HttpProxy\\Ecp logs start 2021-03-01T00:00:00.000Z, after the exposure window start 2021-01-01T00:00:00.000Z: no hit, but that does not show the server is clean")
+        // Logs that begin during the window's first day reach back to it; the next day they do not.
+        let sameDay = try TempDir("cov-same-day")
+        try Self.writeBenign(sameDay, httpProxyStart: "2021-01-01T02:36:00.123Z")
+        #expect(try Self.session(sameDay).scanOnce().summaries.first?.coverage[0].status == .noFindings)
+        let nextDay = try TempDir("cov-next-day")
+        try Self.writeBenign(nextDay, httpProxyStart: "2021-01-02T00:00:00.000Z")
+        #expect(try Self.session(nextDay).scanOnce().summaries.first?.coverage[0].reason.hasPrefix("HttpProxy\\Ecp logs start 2021-01-02T00:00:00.000Z, after") == true)
         // A later exposure window start (the case setting) makes the same logs sufficient.
         let dir2 = try TempDir("cov-short2")
         try Self.writeBenign(dir2, httpProxyStart: "2021-03-01T00:00:00.000Z")

@@ -164,6 +164,21 @@ struct FormatTests {
         #expect(none.hits.isEmpty)
     }
 
+    /// Under inetpub\\wwwroot only pages are compared with an Exchange baseline: IIS's own
+    /// iisstart.htm and ASP.NET's client scripts are in none, and used to give BL-001 on every server.
+    @Test func baselineComparesOnlyPagesUnderWwwroot() throws {
+        let inv = Self.inventory([
+            ("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "C:\\inetpub\\wwwroot\\iisstart.htm"),
+            ("ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB", "C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\4_0_30319\\WebUIValidation.js"),
+            ("CDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCD", "C:\\inetpub\\wwwroot\\aspnet_client\\x.aspx"),
+        ])
+        let extra = [("evidence/EXCH09/baseline.dat", Self.baselineRows.joined(separator: "\n") + "\n"), ("evidence/EXCH09/inv.dat", inv)]
+        let (scanner, _, _) = try Self.scan([], extra: extra)
+        #expect(scanner.hits.filter { $0.indicator == "BL-001" }.map(\.line) == [5])
+        #expect(FileCursor.isBaselinedWebFile("C:\\inetpub\\wwwroot\\iisstart.htm") == false)
+        #expect(FileCursor.isBaselinedWebFile("C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\logon.css"))
+    }
+
     @Test func detectionByContent() {
         #expect(FormatDetector.detect(["#TYPE System.Management.Automation.PSCustomObject", "\"ComputerName\",\"Type\",\"Path\",\"Name\",\"LastWrite\""]) == .recognised(.testProxyLogon))
         #expect(FormatDetector.detect(["OabGen,Ecp,AutoDProxy,EasProxy,EcpProxy", "30.0,29.8,,,"]) == .recognised(.testProxyLogon))

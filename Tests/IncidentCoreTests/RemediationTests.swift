@@ -197,6 +197,8 @@ struct RemediationTests {
         #expect(Verdicts.verdict(checkedFiles: 1, hits: hits) == .probed)
         var latest: [String: TriageDecision.Decision] = [other.id: .confirmed]
         #expect(Verdicts.toReview(hits, latest: latest) == ["BL-001 ×2", "TPL-002"])
+        // Review items are not steps of the intrusion: the chain shows only the attempt.
+        #expect(Chains.build(hits: hits, formats: [:]).map(\.stage) == [.attempt])
         let blocked = Remediation.compromiseState(server: "EXCH01", verdict: .probed, patchState: .patched, caseFile: cf, playbook: playbook,
                                                   toReview: Verdicts.toReview(hits, latest: latest))
         #expect(blocked.0 == .unknown)

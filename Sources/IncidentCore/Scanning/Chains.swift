@@ -83,6 +83,9 @@ public enum Chains {
     public static func build(hits: [Hit], formats: [String: EvidenceFormat]) -> [ChainLink] {
         var groups: [ChainStage: [Hit]] = [:]
         for hit in hits where hit.severity >= .low {
+            // A low hit of a late stage is a review item (a file missing from the baseline, a
+            // Test-ProxyLogon "other" row), not a step of the intrusion: see Verdicts.toReview.
+            if hit.severity == .low, hit.stage == .exploitation || hit.stage == .webShell || hit.stage == .postExploitation { continue }
             groups[ChainStage.of(hit, format: formats[hit.evidence]), default: []].append(hit)
         }
         return ChainStage.allCases.compactMap { stage in

@@ -211,7 +211,9 @@ public enum Coverage {
             if check.timeBased {
                 if let from, let to {
                     func short(_ files: [FileStatus], from: Date, to: Date) -> String? {
-                        if from > exposureStart {
+                        // By UTC day: logs that begin on the window's first day reach back to it
+                        // (an 8-hourly OAB generator log never has a record at 00:00).
+                        if FileCursor.day(from) > FileCursor.day(exposureStart) {
                             return "logs start \(Timestamps.iso8601(from)), after the exposure window start \(start)"
                         } else if to < mustReach {
                             return "logs end \(Timestamps.iso8601(to)), before \(Timestamps.iso8601(mustReach))" + endReason

@@ -554,14 +554,16 @@ final class FileCursor {
 
     /// Web file types Microsoft's CompareExchangeHashes.ps1 hashed (plus `.ashx`), under the
     /// Exchange web folders (`FrontEnd\HttpProxy\`, `ClientAccess\` except the OAB download folder
-    /// whose temporary `*.djs`-like files are benign, CSS-Exchange issues 320/345) and
-    /// `inetpub\wwwroot\`.
+    /// whose temporary `*.djs`-like files are benign, CSS-Exchange issues 320/345), and the
+    /// server-side pages (`.aspx`, `.asmx`, `.asax`, `.ashx`) under `inetpub\wwwroot\`.
     static func isBaselinedWebFile(_ path: String) -> Bool {
         let p = path.lowercased().replacingOccurrences(of: "/", with: "\\")
-        let inWeb = p.contains("\\frontend\\httpproxy\\") || (p.contains("\\clientaccess\\") && !p.contains("\\clientaccess\\oab\\"))
-            || p.contains("\\inetpub\\wwwroot\\")
-        guard inWeb, let dot = p.lastIndex(of: ".") else { return false }
-        return ["aspx", "asmx", "asax", "ashx", "js", "css", "htm", "html"].contains(String(p[p.index(after: dot)...]))
+        let inExchange = p.contains("\\frontend\\httpproxy\\") || (p.contains("\\clientaccess\\") && !p.contains("\\clientaccess\\oab\\"))
+        guard inExchange || p.contains("\\inetpub\\wwwroot\\"), let dot = p.lastIndex(of: ".") else { return false }
+        let ext = String(p[p.index(after: dot)...])
+        // Under inetpub\wwwroot only server-side pages: IIS's own iisstart.htm and ASP.NET's
+        // client scripts are in no Exchange baseline, and a web shell there is a page.
+        return inExchange ? ["aspx", "asmx", "asax", "ashx", "js", "css", "htm", "html"].contains(ext) : ["aspx", "asmx", "asax", "ashx"].contains(ext)
     }
 
     /// ``FileStatus/exchangeBuild`` parsed: the highest CU-level build a line has shown.
