@@ -34,6 +34,9 @@ struct ServerFieldOptions: ParsableArguments {
     @Option(help: "When the interim mitigation (EOMT, the URL rewrite rule) was applied (UTC): 2021-03-08 or 2021-03-08T09:00:00Z. Ends the exposure window if earlier than the patch; without it, the time the interim-mitigation step was marked done stands in.")
     var mitigatedOn: String?
 
+    @Option(help: "Whether this server generates the offline address book (holds the OAB generation mailbox; only it writes OAB generator logs): yes or no. With no, the cve-2021-26858 check is not required for it.")
+    var generatesOab: YesNo?
+
     enum YesNo: String, ExpressibleByArgument, CaseIterable {
         case yes, no
     }
@@ -53,7 +56,7 @@ struct ServerFieldOptions: ParsableArguments {
         }
         return ServerChanges(build: build, fqdn: fqdn, role: role, internetFacing: internetFacing.map { $0 == .yes },
                              firstExposure: try date(firstExposure, "first-exposure"), patchedOn: try date(patchedOn, "patched-on"),
-                             mitigatedOn: try date(mitigatedOn, "mitigated-on"))
+                             mitigatedOn: try date(mitigatedOn, "mitigated-on"), generatesOAB: generatesOab.map { $0 == .yes })
     }
 }
 
@@ -123,7 +126,7 @@ struct ServerSetCommand: ParsableCommand {
     @OptionGroup var fields: ServerFieldOptions
 
     func validate() throws {
-        if try fields.changes().isEmpty { throw ValidationError("nothing to set: give at least one of --build, --fqdn, --role, --internet-facing, --first-exposure, --patched-on, --mitigated-on") }
+        if try fields.changes().isEmpty { throw ValidationError("nothing to set: give at least one of --build, --fqdn, --role, --internet-facing, --first-exposure, --patched-on, --mitigated-on, --generates-oab") }
     }
 
     func run() throws {

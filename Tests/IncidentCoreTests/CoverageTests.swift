@@ -243,6 +243,25 @@ struct CoverageTests {
         #expect(check.evidence.isEmpty)
     }
 
+    /// Only the server that generates the offline address book writes OAB generator logs: on
+    /// the others the check is not required once that is recorded.
+    @Test func oabCheckIsNotRequiredWhereTheOABIsNotGenerated() throws {
+        let dir = try TempDir("cov-no-oab")
+        try Self.writeBenign(dir)
+        try FileManager.default.removeItem(at: dir.url.appendingPathComponent("evidence/EXCH01/Logging/OABGeneratorLog"))
+        let session = try Self.session(dir)
+        #expect(try session.scanOnce().summaries.first?.verdict == .insufficientCoverage)
+        var cf = try session.store.load()
+        try cf.applyServerChanges(ServerChanges(generatesOAB: false), server: "EXCH01", by: "t", at: Date())
+        try session.store.save(cf)
+        let s = try #require(try Self.reopen(session.store).scanOnce().summaries.first)
+        #expect(s.coverage[2].status == .notChecked)
+        #expect(s.coverage[2].required == false)
+        #expect(s.coverage[2].reason == "not required: the server does not generate the offline address book (recorded with --generates-oab no), so it writes no OAB generator log")
+        #expect(s.verdict == .noFindings)
+        #expect(cf.audit.last?.field == "EXCH01.generatesOAB" && cf.audit.last?.after == "no")
+    }
+
     @Test func missingRequiredCheckIsNotChecked() throws {
         let dir = try TempDir("cov-missing")
         try Self.writeBenign(dir)

@@ -121,6 +121,10 @@ public struct Server: Codable, Sendable, Equatable, Identifiable {
     /// later CU upgrade removes the URL Rewrite rules (pitfall 24), so the mitigation date stops
     /// ending the window when the build moves to another CU that is not fixed.
     public var mitigatedBuild: String?
+    /// Whether this server generates the offline address book (it holds the OAB generation
+    /// arbitration mailbox; only that server writes OAB generator logs). `false` makes the
+    /// `cve-2021-26858` coverage check not required; `nil` (unknown) keeps it required.
+    public var generatesOAB: Bool?
 
     public init(name: String, fqdn: String? = nil, role: String? = nil, exchangeBuild: String? = nil, internetFacing: Bool? = nil,
                 firstExposure: Date? = nil, patchedOn: Date? = nil, mitigatedOn: Date? = nil) {

@@ -13,9 +13,11 @@ public struct ServerChanges: Sendable, Equatable {
     public var patchedOn: Date?
     /// When the interim mitigation was applied (UTC).
     public var mitigatedOn: Date?
+    /// Whether the server generates the offline address book.
+    public var generatesOAB: Bool?
 
     public init(build: String? = nil, fqdn: String? = nil, role: String? = nil, internetFacing: Bool? = nil,
-                firstExposure: Date? = nil, patchedOn: Date? = nil, mitigatedOn: Date? = nil) {
+                firstExposure: Date? = nil, patchedOn: Date? = nil, mitigatedOn: Date? = nil, generatesOAB: Bool? = nil) {
         self.build = build
         self.fqdn = fqdn
         self.role = role
@@ -23,6 +25,7 @@ public struct ServerChanges: Sendable, Equatable {
         self.firstExposure = firstExposure
         self.patchedOn = patchedOn
         self.mitigatedOn = mitigatedOn
+        self.generatesOAB = generatesOAB
     }
 
     public var isEmpty: Bool { self == ServerChanges() }
@@ -97,6 +100,7 @@ extension CaseFile {
         record("patchedOn", \.patchedOn, changes.patchedOn) { Timestamps.iso8601($0) }
         if changes.mitigatedOn != nil, changes.mitigatedOn != servers[i].mitigatedOn { servers[i].mitigatedBuild = servers[i].exchangeBuild }
         record("mitigatedOn", \.mitigatedOn, changes.mitigatedOn) { Timestamps.iso8601($0) }
+        record("generatesOAB", \.generatesOAB, changes.generatesOAB) { $0 ? "yes" : "no" }
         if let end = Remediation.exposureWindowEnd(for: servers[i], in: self) {
             let start = Remediation.exposureWindowStart(for: servers[i], in: self)
             if end < start {

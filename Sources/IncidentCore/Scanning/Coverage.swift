@@ -173,18 +173,23 @@ public enum Coverage {
     ///     recorded, so its exposure window is still open: time-based logs must then run to within
     ///     ``openWindowLag`` of their intake (`intake`: the latest of each file's registration or
     ///     growth, by path; `now` for a file without a record), not just to ``defaultExposureEnd``.
+    ///   - generatesOAB: whether the server generates the offline address book (``Server/generatesOAB``);
+    ///     `false` makes `cve-2021-26858` not required (only the generating server writes OAB
+    ///     generator logs).
     public static func evaluate(files: [FileStatus], hits: [Hit], exposureStart: Date, build: String? = nil,
                                 exposureEnd: Date? = nil, now: Date = Date(), stillExposed: Bool = false,
-                                intake: [String: Date] = [:]) -> [CheckCoverage] {
+                                intake: [String: Date] = [:], generatesOAB: Bool? = nil) -> [CheckCoverage] {
         let windowEnd = max(exposureStart, exposureEnd ?? defaultExposureEnd)
         let limitDay = FileCursor.day(now) &+ 1
         return CoverageCheck.allCases.map { check in
-            let required = check.required(build: build)
+            let noOAB = check == .cve202126858 && generatesOAB == false
+            let required = check.required(build: build) && !noOAB
             let used = files.filter { f in !f.skipped && f.givesCoverage && f.format.map(check.accepts) == true }
             let paths = used.map(\.path).sorted()
             if used.isEmpty {
                 return CheckCoverage(check: check, status: .notChecked, required: required, evidence: [], from: nil, to: nil, hits: 0,
-                                     reason: "no evidence for this check: collect \(check.input)")
+                                     reason: noOAB ? "not required: the server does not generate the offline address book (recorded with --generates-oab no), so it writes no OAB generator log"
+                                         : "no evidence for this check: collect \(check.input)")
             }
             let pathSet = Set(paths)
             let hitCount = hits.filter { $0.severity >= .low && pathSet.contains($0.evidence) }.count

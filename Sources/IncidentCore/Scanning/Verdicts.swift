@@ -116,7 +116,8 @@ public enum Verdicts {
             // for which no fix was ever released.
             let stillExposed = exposureEnd == nil && Remediation.patchState(server: server, caseFile: caseFile, logBuild: logBuilds[key]).0 == .vulnerable
             let coverage = Coverage.evaluate(files: files, hits: serverHits, exposureStart: Remediation.exposureWindowStart(for: server, in: caseFile),
-                                             build: server.exchangeBuild, exposureEnd: exposureEnd, stillExposed: stillExposed, intake: intake)
+                                             build: server.exchangeBuild, exposureEnd: exposureEnd, stillExposed: stillExposed, intake: intake,
+                                             generatesOAB: server.generatesOAB)
             let verdict = Coverage.adjust(verdict(checkedFiles: checked, hits: serverHits), coverage: coverage)
             var bySeverity: [Severity: Int] = [:]
             for hit in serverHits { bySeverity[hit.severity, default: 0] += 1 }
