@@ -414,20 +414,24 @@ struct CoverageTests {
                           Inventory.lines(path: "C:\\inetpub\\wwwroot\\aspnet_client\\discover.aspx").joined(separator: "\r\n") + "\r\n")
         let s = try #require(try Self.session(dir).scanOnce().summaries.first)
         #expect(s.verdict == .compromised)
-        #expect(s.chain.map(\.stage) == [.attempt, .entry, .fileWrite, .webShellOnDisk, .webShellRequested])
-        let entry = s.chain[1]
-        #expect(entry.indicators == ["PL-001", "PL-008"])
+        // The tool's user agent and the Volexity address on the SSRF rows are part of those steps,
+        // not separate probes: no attempt stage.
+        #expect(s.chain.map(\.stage) == [.entry, .fileWrite, .webShellOnDisk, .webShellRequested])
+        let entry = s.chain[0]
+        #expect(entry.indicators == ["IP-054", "PL-001", "PL-008", "UA-057"])
         #expect(entry.firstSeen == date("2021-03-03T06:40:01.000Z"))
         // PL-001 on the reset row is the SSRF that carried it: entry runs until then.
         #expect(entry.lastSeen == date("2021-03-03T06:41:00.000Z"))
         #expect(entry.clientIPs == [attacker])
-        #expect(entry.cves == ["CVE-2021-26855"])
-        #expect(s.chain[2].indicators == ["PL-007"])
-        #expect(s.chain[2].firstSeen == date("2021-03-03T06:41:00.000Z"))
-        #expect(s.chain[3].indicators == ["FP-033", "FP-037"])
-        #expect(s.chain[3].firstSeen == nil)
-        #expect(s.chain[4].clientIPs == [shellClient])
-        #expect(s.chain[4].indicators == ["IIS-063"])
+        #expect(s.chain[1].indicators == ["IP-054", "PL-007", "UA-057"])
+        #expect(s.chain[1].firstSeen == date("2021-03-03T06:41:00.000Z"))
+        #expect(s.chain[2].indicators == ["FP-033", "FP-037"])
+        #expect(s.chain[2].firstSeen == nil)
+        #expect(s.chain[3].clientIPs == [shellClient])
+        #expect(s.chain[3].indicators == ["IIS-063", "IP-054"])
+        // A probe on a line of its own stays an attempt.
+        let probe = makeHit("IIS-060", .medium, .attempt, line: 40)
+        #expect(Chains.build(hits: [probe, makeHit("IIS-063", .critical, .webShell, line: 41)], formats: [:]).map(\.stage) == [.attempt, .webShellOnDisk])
         #expect(s.coverage[0].status == .findings)
         // Per row: PL-001, IP-054, UA-057, plus PL-008 on the 241 row and PL-007 on the reset row.
         #expect(s.coverage[0].hits == 11)

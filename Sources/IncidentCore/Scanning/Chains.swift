@@ -80,13 +80,27 @@ public enum Chains {
     /// - Parameters:
     ///   - hits: one server's counted hits; `info` hits are ignored.
     ///   - formats: evidence path (relative to the case folder) → its format.
+    ///
+    /// An `attempt` hit on the same evidence line as a hit of a later stage (a Volexity address
+    /// or a tool's user agent on a web-shell request, PL-011 on the CVE-2021-27065 line) is part
+    /// of that step, not a probe: it goes with the line's furthest stage.
     public static func build(hits: [Hit], formats: [String: EvidenceFormat]) -> [ChainLink] {
-        var groups: [ChainStage: [Hit]] = [:]
+        struct Line: Hashable { let evidence: String; let line: Int }
+        var staged: [(Hit, ChainStage)] = []
+        var furthest: [Line: ChainStage] = [:]
         for hit in hits where hit.severity >= .low {
             // A low hit of a late stage is a review item (a file missing from the baseline, a
             // Test-ProxyLogon "other" row), not a step of the intrusion: see Verdicts.toReview.
             if hit.severity == .low, hit.stage == .exploitation || hit.stage == .webShell || hit.stage == .postExploitation { continue }
-            groups[ChainStage.of(hit, format: formats[hit.evidence]), default: []].append(hit)
+            let stage = ChainStage.of(hit, format: formats[hit.evidence])
+            staged.append((hit, stage))
+            let key = Line(evidence: hit.evidence, line: hit.line)
+            if furthest[key].map({ stage > $0 }) ?? true { furthest[key] = stage }
+        }
+        var groups: [ChainStage: [Hit]] = [:]
+        for (hit, stage) in staged {
+            let placed = stage == .attempt ? (furthest[Line(evidence: hit.evidence, line: hit.line)] ?? stage) : stage
+            groups[placed, default: []].append(hit)
         }
         return ChainStage.allCases.compactMap { stage in
             guard let group = groups[stage] else { return nil }
