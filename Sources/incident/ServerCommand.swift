@@ -98,6 +98,9 @@ enum ServerUpdate {
         let start = Remediation.exposureWindowStart(for: server, in: caseFile)
         let end = Remediation.exposureWindowEnd(for: server, in: caseFile).map { "until " + Timestamps.iso8601($0) } ?? "still open"
         print("\(safeName): exposure window from \(Timestamps.iso8601(start)), \(end); its logs must reach back to the start")
+        if let oab = server.generatesOAB {
+            print("\(safeName): generates the offline address book: \(oab ? "yes" : "no (cve-2021-26858 is not required unless its OAB generator logs are in the evidence)")")
+        }
     }
 }
 

@@ -182,7 +182,19 @@ struct CoverageTests {
         // Logs that begin during the window's first day reach back to it; the next day they do not.
         let sameDay = try TempDir("cov-same-day")
         try Self.writeBenign(sameDay, httpProxyStart: "2021-01-01T02:36:00.123Z")
-        #expect(try Self.session(sameDay).scanOnce().summaries.first?.coverage[0].status == .noFindings)
+        let first = try #require(try Self.session(sameDay).scanOnce().summaries.first)
+        #expect(first.coverage[0].status == .noFindings)
+        // A window that starts at a recorded time needs logs from that time.
+        let f = FileStatus(path: "evidence/E/IIS/u_ex1.log", server: "E", format: .iisW3C, encoding: .utf8, sizeBytes: 10, sha256: "",
+                           modified: Date(timeIntervalSince1970: 0), lines: 3, records: 2, warnings: [])
+        var g = f
+        g.firstEvent = date("2021-01-01T18:22:00.000Z")
+        g.lastEvent = date("2021-03-04T10:00:00.000Z")
+        g.recordDays = [[FileCursor.day(g.firstEvent!), FileCursor.day(g.lastEvent!)]]
+        #expect(Coverage.evaluate(files: [g], hits: [], exposureStart: date("2021-01-01T06:00:00.000Z"))[4].reason
+                == "logs start 2021-01-01T18:22:00.000Z, after the exposure window start 2021-01-01T06:00:00.000Z: no hit, but that does not show the server is clean")
+        #expect(Coverage.evaluate(files: [g], hits: [], exposureStart: date("2021-01-01T00:00:00.000Z"))[4].reason
+                == "logs run from 2021-01-01T18:22:00.000Z (the first day of the window, which starts 2021-01-01T00:00:00.000Z) to 2021-03-04T10:00:00.000Z; no hit")
         let nextDay = try TempDir("cov-next-day")
         try Self.writeBenign(nextDay, httpProxyStart: "2021-01-02T00:00:00.000Z")
         #expect(try Self.session(nextDay).scanOnce().summaries.first?.coverage[0].reason.hasPrefix("HttpProxy\\Ecp logs start 2021-01-02T00:00:00.000Z, after") == true)
@@ -260,6 +272,14 @@ struct CoverageTests {
         #expect(s.coverage[2].reason == "not required: the server does not generate the offline address book (recorded with --generates-oab no), so it writes no OAB generator log")
         #expect(s.verdict == .noFindings)
         #expect(cf.audit.last?.field == "EXCH01.generatesOAB" && cf.audit.last?.after == "no")
+        // OAB generator logs in the evidence show that it does generate the OAB: required again.
+        _ = try dir.write("evidence/EXCH01/Logging/OABGeneratorLog/OABGen20210201.LOG",
+                          (OABLog.header + Self.days(from: "2021-02-01").map { "\($0)T01:00:00.000Z,4812,77,Info,\"OAB generation started\"" })
+                          .joined(separator: "\r\n") + "\r\n")
+        let again = try #require(try Self.reopen(session.store).scanOnce().summaries.first)
+        #expect(again.coverage[2].required)
+        #expect(again.coverage[2].status == .insufficientCoverage)
+        #expect(again.verdict == .insufficientCoverage)
     }
 
     @Test func missingRequiredCheckIsNotChecked() throws {

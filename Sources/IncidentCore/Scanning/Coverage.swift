@@ -180,11 +180,14 @@ public enum Coverage {
                                 exposureEnd: Date? = nil, now: Date = Date(), stillExposed: Bool = false,
                                 intake: [String: Date] = [:], generatesOAB: Bool? = nil) -> [CheckCoverage] {
         let windowEnd = max(exposureStart, exposureEnd ?? defaultExposureEnd)
+        let startsOnADate = exposureStart.timeIntervalSince1970.truncatingRemainder(dividingBy: 86_400) == 0
         let limitDay = FileCursor.day(now) &+ 1
         return CoverageCheck.allCases.map { check in
-            let noOAB = check == .cve202126858 && generatesOAB == false
-            let required = check.required(build: build) && !noOAB
             let used = files.filter { f in !f.skipped && f.givesCoverage && f.format.map(check.accepts) == true }
+            // Recorded as not generating the OAB, and none of its logs says otherwise: a server
+            // whose OAB generator logs are in the evidence does generate it.
+            let noOAB = check == .cve202126858 && generatesOAB == false && used.isEmpty
+            let required = check.required(build: build) && !noOAB
             let paths = used.map(\.path).sorted()
             if used.isEmpty {
                 return CheckCoverage(check: check, status: .notChecked, required: required, evidence: [], from: nil, to: nil, hits: 0,
@@ -216,9 +219,10 @@ public enum Coverage {
             if check.timeBased {
                 if let from, let to {
                     func short(_ files: [FileStatus], from: Date, to: Date) -> String? {
-                        // By UTC day: logs that begin on the window's first day reach back to it
-                        // (an 8-hourly OAB generator log never has a record at 00:00).
-                        if FileCursor.day(from) > FileCursor.day(exposureStart) {
+                        // A window that starts on a date (00:00 UTC, the case setting) is reached by
+                        // logs that begin that day (an 8-hourly OAB generator log never has a record
+                        // at 00:00); a window that starts at a recorded time needs logs from then.
+                        if startsOnADate ? FileCursor.day(from) > FileCursor.day(exposureStart) : from > exposureStart {
                             return "logs start \(Timestamps.iso8601(from)), after the exposure window start \(start)"
                         } else if to < mustReach {
                             return "logs end \(Timestamps.iso8601(to)), before \(Timestamps.iso8601(mustReach))" + endReason
@@ -275,7 +279,9 @@ public enum Coverage {
                 reason = shortfall + ": no hit, but that does not show the server is clean"
             } else {
                 status = .noFindings
-                reason = from.map { "logs run from \(Timestamps.iso8601($0)) (before \(start)) to \(Timestamps.iso8601(to ?? $0)); no hit" } ?? "\(records) row(s) read; no hit"
+                reason = from.map {
+                    "logs run from \(Timestamps.iso8601($0)) (\($0 <= exposureStart ? "before \(start)" : "the first day of the window, which starts \(start)")) to \(Timestamps.iso8601(to ?? $0)); no hit"
+                } ?? "\(records) row(s) read; no hit"
             }
             var note = future
             if check == .filesOnDisk, records > 0 {
