@@ -7,6 +7,7 @@ import TerminalCore
 /// caller sanitises it).
 func coverageAndChainLines(_ server: ServerSummary) -> [(String, Role)] {
     var out: [(String, Role)] = []
+    if let late = server.afterExposureEnd { out.append(("After the window: " + late.summary, .severityCritical)) }
     if !server.chain.isEmpty {
         out.append(("Chain:", .header))
         for link in server.chain {

@@ -87,6 +87,10 @@ struct ScanCommand: ParsableCommand {
                      ["stage": l.stage.rawValue, "hits": l.hits, "firstSeen": iso(l.firstSeen), "lastSeen": iso(l.lastSeen),
                       "clientIps": l.clientIPs, "indicators": l.indicators, "cves": l.cves]
                  },
+                 "afterExposureEnd": s.afterExposureEnd.map { a -> Any in
+                     ["windowEnd": Timestamps.iso8601(a.windowEnd), "hits": a.hits, "firstSeen": Timestamps.iso8601(a.firstSeen),
+                      "lastSeen": Timestamps.iso8601(a.lastSeen), "stages": a.stages.map(\.rawValue)] as [String: Any]
+                 } ?? NSNull(),
                  "patchState": s.patchState.rawValue, "patchReason": s.patchReason,
                  "compromiseState": s.compromiseState.rawValue, "compromiseReason": s.compromiseReason,
                  "done": s.isDone, "exposureWindowStart": exposureStart(s.name, snapshot.caseFile)]
@@ -123,6 +127,7 @@ struct ScanCommand: ParsableCommand {
         for s in snapshot.summaries {
             print("server \(safe(s.name)): \(s.verdict.rawValue), \(s.hits) hit(s), \(s.checkedFiles)/\(s.evidenceFiles) evidence file(s) checked, checklist \(s.stepsDone)/\(s.stepsApplicable)")
             print("server \(safe(s.name)): patch \(s.patchState.rawValue) (\(safe(s.patchReason))), compromise \(s.compromiseState.rawValue) (\(safe(s.compromiseReason))), \(s.isDone ? "done" : "not done")")
+            if let late = s.afterExposureEnd { print("server \(safe(s.name)): \(late.summary)") }
             for link in s.chain {
                 let first = link.firstSeen.map(Timestamps.iso8601) ?? "-", last = link.lastSeen.map(Timestamps.iso8601) ?? "-"
                 print("  chain \(link.stage.rawValue): \(link.hits) hit(s) \(link.indicators.joined(separator: ",")) \(first) .. \(last) clients: \(safe(link.clientIPs.isEmpty ? "-" : link.clientIPs.joined(separator: ",")))")

@@ -432,7 +432,8 @@ struct CoverageTests {
         ]).joined(separator: "\r\n") + "\r\n")
         _ = try dir.write("evidence/EXCH01/FileHashes/shell.csv",
                           Inventory.lines(path: "C:\\inetpub\\wwwroot\\aspnet_client\\discover.aspx").joined(separator: "\r\n") + "\r\n")
-        let s = try #require(try Self.session(dir).scanOnce().summaries.first)
+        let session = try Self.session(dir)
+        let s = try #require(try session.scanOnce().summaries.first)
         #expect(s.verdict == .compromised)
         // The tool's user agent and the Volexity address on the SSRF rows are part of those steps,
         // not separate probes: no attempt stage.
@@ -455,5 +456,14 @@ struct CoverageTests {
         #expect(s.coverage[0].status == .findings)
         // Per row: PL-001, IP-054, UA-057, plus PL-008 on the 241 row and PL-007 on the reset row.
         #expect(s.coverage[0].hits == 11)
+        #expect(s.afterExposureEnd == nil)
+        // Patched at 07:00: the web-shell request at 07:02 shows the attacker still at work.
+        var cf = try session.store.load()
+        cf.servers[0].patchedOn = date("2021-03-03T07:00:00.000Z")
+        try session.store.save(cf)
+        let patched = try #require(try Self.reopen(session.store).scanOnce().summaries.first)
+        #expect(patched.afterExposureEnd?.hits == 1)
+        #expect(patched.afterExposureEnd?.stages == [.webShellRequested])
+        #expect(patched.afterExposureEnd?.lastSeen == date("2021-03-03T07:02:11.000Z"))
     }
 }

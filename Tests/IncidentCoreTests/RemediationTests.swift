@@ -317,6 +317,25 @@ struct RemediationTests {
         #expect(Remediation.exposureWindowEnd(for: cf.servers[0], in: cf) == applied)
     }
 
+    /// Patching is not remediation: intrusion steps dated after the window ended are called out.
+    @Test func activityAfterTheWindowEnded() {
+        func at(_ h: Hit, _ t: String) -> Hit { var h = h; h.time = date(t); return h }
+        let end = date("2021-03-06T00:00:00.000Z")
+        let hits = [at(makeHit("PL-001", .critical, .exploitation, line: 1), "2021-03-03T06:40:01.000Z"),
+                    at(makeHit("IIS-063", .critical, .webShell, line: 2), "2021-03-08T11:15:00.000Z"),
+                    at(makeHit("IIS-063", .critical, .webShell, line: 3), "2021-03-07T09:00:00.000Z"),
+                    at(makeHit("IIS-060", .medium, .attempt, line: 4), "2021-03-09T00:00:00.000Z"),   // a probe: scanners go on after patching
+                    at(makeHit("BL-001", .low, .webShell, line: 5), "2021-03-09T00:00:00.000Z")]    // a review item
+        let late = try? #require(ActivityAfterExposureEnd.of(hits, after: end, formats: ["evidence/EXCH01/IIS/u_ex210303.log": .iisW3C]))
+        #expect(late?.hits == 2)
+        #expect(late?.firstSeen == date("2021-03-07T09:00:00.000Z"))
+        #expect(late?.lastSeen == date("2021-03-08T11:15:00.000Z"))
+        #expect(late?.stages == [.webShellRequested])
+        #expect(late?.summary == "2 hit(s) of web-shell-requested from 2021-03-07T09:00:00.000Z to 2021-03-08T11:15:00.000Z, after the exposure window ended 2021-03-06T00:00:00.000Z: patching or mitigation did not evict the attacker")
+        #expect(ActivityAfterExposureEnd.of(hits, after: nil, formats: [:]) == nil)
+        #expect(ActivityAfterExposureEnd.of(hits, after: date("2021-03-10T00:00:00.000Z"), formats: [:]) == nil)
+    }
+
     @Test func mitigationDateStopsCountingAfterAnUnfixedCUUpgrade() throws {
         var cf = CaseFile(name: "t", servers: [Server(name: "EXCH01", exchangeBuild: "15.1.2106.2")])
         let now = Date(timeIntervalSince1970: 1_615_000_000)

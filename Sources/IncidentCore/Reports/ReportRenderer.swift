@@ -142,6 +142,7 @@ public enum ReportRenderer {
             o += "### \(md(s.server.name))\n\n"
             o += "- Verdict: **\(s.summary.verdict.rawValue)**; patch state **\(s.summary.patchState.rawValue)** (\(md(s.summary.patchReason))); compromise state **\(s.summary.compromiseState.rawValue)** (\(md(s.summary.compromiseReason)))\n"
             o += "- FQDN \(md(s.server.fqdn ?? "not recorded")), role \(md(s.server.role ?? "not recorded")), build \(md(s.server.exchangeBuild ?? "not recorded")), internet-facing \(yesNo(s.server.internetFacing))\n\n"
+            if let late = s.summary.afterExposureEnd { o += "- **After the exposure window ended:** \(md(late.summary))\n\n" }
             o += "#### Coverage\n\n" + mdTable(coverageHeader, s.summary.coverage.map(coverageCells)) + "\n"
             if !s.summary.chain.isEmpty {
                 o += "#### Attack chain\n\n" + mdTable(chainHeader, s.summary.chain.map(chainCells)) + "\n"
@@ -260,6 +261,7 @@ public enum ReportRenderer {
             o += "<section class=\"server\" id=\"server-\(i)\"><h2>\(h(s.server.name))</h2>\n"
             o += "<p>Verdict <strong class=\"v-\(s.summary.verdict.rawValue)\">\(h(s.summary.verdict.rawValue))</strong> · patch state <strong>\(h(s.summary.patchState.rawValue))</strong> <span class=\"muted\">(\(h(s.summary.patchReason)))</span> · compromise state <strong>\(h(s.summary.compromiseState.rawValue))</strong> <span class=\"muted\">(\(h(s.summary.compromiseReason)))</span></p>\n"
             o += "<p class=\"muted\">FQDN \(h(s.server.fqdn ?? "not recorded")) · role \(h(s.server.role ?? "not recorded")) · build \(h(s.server.exchangeBuild ?? "not recorded")) · internet-facing \(yesNo(s.server.internetFacing))</p>\n"
+            if let late = s.summary.afterExposureEnd { o += "<p class=\"v-compromised\">After the exposure window ended: \(h(late.summary))</p>\n" }
             o += "<h3>Coverage</h3>\n"
             o += htmlTable(coverageHeader, s.summary.coverage.map(coverageCells), cls: "coverage", columns: ["nw", "nw", "nw", "nw", "nw", "nw", ""]) {
                 "c-" + s.summary.coverage[$0].status.rawValue
@@ -354,6 +356,10 @@ public enum ReportRenderer {
                         ["check": c.check.rawValue, "title": c.check.title, "status": c.status.rawValue, "required": c.required,
                          "evidence": c.evidence, "from": d(c.from), "to": d(c.to), "hits": c.hits, "reason": c.reason]
                     },
+                    "afterExposureEnd": s.summary.afterExposureEnd.map { a -> Any in
+                        ["windowEnd": d(a.windowEnd), "hits": a.hits, "firstSeen": d(a.firstSeen), "lastSeen": d(a.lastSeen),
+                         "stages": a.stages.map(\.rawValue)] as [String: Any]
+                    } ?? NSNull(),
                     "chain": s.summary.chain.map { l -> [String: Any] in
                         ["stage": l.stage.rawValue, "hits": l.hits, "firstSeen": d(l.firstSeen), "lastSeen": d(l.lastSeen),
                          "clientIps": l.clientIPs, "indicators": l.indicators, "cves": l.cves]

@@ -25,10 +25,50 @@ public struct ServerSummary: Sendable, Equatable {
     /// Compromise axis and why (see ``CompromiseState``).
     public var compromiseState: CompromiseState = .unknown
     public var compromiseReason: String = ""
+    /// Intrusion steps seen after the exposure window ended (patch or mitigation), nil when none.
+    public var afterExposureEnd: ActivityAfterExposureEnd?
 
     /// Done: patched, and investigated clean or remediated.
     public var isDone: Bool {
         patchState == .patched && (compromiseState == .investigatedClean || compromiseState == .remediated)
+    }
+}
+
+/// Counted hits past the entry (`medium` or above, chain stage after `attempt`) dated after the
+/// server's exposure window ended: the attacker was still at work after the patch or the
+/// mitigation. Patching is not remediation.
+///
+/// JSON shape (`servers[].afterExposureEnd` in `incident scan --format json` and the JSON report):
+/// `windowEnd`, `firstSeen`, `lastSeen` (ISO-8601 UTC), `hits`, `stages` (chain stage names).
+public struct ActivityAfterExposureEnd: Sendable, Equatable {
+    /// When the exposure window ended (UTC).
+    public var windowEnd: Date
+    public var hits: Int
+    /// Earliest and latest such hit (UTC).
+    public var firstSeen: Date
+    public var lastSeen: Date
+    /// Their chain stages, in chain order.
+    public var stages: [ChainStage]
+
+    /// The hits of `hits` that show the intrusion going on after `end`, or nil when none does.
+    /// - Parameter formats: evidence path → format (for the chain stage of web-shell hits).
+    public static func of(_ hits: [Hit], after end: Date?, formats: [String: EvidenceFormat]) -> ActivityAfterExposureEnd? {
+        guard let end else { return nil }
+        let late = hits.filter { h in
+            h.severity >= .medium && (h.time.map { $0 > end } ?? false) && ChainStage.of(h, format: formats[h.evidence]) > .attempt
+        }
+        let times = late.compactMap(\.time)
+        guard let first = times.min(), let last = times.max() else { return nil }
+        let stages = Set(late.map { ChainStage.of($0, format: formats[$0.evidence]) })
+        return ActivityAfterExposureEnd(windowEnd: end, hits: late.count, firstSeen: first, lastSeen: last,
+                                        stages: ChainStage.allCases.filter(stages.contains))
+    }
+
+    /// One line for text output: `7 hit(s) of web-shell-requested from … to …, after the exposure
+    /// window ended …: patching did not evict the attacker`.
+    public var summary: String {
+        "\(hits) hit(s) of \(stages.map(\.rawValue).joined(separator: ", ")) from \(Timestamps.iso8601(firstSeen)) to \(Timestamps.iso8601(lastSeen)), "
+            + "after the exposure window ended \(Timestamps.iso8601(windowEnd)): patching or mitigation did not evict the attacker"
     }
 }
 
@@ -132,7 +172,8 @@ public enum Verdicts {
                                  evidenceFiles: files.count, checkedFiles: checked, stepsDone: done, stepsApplicable: steps.count,
                                  coverage: coverage, chain: Chains.build(hits: serverHits, formats: formats),
                                  patchState: standing.patchState, patchReason: standing.patchReason,
-                                 compromiseState: standing.compromiseState, compromiseReason: standing.compromiseReason)
+                                 compromiseState: standing.compromiseState, compromiseReason: standing.compromiseReason,
+                                 afterExposureEnd: ActivityAfterExposureEnd.of(serverHits, after: exposureEnd, formats: formats))
         }
     }
 }
