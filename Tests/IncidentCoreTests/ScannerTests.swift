@@ -184,6 +184,27 @@ struct EvidenceScannerTests {
         #expect(scanner.statuses.first?.warnings == reference.statuses.first?.warnings)
     }
 
+    /// The same in UTF-16, little- and big-endian, with characters whose code units hold 0x0A and
+    /// 0x0D bytes (U+0A0A, U+0D0D) in the over-long line: the skip ends at the real line end.
+    @Test(arguments: [false, true])
+    func utf16LinesAfterAnOverlongLineKeepTheirNumbers(bigEndian: Bool) throws {
+        let dir = try TempDir("overlong-utf16")
+        let long = String(repeating: "a\u{0A0A}b\u{0D0D}", count: LineSplitter.maxLineBytes / 8 + 100_000)
+        let text = ScanFixture.text([ScanFixture.benign, long, ScanFixture.shell])
+        var bytes: [UInt8] = bigEndian ? [0xFE, 0xFF] : [0xFF, 0xFE]
+        bytes.reserveCapacity(2 * text.utf16.count + 2)
+        for unit in text.utf16 { bytes += bigEndian ? [UInt8(unit >> 8), UInt8(unit & 0xFF)] : [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+        try dir.write(ScanFixture.path, bytes)
+        let scanner = EvidenceScanner(engine: engine)
+        scanner.scan(caseFolder: dir.url)
+        #expect(hitIDs(scanner.hits, line: 7) == ScanFixture.shellIDs)
+        #expect(scanner.statuses.first?.lines == 7)
+        #expect(scanner.statuses.first?.warnings.contains("1 line(s) longer than 12 MiB were cut") == true)
+        #expect(FileCursor.lineEnd(in: [0x0A, 0x0A, 0x0D, 0x00, 0x0A, 0x00, 0x41, 0x00], encoding: .utf16LE).map { [$0.cut] } == [6])
+        #expect(FileCursor.lineEnd(in: [0x0A, 0x0A, 0x00, 0x0A], encoding: .utf16BE).map { [$0.cut] } == [4])
+        #expect(FileCursor.lineEnd(in: [0x0A, 0x0A, 0x00], encoding: .utf16BE) == nil)
+    }
+
     /// A last line cut inside a value (`1.2.` of `1.2.3.4`) never reports the cut value; the
     /// completed line does, once.
     @Test func aCutLastLineDoesNotReportTheCutValue() throws {

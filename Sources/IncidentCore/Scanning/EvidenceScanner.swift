@@ -850,10 +850,8 @@ final class FileCursor {
             crAtEnd = false
         }
         if skippingLongLine {
-            if let nl = pending.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
-                var cut = nl + 1
-                if pending[nl] == 0x0D, cut < pending.count, pending[cut] == 0x0A { cut += 1 }
-                pendingAfterLF = pending[cut - 1] == 0x0A
+            if let (cut, afterLF) = Self.lineEnd(in: pending, encoding: encoding) {
+                pendingAfterLF = afterLF
                 pending.removeFirst(cut)
                 start += Int64(cut)
                 offset = start
@@ -870,13 +868,26 @@ final class FileCursor {
         if !atEOF, pending.count <= LineSplitter.maxLineBytes {
             // A line still growing: nothing to split until a CR or LF byte arrives (in UTF-16 too,
             // a line end unit holds one). Only the bytes added since the last chunk are searched.
-            let known = unbrokenPending.start == start ? min(unbrokenPending.count, pending.count) : 0
+            var known = unbrokenPending.start == start ? min(unbrokenPending.count, pending.count) : 0
+            let encoding = encoding
             let hasBreak = pending.withUnsafeBufferPointer { p -> Bool in
                 guard let base = p.baseAddress, p.count > known else { return false }
-                return memchr(base + known, 0x0A, p.count - known) != nil || memchr(base + known, 0x0D, p.count - known) != nil
+                guard encoding != .utf8 else {
+                    return memchr(base + known, 0x0A, p.count - known) != nil || memchr(base + known, 0x0D, p.count - known) != nil
+                }
+                // UTF-16: whole units from the pending start (a character such as U+0A0A holds a
+                // 0x0A byte without being a line end); a half unit at the end is looked at next time.
+                known -= known % 2
+                let low = encoding == .utf16LE ? 0 : 1
+                var i = known
+                while i + 1 < p.count {
+                    if p[i + 1 - low] == 0, p[i + low] == 0x0A || p[i + low] == 0x0D { return true }
+                    i += 2
+                }
+                return false
             }
             if !hasBreak {
-                unbrokenPending = (start, pending.count)
+                unbrokenPending = (start, pending.count - (encoding == .utf8 ? 0 : pending.count % 2))
                 return
             }
         }
@@ -1047,6 +1058,33 @@ final class FileCursor {
     static func hasByteEF(_ s: String) -> Bool {
         var s = s
         return s.withUTF8 { b in b.baseAddress.map { memchr($0, 0xEF, b.count) != nil } ?? false }
+    }
+
+    /// The end of the first line in `p` (just past its CR, LF or CRLF), and whether that end is an
+    /// LF byte in UTF-8 (the prefilter's leading separator); nil when `p` holds no line end. In
+    /// UTF-16 only whole units count, from the start of `p` (a character such as U+0A0A holds a
+    /// 0x0A byte without being a line end, and a cut inside a unit would read every later unit
+    /// one byte off).
+    static func lineEnd(in p: [UInt8], encoding: TextEncoding) -> (cut: Int, afterLF: Bool)? {
+        if encoding == .utf8 {
+            guard let nl = p.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) else { return nil }
+            var cut = nl + 1
+            if p[nl] == 0x0D, cut < p.count, p[cut] == 0x0A { cut += 1 }
+            return (cut, p[cut - 1] == 0x0A)
+        }
+        let be = encoding == .utf16BE
+        func unit(_ i: Int) -> UInt16 { be ? UInt16(p[i]) << 8 | UInt16(p[i + 1]) : UInt16(p[i + 1]) << 8 | UInt16(p[i]) }
+        var i = 0
+        while i + 1 < p.count {
+            let u = unit(i)
+            if u == 0x0A || u == 0x0D {
+                var cut = i + 2
+                if u == 0x0D, cut + 1 < p.count, unit(cut) == 0x0A { cut += 2 }
+                return (cut, false)
+            }
+            i += 2
+        }
+        return nil
     }
 
     static func endsWithUTF16CR(_ b: [UInt8], bigEndian: Bool) -> Bool {
