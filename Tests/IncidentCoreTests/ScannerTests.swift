@@ -200,9 +200,47 @@ struct EvidenceScannerTests {
         #expect(hitIDs(scanner.hits, line: 7) == ScanFixture.shellIDs)
         #expect(scanner.statuses.first?.lines == 7)
         #expect(scanner.statuses.first?.warnings.contains("1 line(s) longer than 12 MiB were cut") == true)
+        // Read in two scans, the first ending in half a unit inside the skipped part.
+        let split = try TempDir("overlong-utf16-split")
+        let odd = bytes.count - 2 * (ScanFixture.shell.utf16.count + 2) - 2 * 50_001 - 1
+        #expect(odd % 2 == 1)
+        try split.write(ScanFixture.path, Array(bytes[..<odd]))
+        let twice = EvidenceScanner(engine: engine)
+        twice.scan(caseFolder: split.url)
+        try split.append(ScanFixture.path, Array(bytes[odd...]))
+        twice.scan(caseFolder: split.url)
+        #expect(hitIDs(twice.hits, line: 7) == ScanFixture.shellIDs)
+        #expect(twice.statuses.first?.lines == 7)
         #expect(FileCursor.lineEnd(in: [0x0A, 0x0A, 0x0D, 0x00, 0x0A, 0x00, 0x41, 0x00], encoding: .utf16LE).map { [$0.cut] } == [6])
         #expect(FileCursor.lineEnd(in: [0x0A, 0x0A, 0x00, 0x0A], encoding: .utf16BE).map { [$0.cut] } == [4])
         #expect(FileCursor.lineEnd(in: [0x0A, 0x0A, 0x00], encoding: .utf16BE) == nil)
+    }
+
+    /// An over-long line ended by a lone CR or a CRLF that falls at the end of a read chunk,
+    /// where the line is cut or later while it is skipped: the next line is read, once, with its
+    /// number (the CR waits for a possible LF, which is then not a line of its own).
+    @Test(arguments: [("cr", 0), ("cr", 1), ("crlf", 0), ("crlf", 1), ("crlf", 20)])
+    func lineEndAtAChunkEndAfterAnOverlongLine(_ ending: String, chunksPast: Int) throws {
+        // The file: header and a benign line, then the long line, its end, the shell line.
+        let head = Array(ScanFixture.text([ScanFixture.benign]).utf8)
+        // The long line's end (its CR) falls on the last byte of a chunk: in the chunk where the
+        // cut-off falls, or `chunksPast` chunks later.
+        let chunk = EvidenceScanner.chunkSize
+        let cutChunkEnd = ((head.count + LineSplitter.maxLineBytes) / chunk + 1 + chunksPast) * chunk
+        let longCount = cutChunkEnd - 1 - head.count
+        var bytes = head + Array(repeating: UInt8(ascii: "a"), count: longCount)
+        bytes += ending == "cr" ? [0x0D] : [0x0D, 0x0A]
+        bytes += Array((ScanFixture.shell + "\r\n").utf8)
+        #expect(bytes[cutChunkEnd - 1] == 0x0D)
+        let dir = try TempDir("overlong-cr")
+        try dir.write(ScanFixture.path, bytes)
+        let scanner = EvidenceScanner(engine: engine)
+        scanner.scan(caseFolder: dir.url)
+        #expect(hitIDs(scanner.hits, line: 7) == ScanFixture.shellIDs)
+        #expect(scanner.statuses.first?.lines == 7)
+        #expect(FileCursor.lineEnd(in: [0x41, 0x0D], encoding: .utf8).map { [$0.cut] + [$0.crAtEnd ? 1 : 0] } == [2, 1])
+        #expect(FileCursor.lineEnd(in: [0x41, 0x0D, 0x0A], encoding: .utf8).map { [$0.cut] + [$0.crAtEnd ? 1 : 0] } == [3, 0])
+        #expect(FileCursor.lineEnd(in: [0x0D, 0x00, 0x41], encoding: .utf16LE).map { [$0.cut] + [$0.crAtEnd ? 1 : 0] } == [2, 1])
     }
 
     /// A last line cut inside a value (`1.2.` of `1.2.3.4`) never reports the cut value; the

@@ -839,9 +839,10 @@ final class FileCursor {
 
     /// Splits `pending` into lines, evaluates them, and leaves the incomplete rest in `pending`.
     private func consume(_ pending: inout [UInt8], start: inout Int64, atEOF: Bool, engine: RuleEngine) {
-        if crAtEnd, !pending.isEmpty {
-            let lf: [UInt8] = encoding == .utf8 ? [0x0A] : (encoding == .utf16BE ? [0, 0x0A] : [0x0A, 0])
-            if pending.count >= lf.count, Array(pending.prefix(lf.count)) == lf {
+        let lf: [UInt8] = encoding == .utf8 ? [0x0A] : (encoding == .utf16BE ? [0, 0x0A] : [0x0A, 0])
+        // (Half a UTF-16 unit cannot tell yet: wait for the rest.)
+        if crAtEnd, pending.count >= lf.count {
+            if Array(pending.prefix(lf.count)) == lf {
                 pendingAfterLF = encoding == .utf8
                 pending.removeFirst(lf.count)
                 start += Int64(lf.count)
@@ -850,17 +851,21 @@ final class FileCursor {
             crAtEnd = false
         }
         if skippingLongLine {
-            if let (cut, afterLF) = Self.lineEnd(in: pending, encoding: encoding) {
-                pendingAfterLF = afterLF
-                pending.removeFirst(cut)
-                start += Int64(cut)
+            if let end = Self.lineEnd(in: pending, encoding: encoding) {
+                pendingAfterLF = end.afterLF
+                pending.removeFirst(end.cut)
+                start += Int64(end.cut)
                 offset = start
-                // The line was counted when its head was read.
+                // The line was counted when its head was read. A CR that ends the bytes read so
+                // far may be the first half of a CRLF: the LF that follows is not a line.
                 skippingLongLine = false
+                crAtEnd = end.crAtEnd
             } else {
-                start += Int64(pending.count)
+                // All of it is the long line's, but half a UTF-16 unit, which the next read completes.
+                let drop = encoding == .utf8 ? pending.count : pending.count - pending.count % 2
+                start += Int64(drop)
                 offset = start
-                pending.removeAll()
+                pending.removeFirst(drop)
                 pendingAfterLF = false
                 return
             }
@@ -913,12 +918,17 @@ final class FileCursor {
             // One line longer than the limit: read its head, skip the rest.
             let headCount = LineSplitter.maxLineBytes
             let text = pending.withUnsafeBufferPointer { LineSplitter.split(UnsafeBufferPointer(rebasing: $0[..<headCount]), encoding: encoding, atEOF: true).lines.first }
-            start += Int64(pending.count)
+            // The split left the line unfinished, so the only line end it can hold is a CR at the
+            // very end, waiting for a possible LF: the line ends there, and that LF is not a line.
+            let end = Self.lineEnd(in: pending, from: headCount, encoding: encoding)
+            let used = end?.cut ?? (encoding == .utf8 ? pending.count : pending.count - pending.count % 2)
+            start += Int64(used)
             offset = start
-            pending = [] // its memory is given back before the head is parsed
+            pending = Array(pending[used...]) // the line's memory is given back before its head is parsed
             if let text { evaluate(TextLine(text: text.text, end: headCount, truncated: true), final: true, engine: engine) }
-            pendingAfterLF = false
-            skippingLongLine = true
+            pendingAfterLF = end?.afterLF ?? false
+            skippingLongLine = end == nil
+            if let end { crAtEnd = end.crAtEnd }
             return
         }
         if atEOF, let last = pending.last,
@@ -1065,22 +1075,24 @@ final class FileCursor {
     /// UTF-16 only whole units count, from the start of `p` (a character such as U+0A0A holds a
     /// 0x0A byte without being a line end, and a cut inside a unit would read every later unit
     /// one byte off).
-    static func lineEnd(in p: [UInt8], encoding: TextEncoding) -> (cut: Int, afterLF: Bool)? {
+    /// `from` (a unit boundary in UTF-16) is where the search starts. `crAtEnd`: the end is a CR
+    /// with nothing after it yet, so an LF that arrives next completes it and is not a line.
+    static func lineEnd(in p: [UInt8], from: Int = 0, encoding: TextEncoding) -> (cut: Int, afterLF: Bool, crAtEnd: Bool)? {
         if encoding == .utf8 {
-            guard let nl = p.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) else { return nil }
+            guard let nl = p[from...].firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) else { return nil }
             var cut = nl + 1
             if p[nl] == 0x0D, cut < p.count, p[cut] == 0x0A { cut += 1 }
-            return (cut, p[cut - 1] == 0x0A)
+            return (cut, p[cut - 1] == 0x0A, p[nl] == 0x0D && nl + 1 == p.count)
         }
         let be = encoding == .utf16BE
         func unit(_ i: Int) -> UInt16 { be ? UInt16(p[i]) << 8 | UInt16(p[i + 1]) : UInt16(p[i + 1]) << 8 | UInt16(p[i]) }
-        var i = 0
+        var i = from
         while i + 1 < p.count {
             let u = unit(i)
             if u == 0x0A || u == 0x0D {
                 var cut = i + 2
                 if u == 0x0D, cut + 1 < p.count, unit(cut) == 0x0A { cut += 2 }
-                return (cut, false)
+                return (cut, false, u == 0x0D && cut + 1 >= p.count)
             }
             i += 2
         }
