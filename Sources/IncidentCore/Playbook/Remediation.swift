@@ -194,9 +194,12 @@ public enum Remediation {
     }
 
     /// Both axes for a server.
+    /// - Parameter patch: the server's patch state and reason when already worked out
+    ///   (``patchState(server:caseFile:logBuild:)``), else it is worked out here.
     public static func standing(server: Server, verdict: Verdict, caseFile: CaseFile, playbook: Playbook,
-                                logBuild: ExchangeBuild? = nil, coverage: [CheckCoverage] = [], toReview: [String] = []) -> ServerStanding {
-        let (patch, patchReason) = patchState(server: server, caseFile: caseFile, logBuild: logBuild)
+                                logBuild: ExchangeBuild? = nil, coverage: [CheckCoverage] = [], toReview: [String] = [],
+                                patch known: (PatchState, String)? = nil) -> ServerStanding {
+        let (patch, patchReason) = known ?? patchState(server: server, caseFile: caseFile, logBuild: logBuild)
         let (compromise, why) = compromiseState(server: server.name, verdict: verdict, patchState: patch, caseFile: caseFile,
                                                 playbook: playbook, coverage: coverage, toReview: toReview)
         return ServerStanding(patchState: patch, patchReason: patchReason, compromiseState: compromise, compromiseReason: why)

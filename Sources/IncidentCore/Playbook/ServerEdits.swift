@@ -74,7 +74,19 @@ extension CaseFile {
             if let reason = BuildTable.notInTableReason(parsed) { throw ServerEditError.buildNotInTable(reason) }
             build = parsed.description
         }
-        let original = self
+        // The window the changes would give, checked before anything changes.
+        var prospective = serverIndex(named: name).map { servers[$0] } ?? Server(name: name)
+        if let build { prospective.exchangeBuild = build }
+        if let d = changes.firstExposure { prospective.firstExposure = d }
+        if let d = changes.patchedOn { prospective.patchedOn = d }
+        if let d = changes.mitigatedOn, d != prospective.mitigatedOn {
+            prospective.mitigatedOn = d
+            prospective.mitigatedBuild = prospective.exchangeBuild
+        }
+        if let end = Remediation.exposureWindowEnd(for: prospective, in: self) {
+            let start = Remediation.exposureWindowStart(for: prospective, in: self)
+            if end < start { throw ServerEditError.windowEndsBeforeItStarts(end: end, start: start) }
+        }
         var changed = false
         if create {
             guard serverIndex(named: name) == nil else { throw ServerEditError.serverExists(name) }
@@ -101,13 +113,6 @@ extension CaseFile {
         if changes.mitigatedOn != nil, changes.mitigatedOn != servers[i].mitigatedOn { servers[i].mitigatedBuild = servers[i].exchangeBuild }
         record("mitigatedOn", \.mitigatedOn, changes.mitigatedOn) { Timestamps.iso8601($0) }
         record("generatesOAB", \.generatesOAB, changes.generatesOAB) { $0 ? "yes" : "no" }
-        if let end = Remediation.exposureWindowEnd(for: servers[i], in: self) {
-            let start = Remediation.exposureWindowStart(for: servers[i], in: self)
-            if end < start {
-                self = original
-                throw ServerEditError.windowEndsBeforeItStarts(end: end, start: start)
-            }
-        }
         return changed
     }
 

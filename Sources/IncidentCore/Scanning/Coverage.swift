@@ -312,9 +312,9 @@ public enum Coverage {
     /// logs have records every day, and through which CVE-2021-26855 requests were proxied
     /// (`../shared/knowledge/proxylogon.md` §1.0.1; Test-ProxyLogon reads them all:
     /// https://github.com/microsoft/CSS-Exchange/blob/main/Security/src/Test-ProxyLogon.ps1).
-    static let probedHttpProxyFolders: Set<String> = ["autodiscover", "ecp", "ews", "mapi", "oab", "owa"]
-    /// ``probedHttpProxyFolders`` as Exchange spells the folders.
     static let probedHttpProxyFolderNames = ["Autodiscover", "Ecp", "Ews", "Mapi", "Oab", "Owa"]
+    /// ``probedHttpProxyFolderNames``, lowercased.
+    static let probedHttpProxyFolders = Set(probedHttpProxyFolderNames.map { $0.lowercased() })
 
     /// The folder below an `HttpProxy` folder a file lies in (`Ecp` of
     /// `evidence/E/Logging/HttpProxy/Ecp/x.LOG`), or nil.

@@ -873,23 +873,17 @@ final class FileCursor {
         if !atEOF, pending.count <= LineSplitter.maxLineBytes {
             // A line still growing: nothing to split until a CR or LF byte arrives (in UTF-16 too,
             // a line end unit holds one). Only the bytes added since the last chunk are searched.
-            var known = unbrokenPending.start == start ? min(unbrokenPending.count, pending.count) : 0
-            let encoding = encoding
-            let hasBreak = pending.withUnsafeBufferPointer { p -> Bool in
-                guard let base = p.baseAddress, p.count > known else { return false }
-                guard encoding != .utf8 else {
+            let known = unbrokenPending.start == start ? min(unbrokenPending.count, pending.count) : 0
+            let hasBreak: Bool
+            if encoding == .utf8 {
+                hasBreak = pending.withUnsafeBufferPointer { p in
+                    guard let base = p.baseAddress, p.count > known else { return false }
                     return memchr(base + known, 0x0A, p.count - known) != nil || memchr(base + known, 0x0D, p.count - known) != nil
                 }
-                // UTF-16: whole units from the pending start (a character such as U+0A0A holds a
-                // 0x0A byte without being a line end); a half unit at the end is looked at next time.
-                known -= known % 2
-                let low = encoding == .utf16LE ? 0 : 1
-                var i = known
-                while i + 1 < p.count {
-                    if p[i + 1 - low] == 0, p[i + low] == 0x0A || p[i + low] == 0x0D { return true }
-                    i += 2
-                }
-                return false
+            } else {
+                // Whole units (U+0A0A holds a 0x0A byte without being a line end); a half unit at
+                // the end is looked at next time.
+                hasBreak = Self.lineEnd(in: pending, from: known - known % 2, encoding: encoding) != nil
             }
             if !hasBreak {
                 unbrokenPending = (start, pending.count - (encoding == .utf8 ? 0 : pending.count % 2))

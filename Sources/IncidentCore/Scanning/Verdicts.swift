@@ -54,13 +54,17 @@ public struct ActivityAfterExposureEnd: Sendable, Equatable {
     /// - Parameter formats: evidence path → format (for the chain stage of web-shell hits).
     public static func of(_ hits: [Hit], after end: Date?, formats: [String: EvidenceFormat]) -> ActivityAfterExposureEnd? {
         guard let end else { return nil }
-        let late = hits.filter { h in
-            h.severity >= .medium && (h.time.map { $0 > end } ?? false) && ChainStage.of(h, format: formats[h.evidence]) > .attempt
+        var times: [Date] = []
+        var stages = Set<ChainStage>()
+        for h in hits where h.severity >= .medium {
+            guard let t = h.time, t > end else { continue }
+            let stage = ChainStage.of(h, format: formats[h.evidence])
+            guard stage > .attempt else { continue }
+            times.append(t)
+            stages.insert(stage)
         }
-        let times = late.compactMap(\.time)
         guard let first = times.min(), let last = times.max() else { return nil }
-        let stages = Set(late.map { ChainStage.of($0, format: formats[$0.evidence]) })
-        return ActivityAfterExposureEnd(windowEnd: end, hits: late.count, firstSeen: first, lastSeen: last,
+        return ActivityAfterExposureEnd(windowEnd: end, hits: times.count, firstSeen: first, lastSeen: last,
                                         stages: ChainStage.allCases.filter(stages.contains))
     }
 
@@ -154,7 +158,8 @@ public enum Verdicts {
             let exposureEnd = Remediation.exposureWindowEnd(for: server, in: caseFile)
             // The patch state the server shows: its recorded build, else a CU build in its logs
             // for which no fix was ever released.
-            let stillExposed = exposureEnd == nil && Remediation.patchState(server: server, caseFile: caseFile, logBuild: logBuilds[key]).0 == .vulnerable
+            let patch = Remediation.patchState(server: server, caseFile: caseFile, logBuild: logBuilds[key])
+            let stillExposed = exposureEnd == nil && patch.0 == .vulnerable
             let coverage = Coverage.evaluate(files: files, hits: serverHits, exposureStart: Remediation.exposureWindowStart(for: server, in: caseFile),
                                              build: server.exchangeBuild, exposureEnd: exposureEnd, stillExposed: stillExposed, intake: intake,
                                              generatesOAB: server.generatesOAB)
@@ -162,7 +167,7 @@ public enum Verdicts {
             var bySeverity: [Severity: Int] = [:]
             for hit in serverHits { bySeverity[hit.severity, default: 0] += 1 }
             let standing = Remediation.standing(server: server, verdict: verdict, caseFile: caseFile, playbook: playbook,
-                                                logBuild: logBuilds[key], coverage: coverage, toReview: toReview(serverHits, latest: latest))
+                                                logBuild: logBuilds[key], coverage: coverage, toReview: toReview(serverHits, latest: latest), patch: patch)
             let steps = playbook.steps.filter { $0.applies(verdict: verdict, patchState: standing.patchState) }
             let done = steps.filter {
                 let s = caseFile.stepState(server: server.name, step: $0.id)
